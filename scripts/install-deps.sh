@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks for the appliance, its lab and its tests. Idempotent and quiet when
+# everything is present. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(libpcap0.8 libpcap0.8-dev rsyslog rsyslog-gnutls gnutls-bin tcpdump tcpreplay ethtool iproute2 python3 python3-scapy gcc libc6-dev procps)
+[ "${CAMFW_WITH_BROWSER:-0}" = "1" ] && packages+=(chromium)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

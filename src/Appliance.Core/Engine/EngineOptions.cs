@@ -1,0 +1,26 @@
+namespace Appliance.Core.Engine;
+
+/// <summary>Sizes and timeouts of one engine instance (one per bridge port pair).</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Flow table capacity (entries). 1,000,000 must fit in under 200 MB.</summary>
+    public int FlowCapacity { get; init; } = 262_144;
+
+    /// <summary>Flows one camera may hold when its policy sets no quota.</summary>
+    public int DefaultFlowQuota { get; init; } = 4_096;
+
+    /// <summary>Drop-event ring capacity.</summary>
+    public int EventRingCapacity { get; init; } = 65_536;
+
+    public TimeSpan TcpHalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan TcpEstablishedTimeout { get; init; } = TimeSpan.FromHours(2);
+
+    public TimeSpan TcpClosingTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan UdpTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan IcmpTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan FragmentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}

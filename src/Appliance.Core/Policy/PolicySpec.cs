@@ -1,0 +1,141 @@
+using System.Net;
+
+namespace Appliance.Core.Policy;
+
+/// <summary>The L4 protocol a rule covers.</summary>
+public enum RuleProtocol : byte
+{
+    Any = 0,
+    Icmp = 1,
+    Tcp = 6,
+    Udp = 17,
+    Icmpv6 = 58,
+}
+
+/// <summary>Whether a camera's policy is enforced or only reported.</summary>
+public enum CameraMode : byte
+{
+    Enforce = 0,
+
+    /// <summary>Onboarding: every decision is made and reported, nothing is dropped.</summary>
+    Monitor = 1,
+}
+
+/// <summary>What happens to devices that are not listed.</summary>
+public enum UnknownDeviceMode : byte
+{
+    /// <summary>They get nothing.</summary>
+    Deny = 0,
+
+    /// <summary>Their frames pass and are reported as unknown-device.</summary>
+    Monitor = 1,
+}
+
+/// <summary>Multicast discovery protocols a camera may use.</summary>
+[Flags]
+public enum DiscoveryProtocols : byte
+{
+    None = 0,
+
+    /// <summary>WS-Discovery, UDP 3702 to 239.255.255.250 / ff02::c.</summary>
+    WsDiscovery = 1,
+
+    /// <summary>SSDP, UDP 1900 to 239.255.255.250 / ff02::c.</summary>
+    Ssdp = 2,
+
+    /// <summary>mDNS, UDP 5353 to 224.0.0.251 / ff02::fb.</summary>
+    Mdns = 4,
+}
+
+/// <summary>An inclusive port range; <c>Low == High</c> for one port.</summary>
+public readonly record struct PortRange(ushort Low, ushort High)
+{
+    public static PortRange All => new(0, 65535);
+
+    public bool Contains(ushort port) => port >= Low && port <= High;
+
+    public override string ToString() => Low == High ? Low.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Low}-{High}";
+}
+
+/// <summary>
+/// One resolved allowlist rule: profile and network names are already expanded. This is the contract between
+/// the policy language (Appliance.Policy) and the core's compiled tables.
+/// </summary>
+public sealed record RuleSpec
+{
+    /// <summary>The rule's id as logs and counters repeat it (unique within a camera's effective rule set).</summary>
+    public required string Id { get; init; }
+
+    public required Direction Direction { get; init; }
+
+    public required RuleProtocol Protocol { get; init; }
+
+    /// <summary>Destination ports of the opener (the camera's port for ingress, the peer's for egress). Empty means any.</summary>
+    public IReadOnlyList<PortRange> Ports { get; init; } = [];
+
+    /// <summary>ICMP/ICMPv6 types allowed for the opener. Empty means any.</summary>
+    public IReadOnlyList<byte> IcmpTypes { get; init; } = [];
+
+    /// <summary>The peer's networks. Never empty: "anywhere" is spelled 0.0.0.0/0 and ::/0.</summary>
+    public required IReadOnlyList<IPNetwork> Peers { get; init; }
+
+    /// <summary>Whether matches are logged.</summary>
+    public bool Log { get; init; }
+
+    /// <summary>Free text from the policy file.</summary>
+    public string? Comment { get; init; }
+
+    /// <summary>Where it was written, <c>file:line:column</c>, and through which profile; for <c>policy show</c>.</summary>
+    public string? Origin { get; init; }
+}
+
+/// <summary>One camera with everything resolved: identity, mode, effective rules and site defaults applied.</summary>
+public sealed record CameraSpec
+{
+    public required string Name { get; init; }
+
+    /// <summary>The camera's MAC, or null when identified by IP alone.</summary>
+    public MacAddress? Mac { get; init; }
+
+    /// <summary>The camera's addresses (IPv4 and/or IPv6). Empty when identified by MAC alone.</summary>
+    public IReadOnlyList<IPAddress> Addresses { get; init; } = [];
+
+    public CameraMode Mode { get; init; }
+
+    /// <summary>Profile names, in order, for display.</summary>
+    public IReadOnlyList<string> Profiles { get; init; } = [];
+
+    /// <summary>Profile rules then the camera's own, flattened.</summary>
+    public IReadOnlyList<RuleSpec> Rules { get; init; } = [];
+
+    public bool AllowArp { get; init; } = true;
+
+    public bool AllowDhcp { get; init; } = true;
+
+    public bool AllowIpv6 { get; init; }
+
+    public DiscoveryProtocols Discovery { get; init; }
+
+    /// <summary>Most flows this camera may hold in the flow table; null takes the engine's default.</summary>
+    public int? FlowQuota { get; init; }
+}
+
+/// <summary>Site-wide settings that are not per camera.</summary>
+public sealed record SiteSpec
+{
+    public UnknownDeviceMode UnknownDevices { get; init; } = UnknownDeviceMode.Deny;
+}
+
+/// <summary>A whole validated policy, ready to compile.</summary>
+public sealed record PolicySpec
+{
+    public required IReadOnlyList<CameraSpec> Cameras { get; init; }
+
+    public SiteSpec Site { get; init; } = new();
+
+    /// <summary>Lower-case hex sha256 over the sources (file names and bytes, in ordinal order of name).</summary>
+    public required string Sha256 { get; init; }
+
+    /// <summary>Source file names relative to the policy directory.</summary>
+    public IReadOnlyList<string> Sources { get; init; } = [];
+}

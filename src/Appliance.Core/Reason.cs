@@ -1,0 +1,177 @@
+namespace Appliance.Core;
+
+/// <summary>
+/// Why a frame passed or was dropped. The numeric values are stable: they index counters and appear in logs,
+/// syslog and metrics through <see cref="ReasonNames"/>. Append new values; never renumber.
+/// </summary>
+public enum Reason : ushort
+{
+    // ---- Pass reasons (1..99) ----
+    /// <summary>An allowlist rule matched the connection opener.</summary>
+    RuleMatch = 1,
+    /// <summary>The frame belongs to a tracked flow.</summary>
+    EstablishedFlow = 2,
+    /// <summary>An ICMP error quoting a tracked flow.</summary>
+    RelatedIcmpError = 3,
+    /// <summary>ARP from or for a listed device with a consistent MAC/IP binding.</summary>
+    ArpAllowed = 4,
+    /// <summary>DHCP client traffic of a listed camera.</summary>
+    DhcpAllowed = 5,
+    /// <summary>Allowed multicast discovery (WS-Discovery, SSDP, mDNS).</summary>
+    DiscoveryAllowed = 6,
+    /// <summary>A non-first fragment of a datagram whose first fragment was allowed.</summary>
+    FragmentOfAllowed = 7,
+    /// <summary>IPv6 neighbour discovery of a camera that may use IPv6.</summary>
+    NeighborDiscoveryAllowed = 8,
+
+    // ---- Malformed input (100..199): always dropped, never "no rule matched, fall through" ----
+    TruncatedEthernet = 100,
+    TooManyVlanTags = 101,
+    UnknownEthertype = 102,
+    TruncatedVlan = 103,
+    TruncatedArp = 110,
+    BadArp = 111,
+    TruncatedIpv4 = 120,
+    BadIpVersion = 121,
+    BadIpv4HeaderLength = 122,
+    IpTotalLengthBeyondFrame = 123,
+    IpTotalLengthTooSmall = 124,
+    FirstFragmentTooSmall = 125,
+    BadFragmentOffset = 126,
+    TruncatedIpv6 = 130,
+    Ipv6ChainTruncated = 131,
+    Ipv6ChainTooLong = 132,
+    Ipv6DuplicateFragmentHeader = 133,
+    Ipv6PayloadLengthBeyondFrame = 134,
+    TruncatedTcp = 140,
+    TcpBadDataOffset = 141,
+    TcpBadFlags = 142,
+    TruncatedUdp = 150,
+    UdpLengthTooShort = 151,
+    UdpLengthBeyondPayload = 152,
+    TruncatedIcmp = 160,
+    TruncatedIcmpv6 = 161,
+    UnsupportedProtocol = 170,
+    BadAddress = 171,
+
+    // ---- Policy (200..299) ----
+    /// <summary>Default deny: the camera is known but no rule allows this.</summary>
+    NoRuleMatched = 200,
+    /// <summary>Neither end is a listed camera.</summary>
+    UnknownDevice = 201,
+    /// <summary>A camera's MAC with another IP address.</summary>
+    MacSpoof = 202,
+    /// <summary>A camera's IP address behind another MAC.</summary>
+    IpSpoof = 203,
+    /// <summary>ARP whose sender MAC/IP pair is not one listed device.</summary>
+    ArpSpoof = 204,
+    /// <summary>IPv6 from or to a camera whose profiles do not allow it.</summary>
+    Ipv6Disabled = 205,
+    /// <summary>Multicast discovery that the policy does not allow.</summary>
+    DiscoveryBlocked = 206,
+    /// <summary>ARP not allowed for this camera, or not for any listed device.</summary>
+    ArpBlocked = 207,
+    /// <summary>DHCP not allowed for this camera.</summary>
+    DhcpBlocked = 208,
+    /// <summary>Broadcast or multicast that no rule covers.</summary>
+    BroadcastBlocked = 209,
+    /// <summary>The frame is between two uplink hosts or two camera-side hosts and crossed no camera boundary.</summary>
+    NotForCamera = 210,
+
+    // ---- Connection state (300..399) ----
+    /// <summary>A TCP segment that is not an opener (SYN-ACK, ACK, data) with no tracked flow.</summary>
+    TcpStateBypass = 300,
+    FlowTableFull = 301,
+    FlowQuotaExceeded = 302,
+    OrphanFragment = 303,
+    /// <summary>An ICMP error that quotes no tracked flow, or quotes it inconsistently.</summary>
+    IcmpErrorUnrelated = 304,
+    /// <summary>A flow admitted by an older policy that the current policy no longer allows.</summary>
+    FlowRevoked = 305,
+    /// <summary>A reply-direction packet (e.g. an echo reply) with no tracked request.</summary>
+    UnsolicitedReply = 306,
+
+    // ---- Engine (900..) ----
+    /// <summary>No policy is loaded: fail closed.</summary>
+    NoPolicy = 900,
+    /// <summary>The engine faulted; the data path fails closed.</summary>
+    EngineFault = 901,
+}
+
+/// <summary>Stable kebab-case names for reasons, as logs, syslog and metrics print them. Allocation-free.</summary>
+public static class ReasonNames
+{
+    private static readonly string[] Names = Build();
+
+    /// <summary>Every defined reason, in numeric order.</summary>
+    public static ReadOnlySpan<Reason> All => AllValues;
+
+    private static readonly Reason[] AllValues = Enum.GetValues<Reason>();
+
+    /// <summary>The largest numeric reason value plus one; counter arrays are this long.</summary>
+    public const int Capacity = 1024;
+
+    /// <summary>The stable name, e.g. <c>tcp-state-bypass</c>.</summary>
+    public static string Name(Reason reason)
+    {
+        var i = (int)reason;
+        return (uint)i < (uint)Names.Length ? Names[i] ?? "unknown" : "unknown";
+    }
+
+    /// <summary>True for reasons that let a frame pass.</summary>
+    public static bool IsPassReason(Reason reason) => (ushort)reason is > 0 and < 100;
+
+    /// <summary>True for malformed-input reasons.</summary>
+    public static bool IsMalformed(Reason reason) => (ushort)reason is >= 100 and < 200;
+
+    /// <summary>Parses a stable name back to a reason.</summary>
+    public static bool TryParse(string name, out Reason reason)
+    {
+        for (var i = 0; i < Names.Length; i++)
+        {
+            if (Names[i] == name)
+            {
+                reason = (Reason)i;
+                return true;
+            }
+        }
+
+        reason = default;
+        return false;
+    }
+
+    private static string[] Build()
+    {
+        var names = new string[Capacity];
+        foreach (var r in Enum.GetValues<Reason>())
+        {
+            names[(int)r] = Kebab(r.ToString());
+        }
+
+        return names;
+    }
+
+    private static string Kebab(string pascal)
+    {
+        var sb = new System.Text.StringBuilder(pascal.Length + 8);
+        for (var i = 0; i < pascal.Length; i++)
+        {
+            var c = pascal[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0 && (char.IsLower(pascal[i - 1]) || char.IsDigit(pascal[i - 1])))
+                {
+                    sb.Append('-');
+                }
+
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, builds in Release, runs every test project and prints one
+# summary line ("Total: N passed, N failed, N skipped"). Exits non-zero on any failure.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+scripts/install-deps.sh || exit 1
+
+results="$root/.build/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet build Appliance.sln -c Release -nologo -v quiet -clp:ErrorsOnly || { echo "Total: 0 passed, 1 failed (build)"; exit 1; }
+
+dotnet test Appliance.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" \
+  --blame-hang-timeout 5m "$@"
+status=$?
+
+passed=0; failed=0; skipped=0
+for f in "$results"/*.trx; do
+  [ -f "$f" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$f" | head -1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  p=$(get passed); fl=$(get failed); t=$(get total); e=$(get executed)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${fl:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
+done
+echo "Total: $passed passed, $failed failed, $skipped skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
