@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+
+namespace Appliance.Core.Wire;
+
+/// <summary>What the frame carries at layer 3.</summary>
+public enum L3Kind : byte
+{
+    None = 0,
+    Arp = 1,
+    Ipv4 = 2,
+    Ipv6 = 3,
+}
+
+/// <summary>
+/// Everything the decision needs from one frame, filled by <c>FrameParser</c> from header views. A flat value
+/// type on the caller's stack: parsing allocates nothing. Valid only when <see cref="Error"/> is 0; after a parse
+/// error the fields parsed so far are kept (for reporting) and the rest are zero.
+/// </summary>
+[StructLayout(LayoutKind.Auto)]
+public struct PacketInfo
+{
+    /// <summary>0 when the frame parsed; otherwise the malformed-input reason to drop it with.</summary>
+    public Reason Error;
+
+    // ---- Layer 2 (zero for an L3 entry point) ----
+    public bool HasEthernet;
+    public MacAddress SourceMac;
+    public MacAddress DestinationMac;
+
+    /// <summary>The innermost EtherType after VLAN tags.</summary>
+    public ushort EtherType;
+
+    /// <summary>Number of 802.1Q/802.1ad tags.</summary>
+    public byte VlanCount;
+
+    /// <summary>Outer VLAN id (12 bits), 0 when untagged.</summary>
+    public ushort OuterVlan;
+
+    /// <summary>Inner VLAN id for QinQ, 0 otherwise.</summary>
+    public ushort InnerVlan;
+
+    public L3Kind Kind;
+
+    // ---- ARP (Kind == Arp): Ethernet/IPv4 ARP only ----
+    public ushort ArpOperation;
+    public MacAddress ArpSenderMac;
+    public IpAddr ArpSenderIp;
+    public MacAddress ArpTargetMac;
+    public IpAddr ArpTargetIp;
+
+    // ---- IP (Kind == Ipv4 or Ipv6) ----
+    public IpAddr Source;
+    public IpAddr Destination;
+
+    /// <summary>The upper-layer protocol after IPv6 extension headers (6, 17, 1, 58...).</summary>
+    public byte Protocol;
+
+    /// <summary>Bytes of the IP packet by its own length fields (may be less than the frame: Ethernet padding).</summary>
+    public int IpLength;
+
+    // Fragments: IsFragment is set for any fragment (MF set or offset non-zero, or an IPv6 fragment header).
+    public bool IsFragment;
+
+    /// <summary>Offset in 8-byte units; 0 for the first fragment.</summary>
+    public ushort FragmentOffset;
+    public bool MoreFragments;
+
+    /// <summary>IPv4 identification (16 bits) or IPv6 fragment identification (32 bits).</summary>
+    public uint FragmentId;
+
+    // ---- Layer 4 (HasL4: unfragmented, or the first fragment) ----
+    public bool HasL4;
+    public ushort SourcePort;
+    public ushort DestinationPort;
+
+    /// <summary>TCP flags byte (FIN=0x01, SYN=0x02, RST=0x04, PSH=0x08, ACK=0x10, URG=0x20, ECE=0x40, CWR=0x80).</summary>
+    public byte TcpFlags;
+    public byte IcmpType;
+    public byte IcmpCode;
+
+    /// <summary>ICMP/ICMPv6 echo identifier (echo request/reply only).</summary>
+    public ushort IcmpEchoId;
+
+    // ---- The packet quoted by an ICMP/ICMPv6 error (destination unreachable, time exceeded, packet too big...) ----
+    public bool HasQuote;
+    public IpAddr QuoteSource;
+    public IpAddr QuoteDestination;
+    public byte QuoteProtocol;
+
+    /// <summary>Quoted ports (TCP/UDP) or the quoted echo id in <see cref="QuoteSourcePort"/> (ICMP echo).</summary>
+    public ushort QuoteSourcePort;
+    public ushort QuoteDestinationPort;
+}
