@@ -38,11 +38,19 @@ public enum Reason : ushort
     IpTotalLengthTooSmall = 124,
     FirstFragmentTooSmall = 125,
     BadFragmentOffset = 126,
+    /// <summary>IPv4 options whose type/length walk runs past the header or has a length below 2.</summary>
+    BadIpv4Options = 127,
+    /// <summary>IPv4 loose or strict source route option (LSRR/SSRR): routers drop these by default.</summary>
+    Ipv4SourceRoute = 128,
     TruncatedIpv6 = 130,
     Ipv6ChainTruncated = 131,
     Ipv6ChainTooLong = 132,
     Ipv6DuplicateFragmentHeader = 133,
     Ipv6PayloadLengthBeyondFrame = 134,
+    /// <summary>An IPv6 hop-by-hop options header anywhere but directly after the fixed header (RFC 8200 4.1).</summary>
+    Ipv6HopByHopNotFirst = 135,
+    /// <summary>A type 0 routing header with segments left (deprecated by RFC 5095: amplification and filter bypass).</summary>
+    Ipv6RoutingHeaderType0 = 136,
     TruncatedTcp = 140,
     TcpBadDataOffset = 141,
     TcpBadFlags = 142,

@@ -1,4 +1,8 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
 using Appliance.Core.Policy;
+using Appliance.Policy.Yaml;
 
 namespace Appliance.Policy;
 
@@ -23,12 +27,242 @@ public sealed record Diagnostic(string File, int Line, int Column, Severity Seve
 public sealed record PolicyLoadResult(IReadOnlyList<Diagnostic> Diagnostics, PolicySpec? Spec)
 {
     public bool HasErrors => Spec is null || Diagnostics.Any(d => d.Severity == Severity.Error);
+
+    /// <summary>The files that were read (relative names, ordinal order), whether or not they had errors.</summary>
+    public IReadOnlyList<string> Sources { get; init; } = [];
+
+    public int ErrorCount => Diagnostics.Count(d => d.Severity == Severity.Error);
+
+    public int WarningCount => Diagnostics.Count(d => d.Severity == Severity.Warning);
 }
 
 /// <summary>
-/// Parses, validates and resolves a policy directory (every <c>*.yaml</c>, merged) into a <see cref="PolicySpec"/>.
-/// CONTRACT STUB: the policy issue (#3) implements it.
+/// Parses, validates and resolves a policy directory (every <c>*.yaml</c> and <c>*.yml</c> below it, merged) into
+/// a <see cref="PolicySpec"/>. Never throws on bad input: every problem becomes a <see cref="Diagnostic"/>.
 /// </summary>
 public static partial class PolicyLoader
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Loads every <c>*.yaml</c>/<c>*.yml</c> file under <paramref name="directory"/>, recursively. Names starting
+    /// with '.' (editor lock and swap files, hidden folders) and symbolic links to directories are skipped.
+    /// </summary>
+    public static PolicyLoadResult LoadDirectory(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var diagnostics = new DiagnosticBag();
+        if (!Directory.Exists(directory))
+        {
+            diagnostics.Error(directory, 1, 1, "policy directory not found");
+            return new PolicyLoadResult(diagnostics.Items, null);
+        }
+
+        var files = new List<string>();
+        try
+        {
+            CollectFiles(directory, files);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Error(directory, 1, 1, "cannot list the policy directory: " + ex.Message);
+            return new PolicyLoadResult(diagnostics.Items, null);
+        }
+
+        if (files.Count > PolicyLimits.MaxFiles)
+        {
+            diagnostics.Error(directory, 1, 1, $"{files.Count} policy files is more than the limit of {PolicyLimits.MaxFiles}");
+            return new PolicyLoadResult(diagnostics.Items, null);
+        }
+
+        var sources = new List<PolicySource>(files.Count);
+        long total = 0;
+        foreach (var path in files)
+        {
+            var name = Path.GetRelativePath(directory, path).Replace(Path.DirectorySeparatorChar, '/');
+            try
+            {
+                var length = new FileInfo(path).Length;
+                total += length;
+                if (length > PolicyLimits.MaxFileBytes)
+                {
+                    diagnostics.Error(name, 1, 1, $"file is {length} bytes, more than the limit of {PolicyLimits.MaxFileBytes}; the file is not read");
+                    continue;
+                }
+
+                if (total > PolicyLimits.MaxTotalBytes)
+                {
+                    diagnostics.Error(name, 1, 1, $"the policy is more than {PolicyLimits.MaxTotalBytes} bytes in total; the file is not read");
+                    continue;
+                }
+
+                var bytes = File.ReadAllBytes(path);
+                var text = StrictUtf8.GetString(bytes.AsSpan(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0));
+                sources.Add(new PolicySource(name, text));
+            }
+            catch (DecoderFallbackException)
+            {
+                diagnostics.Error(name, 1, 1, "file is not valid UTF-8");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                diagnostics.Error(name, 1, 1, "cannot read the file: " + ex.Message);
+            }
+        }
+
+        if (files.Count == 0)
+        {
+            diagnostics.Error(directory, 1, 1, "no policy files (*.yaml) in the policy directory");
+        }
+
+        return LoadCore(sources, diagnostics);
+    }
+
+    /// <summary>Loads a policy from sources held in memory (a management API upload, a test).</summary>
+    public static PolicyLoadResult Load(IReadOnlyList<PolicySource> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var diagnostics = new DiagnosticBag();
+        if (sources.Count > PolicyLimits.MaxFiles)
+        {
+            diagnostics.Error("(policy)", 1, 1, $"{sources.Count} policy files is more than the limit of {PolicyLimits.MaxFiles}");
+            return new PolicyLoadResult(diagnostics.Items, null);
+        }
+
+        if (sources.Count == 0)
+        {
+            diagnostics.Error("(policy)", 1, 1, "no policy files");
+            return new PolicyLoadResult(diagnostics.Items, null);
+        }
+
+        var accepted = new List<PolicySource>(sources.Count);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long total = 0;
+        foreach (var source in sources)
+        {
+            var name = source.Name ?? "";
+            if (!IsSafeName(name))
+            {
+                diagnostics.Error(name.Length == 0 ? "(policy)" : name, 1, 1, "a policy file name must be a relative path ending in .yaml or .yml, without '..'");
+                continue;
+            }
+
+            if (!names.Add(name))
+            {
+                diagnostics.Error(name, 1, 1, "two policy files have this name");
+                continue;
+            }
+
+            var text = source.Text ?? "";
+            var bytes = Encoding.UTF8.GetMaxByteCount(text.Length) <= PolicyLimits.MaxFileBytes ? text.Length : Encoding.UTF8.GetByteCount(text);
+            total += bytes;
+            if (bytes > PolicyLimits.MaxFileBytes)
+            {
+                diagnostics.Error(name, 1, 1, $"file is {bytes} bytes, more than the limit of {PolicyLimits.MaxFileBytes}; the file is not read");
+                continue;
+            }
+
+            if (total > PolicyLimits.MaxTotalBytes)
+            {
+                diagnostics.Error(name, 1, 1, $"the policy is more than {PolicyLimits.MaxTotalBytes} bytes in total; the file is not read");
+                continue;
+            }
+
+            // A byte-order mark is not part of the policy (LoadDirectory strips it too, so both hash alike).
+            accepted.Add(text.StartsWith('\uFEFF') ? new PolicySource(name, text[1..]) : source);
+        }
+
+        return LoadCore(accepted, diagnostics);
+    }
+
+    private static PolicyLoadResult LoadCore(List<PolicySource> sources, DiagnosticBag diagnostics)
+    {
+        sources.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var decls = new PolicyDeclarations();
+        foreach (var source in sources)
+        {
+            if (SafeYamlReader.TryRead(source.Name, source.Text, diagnostics, out var root) || root is not null)
+            {
+                new PolicyReader(source.Name, diagnostics, decls).ReadFile(root);
+            }
+        }
+
+        var names = new string[sources.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = sources[i].Name;
+        }
+
+        var spec = new PolicyResolver(decls, diagnostics).Resolve(ComputeSha256(sources), names);
+
+        // Reported in reading order (file, line, column), the way an admin fixes them; stable for equal positions.
+        var ordered = diagnostics.Items
+            .OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line).ThenBy(d => d.Column)
+            .ToArray();
+        return new PolicyLoadResult(ordered, diagnostics.ErrorCount == 0 ? spec : null) { Sources = names };
+    }
+
+    /// <summary>
+    /// sha256 over the sources in ordinal order of name; each contributes its name's length (u32, big-endian), the
+    /// name (UTF-8), its text's length (u64, big-endian) and the text (UTF-8, no BOM). The lengths make the framing
+    /// unambiguous, so two different policies never hash the same input.
+    /// </summary>
+    public static string ComputeSha256(IReadOnlyList<PolicySource> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var ordered = sources.OrderBy(s => s.Name, StringComparer.Ordinal);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[8];
+        foreach (var source in ordered)
+        {
+            var name = Encoding.UTF8.GetBytes(source.Name);
+            BinaryPrimitives.WriteUInt32BigEndian(length, (uint)name.Length);
+            hash.AppendData(length[..4]);
+            hash.AppendData(name);
+            var text = Encoding.UTF8.GetBytes(source.Text);
+            BinaryPrimitives.WriteUInt64BigEndian(length, (ulong)text.Length);
+            hash.AppendData(length);
+            hash.AppendData(text);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static bool IsSafeName(string name)
+        => name.Length is > 0 and <= 255
+            && (name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal))
+            && !name.StartsWith('/') && !name.Contains('\\', StringComparison.Ordinal) && !name.Contains('\0', StringComparison.Ordinal)
+            && Array.TrueForAll(name.Split('/'), part => part.Length > 0 && part != "." && part != "..");
+
+    private static void CollectFiles(string root, List<string> files)
+    {
+        // An explicit stack, and symlinked directories skipped, so a link loop cannot recurse forever.
+        var pending = new Stack<string>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var dir = pending.Pop();
+            foreach (var file in Directory.EnumerateFiles(dir))
+            {
+                var name = Path.GetFileName(file);
+                if (!name.StartsWith('.') && (name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal)))
+                {
+                    files.Add(file);
+                }
+
+                if (files.Count > PolicyLimits.MaxFiles)
+                {
+                    return;
+                }
+            }
+
+            foreach (var sub in Directory.EnumerateDirectories(dir))
+            {
+                if (!Path.GetFileName(sub).StartsWith('.') && new DirectoryInfo(sub).LinkTarget is null)
+                {
+                    pending.Push(sub);
+                }
+            }
+        }
+    }
 }

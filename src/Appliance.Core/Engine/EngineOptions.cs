@@ -3,7 +3,7 @@ namespace Appliance.Core.Engine;
 /// <summary>Sizes and timeouts of one engine instance (one per bridge port pair).</summary>
 public sealed record EngineOptions
 {
-    /// <summary>Flow table capacity (entries). 1,000,000 must fit in under 200 MB.</summary>
+    /// <summary>Flow table capacity (entries). 1,000,000 must fit in under 200 MB (72-byte entries, load at most one half).</summary>
     public int FlowCapacity { get; init; } = 262_144;
 
     /// <summary>Flows one camera may hold when its policy sets no quota.</summary>
@@ -23,4 +23,23 @@ public sealed record EngineOptions
     public TimeSpan IcmpTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan FragmentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Flow-table slots <see cref="PacketEngine.Maintain"/> examines per call. At the default a 262,144-entry table
+    /// (524,288 slots) is swept every 128 calls; each call costs a few microseconds.
+    /// </summary>
+    public int MaintenanceSlotsPerCall { get; init; } = 4_096;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for sizes or timeouts that cannot work.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(FlowCapacity, 16);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DefaultFlowQuota, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(EventRingCapacity, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaintenanceSlotsPerCall, 1);
+        foreach (var t in (ReadOnlySpan<TimeSpan>)[TcpHalfOpenTimeout, TcpEstablishedTimeout, TcpClosingTimeout, UdpTimeout, IcmpTimeout, FragmentTimeout])
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(t, TimeSpan.Zero);
+        }
+    }
 }

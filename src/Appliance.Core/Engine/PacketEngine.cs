@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
+using Appliance.Core.Flows;
 using Appliance.Core.Policy;
+using Appliance.Core.Wire;
 
 namespace Appliance.Core.Engine;
 
@@ -6,18 +9,52 @@ namespace Appliance.Core.Engine;
 /// Decides pass or drop for one frame. One instance per data-plane thread (one bridge port pair): the flow
 /// table, counters and event ring are that thread's alone, so the hot path takes no locks. The policy is shared
 /// through <see cref="PolicyHolder"/> and read once per frame.
-/// CONTRACT STUB: the core issues (#4, #5) implement it.
 /// </summary>
+/// <remarks>
+/// <para>Per frame: parse into a <see cref="PacketInfo"/> on the stack, read the policy once, find the camera
+/// (by MAC and/or address, with spoof checks), then either a special case (ARP, DHCP, discovery, neighbour
+/// discovery, broadcast) or the stateful path: a frame of a tracked flow passes, an opener is decided against the
+/// camera's compiled rules and tracked, anything else is dropped with its reason. Counters are bumped and a
+/// <see cref="DropEvent"/> is written for every drop, every monitored would-be drop and every match of a rule
+/// with <c>log: true</c>.</para>
+/// <para>Orientation: a frame from the camera side has the camera as its source, so its openers are egress;
+/// a frame from the uplink side has the camera as its destination, so its openers are ingress. Traffic that
+/// crosses no camera boundary is not a camera's: camera-to-camera frames are dropped (<see cref="Reason.NotForCamera"/>:
+/// cameras must not talk to each other); frames from or to devices that are not listed are
+/// <see cref="Reason.UnknownDevice"/> (dropped, or passed and reported when the site monitors unknown devices).</para>
+/// <para>Allocation-free, lock-free and exception-free per frame (an unexpected exception is caught, counted as
+/// a fault and the frame dropped: fail closed).</para>
+/// </remarks>
 public sealed partial class PacketEngine
 {
     private readonly PolicyHolder _policies;
+    private readonly FlowTable _flows;
+    private readonly long _tcpHalfOpenMs;
+    private readonly long _tcpEstablishedMs;
+    private readonly long _tcpClosingMs;
+    private readonly long _udpMs;
+    private readonly long _icmpMs;
+    private readonly long _fragmentMs;
+    private readonly int _defaultQuota;
+    private readonly int _maintenanceSlots;
 
     public PacketEngine(PolicyHolder policies, EngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
         _policies = policies;
         Options = options ?? new EngineOptions();
+        Options.Validate();
         Events = new DropEventRing(Options.EventRingCapacity);
+        Counters = new EngineCounters(policies.Slots.Capacity);
+        _flows = new FlowTable(Options.FlowCapacity, policies.Slots.Capacity);
+        _tcpHalfOpenMs = (long)Options.TcpHalfOpenTimeout.TotalMilliseconds;
+        _tcpEstablishedMs = (long)Options.TcpEstablishedTimeout.TotalMilliseconds;
+        _tcpClosingMs = (long)Options.TcpClosingTimeout.TotalMilliseconds;
+        _udpMs = (long)Options.UdpTimeout.TotalMilliseconds;
+        _icmpMs = (long)Options.IcmpTimeout.TotalMilliseconds;
+        _fragmentMs = (long)Options.FragmentTimeout.TotalMilliseconds;
+        _defaultQuota = Options.DefaultFlowQuota;
+        _maintenanceSlots = Options.MaintenanceSlotsPerCall;
     }
 
     public EngineOptions Options { get; }
@@ -26,4 +63,101 @@ public sealed partial class PacketEngine
 
     /// <summary>Reported decisions for a consumer off the hot path.</summary>
     public DropEventRing Events { get; }
+
+    /// <summary>Per-camera and per-reason counters; readable from any thread.</summary>
+    public EngineCounters Counters { get; }
+
+    /// <summary>The connection-tracking table (count, capacity, snapshot for the API).</summary>
+    public FlowTable Flows => _flows;
+
+    /// <summary>Decides one Ethernet frame (FCS stripped) that arrived on <paramref name="side"/>: the bridge entry.</summary>
+    /// <param name="frame">The frame; not retained.</param>
+    /// <param name="side">The port it arrived on.</param>
+    /// <param name="nowMs">The engine clock in milliseconds (<c>Environment.TickCount64</c> live, capture time in replay).</param>
+    public Verdict ProcessFrame(ReadOnlySpan<byte> frame, Side side, long nowMs)
+    {
+        FrameParser.ParseEthernet(frame, out var info);
+        return Process(ref info, side, nowMs, frame.Length);
+    }
+
+    /// <summary>
+    /// Decides one bare IP packet (no layer 2): the gateway entry. Cameras are found by address alone;
+    /// <paramref name="side"/> says whether it came from the camera side.
+    /// </summary>
+    public Verdict ProcessPacket(ReadOnlySpan<byte> packet, Side side, long nowMs)
+    {
+        FrameParser.ParseIp(packet, out var info);
+        return Process(ref info, side, nowMs, packet.Length);
+    }
+
+    /// <summary>
+    /// Bounded housekeeping between batches: reclaims expired flows among the next
+    /// <see cref="EngineOptions.MaintenanceSlotsPerCall"/> table slots. Never a whole-table sweep.
+    /// Call it from the data-plane thread that owns this engine.
+    /// </summary>
+    /// <returns>Flows reclaimed.</returns>
+    public int Maintain(long nowMs) => _flows.Maintain(nowMs, _maintenanceSlots);
+
+    /// <summary>Decides an already parsed frame: the whole pipeline after parsing (tests feed hand-made infos).</summary>
+    internal Verdict Decide(ref PacketInfo info, Side side, long nowMs) => Process(ref info, side, nowMs, info.IpLength);
+
+    private Verdict Process(ref PacketInfo info, Side side, long nowMs, int length)
+    {
+        // 1. Read the policy once: a swap in the middle of a frame must not mix two policies.
+        var policy = _policies.Current;
+        Verdict verdict;
+        try
+        {
+            verdict = policy is null ? Verdict.Drop(Reason.NoPolicy)
+                : info.Error != 0 ? Verdict.Drop(info.Error)
+                : Decide(policy, ref info, side, nowMs);
+        }
+        catch (Exception)
+        {
+            // A bug, never input: fail closed for this frame and make it visible.
+            Counters.RecordFault();
+            verdict = Verdict.Drop(Reason.EngineFault);
+        }
+
+        // 2. Count, then 3. report what is worth reporting.
+        Counters.Record(verdict, length, nowMs);
+        if (!verdict.IsPass || verdict.Monitored || (verdict.Reason == Reason.RuleMatch && policy!.IsLogged(verdict.RuleIndex)))
+        {
+            Report(policy, ref info, side, nowMs, length, verdict);
+        }
+
+        return verdict;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Report(CompiledPolicy? policy, ref PacketInfo info, Side side, long nowMs, int length, in Verdict verdict)
+    {
+        var arp = info.Kind == L3Kind.Arp;
+        var e = new DropEvent
+        {
+            TimestampMs = nowMs,
+            Source = arp ? info.ArpSenderIp : info.Source,
+            Destination = arp ? info.ArpTargetIp : info.Destination,
+            SourceMac = info.SourceMac,
+            DestinationMac = info.DestinationMac,
+            PolicyVersion = policy?.Version ?? 0,
+            CameraSlot = verdict.CameraSlot,
+            RuleIndex = verdict.RuleIndex,
+            FrameLength = length,
+            SourcePort = info.SourcePort,
+            DestinationPort = info.DestinationPort,
+            Reason = verdict.Reason,
+            Vlan = info.OuterVlan,
+            EtherType = info.EtherType,
+            Protocol = arp ? (byte)0 : info.Protocol,
+            Direction = side == Side.Camera ? Direction.Egress : Direction.Ingress,
+            Side = side,
+            Action = verdict.Action,
+            Monitored = verdict.Monitored,
+            IsLoggedMatch = verdict.IsPass && !verdict.Monitored,
+            IcmpType = info.IcmpType,
+            IcmpCode = info.IcmpCode,
+        };
+        Events.TryWrite(in e);
+    }
 }

@@ -58,6 +58,12 @@ public struct PacketInfo
     /// <summary>Bytes of the IP packet by its own length fields (may be less than the frame: Ethernet padding).</summary>
     public int IpLength;
 
+    /// <summary>IPv4 TTL or IPv6 hop limit (neighbour discovery must arrive with 255, RFC 4861).</summary>
+    public byte Ttl;
+
+    /// <summary>Offset of the ARP or IP header in the parsed span (after Ethernet and VLAN tags; 0 for the L3 entry).</summary>
+    public int L3Offset;
+
     // Fragments: IsFragment is set for any fragment (MF set or offset non-zero, or an IPv6 fragment header).
     public bool IsFragment;
 
@@ -80,6 +86,21 @@ public struct PacketInfo
 
     /// <summary>ICMP/ICMPv6 echo identifier (echo request/reply only).</summary>
     public ushort IcmpEchoId;
+
+    /// <summary>Offset of the TCP/UDP/ICMP header in the parsed span; valid when <see cref="HasL4"/>.</summary>
+    public int L4Offset;
+
+    /// <summary>
+    /// Offset of the data after the layer-4 header (after TCP options, the UDP header, or the 8-byte ICMP header)
+    /// in the parsed span; valid when <see cref="HasL4"/>.
+    /// </summary>
+    public int PayloadOffset;
+
+    /// <summary>
+    /// Bytes of layer-4 data inside the IP length from <see cref="PayloadOffset"/> (for UDP, by the UDP length; for a
+    /// first fragment, only what this fragment carries).
+    /// </summary>
+    public int PayloadLength;
 
     // ---- The packet quoted by an ICMP/ICMPv6 error (destination unreachable, time exceeded, packet too big...) ----
     public bool HasQuote;

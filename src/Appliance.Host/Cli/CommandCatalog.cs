@@ -9,5 +9,14 @@ internal static class CommandCatalog
     {
         // Each feature adds its own line here.
         yield return VersionCommand.Create();
+        yield return RunCommand.Create();
+        yield return StatusCommand.Create();
+        yield return ApplyCommand.Create();
+        yield return ConfirmCommand.Create();
+        yield return RollbackCommand.Create();
+        yield return HistoryCommand.Create();
+        yield return PolicyCommand.Create();
+        yield return LabCommand.Create();
+        yield return ReplayCommand.Create();
     }
 }

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Traffic for the camfw lab: one small long-running role per network namespace.
+
+Each role drives the traffic a real device of that kind makes and writes what it experienced (bytes received,
+connections that worked or failed) to a JSON status file about once a second, so the lab can show the device's
+view next to the appliance's counters. Standard library only. Every role exits by itself when the lab process
+(--parent-pid) is gone, so a killed lab never leaves traffic running.
+
+Roles:
+  camera    RTSP-like stream server on TCP 554, a web page on TCP 80 and 443; DNS and NTP to the site server;
+            optionally keeps phoning home to a vendor cloud (TCP 443 and UDP).
+  nvr       pulls a stream from every camera on TCP 554 and keeps reconnecting; serves its own web UI on TCP 80.
+  dnsntp    the site's DNS (UDP 53) and NTP (UDP 123) server.
+  listener  a pretend vendor cloud or internet host: accepts TCP and UDP and counts what reaches it;
+            optionally keeps trying to open a web page on a target (the internet host poking a camera).
+  prober    keeps trying TCP connections to a list of targets (the rogue device).
+"""
+
+import argparse
+import json
+import os
+import select
+import socket
+import struct
+import threading
+import time
+
+STREAM_CHUNK = 1316  # seven MPEG-TS packets, what RTP/RTSP cameras typically send per datagram or chunk
+STREAM_INTERVAL = 0.02  # 50 chunks/s, about 530 kbit/s per camera: visible counters, negligible load
+
+
+class Status:
+    """Counters shared by the role's threads, flushed atomically (write + rename) to a JSON file."""
+
+    def __init__(self, path, role, name):
+        self.path = path
+        self.lock = threading.Lock()
+        self.data = {"role": role, "name": name, "pid": os.getpid(), "counters": {}}
+
+    def add(self, key, amount=1):
+        with self.lock:
+            c = self.data["counters"]
+            c[key] = c.get(key, 0) + amount
+
+    def set(self, key, value):
+        with self.lock:
+            self.data["counters"][key] = value
+
+    def flush(self):
+        with self.lock:
+            self.data["updated"] = time.time()
+            text = json.dumps(self.data, sort_keys=True)
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, self.path)
+
+
+def parent_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def spawn(target, *args):
+    t = threading.Thread(target=target, args=args, daemon=True)
+    t.start()
+    return t
+
+
+def tcp_try(host, port, timeout, payload=None):
+    """One connection attempt; True when the handshake completed (and the payload, if any, was sent)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        if payload:
+            s.sendall(payload)
+            try:
+                s.recv(4096)
+            except OSError:
+                pass
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def serve_tcp(port, status, prefix, handler=None):
+    """Accepts connections on a TCP port; each one is counted and handed to handler (or answered with HTTP)."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", port))
+    srv.listen(16)
+    while True:
+        conn, peer = srv.accept()
+        status.add(prefix + "_accepted")
+        status.set(prefix + "_last_peer", peer[0])
+        spawn(handler or http_page, conn, status)
+
+
+def http_page(conn, status):
+    try:
+        conn.settimeout(5)
+        conn.recv(4096)
+        body = b"<html><body>camfw lab device</body></html>"
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def serve_udp(port, status, prefix, reply=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    while True:
+        data, peer = s.recvfrom(2048)
+        status.add(prefix + "_received")
+        status.set(prefix + "_last_peer", peer[0])
+        answer = reply(data) if reply else None
+        if answer:
+            s.sendto(answer, peer)
+
+
+# ---- camera -------------------------------------------------------------------------------------------------
+
+def stream_to(conn, status):
+    """RTSP-like: read the request, answer 200 OK, then send chunks until the NVR goes away."""
+    try:
+        conn.settimeout(5)
+        conn.recv(4096)
+        conn.sendall(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nSession: 1\r\n\r\n")
+        chunk = bytes(range(256)) * (STREAM_CHUNK // 256) + bytes(STREAM_CHUNK % 256)
+        while True:
+            conn.sendall(chunk)
+            status.add("stream_bytes_sent", len(chunk))
+            time.sleep(STREAM_INTERVAL)
+    except OSError:
+        status.add("stream_sessions_ended")
+    finally:
+        conn.close()
+
+
+def dns_query(qid, name):
+    header = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    qname = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\x00"
+    return header + qname + struct.pack("!HH", 1, 1)
+
+
+def ntp_request():
+    # LI=0, VN=4, Mode=3 (client); the transmit timestamp lets the client match the reply.
+    return bytes([0x23]) + bytes(39) + struct.pack("!II", int(time.time()) + 2208988800, 0)
+
+
+def udp_exchange(host, port, payload, timeout):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(payload, (host, port))
+        s.recvfrom(2048)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def camera_loop(args, status):
+    qid = 0
+    tick = 0
+    while True:
+        tick += 1
+        qid = (qid + 1) & 0xFFFF
+        ok = udp_exchange(args.dns, 53, dns_query(qid, "ntp.site.example"), 1.0)
+        status.add("dns_answered" if ok else "dns_unanswered")
+        if tick % 3 == 1:
+            ok = udp_exchange(args.ntp, 123, ntp_request(), 1.0)
+            status.add("ntp_answered" if ok else "ntp_unanswered")
+        time.sleep(args.interval)
+
+
+def phone_home_loop(args, status):
+    while True:
+        ok = tcp_try(args.phone_home, 443, 1.0, b"\x16\x03\x01\x00\x05hello")
+        status.add("phone_home_tcp_connected" if ok else "phone_home_tcp_failed")
+        ok = udp_exchange(args.phone_home, 443, b"p2p-register " + args.name.encode(), 0.5)
+        status.add("phone_home_udp_answered" if ok else "phone_home_udp_unanswered")
+        time.sleep(args.interval)
+
+
+def run_camera(args, status):
+    spawn(serve_tcp, 554, status, "rtsp", stream_to)
+    spawn(serve_tcp, 80, status, "web")
+    spawn(serve_tcp, 443, status, "https")
+    spawn(camera_loop, args, status)
+    if args.phone_home:
+        spawn(phone_home_loop, args, status)
+
+
+# ---- nvr ----------------------------------------------------------------------------------------------------
+
+def pull_stream(camera, address, status):
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(2.0)
+        try:
+            s.connect((address, 554))
+            status.add("connected_" + camera)
+            s.sendall(("PLAY rtsp://%s/stream1 RTSP/1.0\r\nCSeq: 1\r\n\r\n" % address).encode())
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    break
+                status.add("bytes_from_" + camera, len(data))
+        except OSError:
+            status.add("failed_" + camera)
+        finally:
+            s.close()
+        time.sleep(1.0)
+
+
+def run_nvr(args, status):
+    spawn(serve_tcp, 80, status, "web")
+    for item in args.camera:
+        name, address = item.split("=", 1)
+        status.set("bytes_from_" + name, 0)
+        spawn(pull_stream, name, address, status)
+
+
+# ---- dns/ntp server -----------------------------------------------------------------------------------------
+
+def dns_answer(query):
+    """A minimal authoritative answer: every A question gets 192.0.2.123 (a documentation address)."""
+    if len(query) < 12:
+        return None
+    qid = struct.unpack("!H", query[:2])[0]
+    question = query[12:]
+    header = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0)
+    answer = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("192.0.2.123")
+    return header + question + answer
+
+
+def ntp_answer(query):
+    if len(query) < 48:
+        return None
+    now = time.time() + 2208988800
+    secs, frac = int(now), int((now % 1) * (1 << 32))
+    # LI=0, VN=4, Mode=4 (server), stratum 2; origin = the client's transmit timestamp.
+    return (bytes([0x24, 2, 6, 0xEC]) + bytes(8) + b"LAB\x00"
+            + struct.pack("!II", secs, frac) + query[40:48] + struct.pack("!IIII", secs, frac, secs, frac))
+
+
+def run_dnsntp(args, status):
+    spawn(serve_udp, 53, status, "dns", dns_answer)
+    spawn(serve_udp, 123, status, "ntp", ntp_answer)
+
+
+# ---- listener (cloud, internet host) and prober (rogue) -----------------------------------------------------
+
+def poke_loop(target, port, status, key, interval):
+    while True:
+        ok = tcp_try(target, port, 1.0, b"GET / HTTP/1.0\r\n\r\n")
+        status.add(key + ("_connected" if ok else "_failed"))
+        time.sleep(interval)
+
+
+def run_listener(args, status):
+    for port in args.tcp:
+        spawn(serve_tcp, port, status, "tcp%d" % port)
+    for port in args.udp:
+        spawn(serve_udp, port, status, "udp%d" % port, lambda data: b"ack")
+    for target in args.poke:
+        address, port = target.rsplit(":", 1)
+        spawn(poke_loop, address, int(port), status, "poke_" + address.replace(".", "_"), args.interval)
+
+
+def run_prober(args, status):
+    for target in args.poke:
+        address, port = target.rsplit(":", 1)
+        spawn(poke_loop, address, int(port), status, "poke_" + address.replace(".", "_"), args.interval)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("role", choices=["camera", "nvr", "dnsntp", "listener", "prober"])
+    p.add_argument("--name", required=True)
+    p.add_argument("--status", required=True, help="JSON status file, rewritten about once a second")
+    p.add_argument("--parent-pid", type=int, default=0, help="exit when this process is gone")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between attempts")
+    p.add_argument("--dns")
+    p.add_argument("--ntp")
+    p.add_argument("--phone-home", help="vendor cloud address this camera keeps calling")
+    p.add_argument("--camera", action="append", default=[], help="NAME=ADDRESS to pull a stream from (nvr)")
+    p.add_argument("--tcp", type=int, action="append", default=[])
+    p.add_argument("--udp", type=int, action="append", default=[])
+    p.add_argument("--poke", action="append", default=[], help="ADDRESS:PORT to keep connecting to")
+    args = p.parse_args()
+
+    status = Status(args.status, args.role, args.name)
+    {"camera": run_camera, "nvr": run_nvr, "dnsntp": run_dnsntp,
+     "listener": run_listener, "prober": run_prober}[args.role](args, status)
+
+    while True:
+        status.flush()
+        if args.parent_pid and not parent_alive(args.parent_pid):
+            return
+        select.select([], [], [], 0.5)
+
+
+if __name__ == "__main__":
+    main()

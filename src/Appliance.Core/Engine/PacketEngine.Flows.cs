@@ -1,0 +1,465 @@
+using System.Runtime.CompilerServices;
+using Appliance.Core.Flows;
+using Appliance.Core.Policy;
+using Appliance.Core.Wire;
+
+namespace Appliance.Core.Engine;
+
+// The stateful path: openers are decided against the compiled rules and tracked; everything else must belong to a
+// tracked flow. A flow is keyed camera-relative (camera end, peer end), so the frame's side picks the orientation.
+public sealed partial class PacketEngine
+{
+    private const byte Fin = (byte)TcpFlags.Fin;
+    private const byte Syn = (byte)TcpFlags.Syn;
+    private const byte Rst = (byte)TcpFlags.Rst;
+    private const byte Ack = (byte)TcpFlags.Ack;
+
+    private const byte EchoRequestV4 = 8;
+    private const byte EchoReplyV4 = 0;
+    private const byte EchoRequestV6 = 128;
+    private const byte EchoReplyV6 = 129;
+
+    /// <summary>A unicast IP frame between camera <paramref name="cam"/> and a peer; <paramref name="dir"/> is the frame's direction.</summary>
+    private Verdict Unicast(CompiledPolicy p, int cam, ref PacketInfo info, Direction dir, bool v6, long nowMs)
+    {
+        var fromCamera = dir == Direction.Egress;
+        var camera = fromCamera ? info.Source : info.Destination;
+        var peer = fromCamera ? info.Destination : info.Source;
+
+        // A later fragment has no ports: it rides on the first fragment of its datagram or not at all.
+        if (info.IsFragment && info.FragmentOffset != 0)
+        {
+            return LaterFragment(p, cam, ref info, camera, peer, fromCamera, v6, nowMs);
+        }
+
+        var cameraPort = fromCamera ? info.SourcePort : info.DestinationPort;
+        var peerPort = fromCamera ? info.DestinationPort : info.SourcePort;
+        Verdict verdict;
+        switch (info.Protocol)
+        {
+            case IpProtocols.Tcp:
+                verdict = Tcp(p, cam, ref info, FlowKey.Create(camera, cameraPort, peer, peerPort, IpProtocols.Tcp, v6, info.OuterVlan, info.InnerVlan), dir, v6, nowMs);
+                break;
+            case IpProtocols.Icmp when !v6:
+            case IpProtocols.Icmpv6 when v6:
+                verdict = Icmp(p, cam, ref info, camera, peer, dir, v6, nowMs);
+                break;
+            default:
+                // UDP, and protocols without ports (keyed with port 0): pseudo-flows.
+                var key = FlowKey.Create(camera, cameraPort, peer, peerPort, info.Protocol, v6, info.OuterVlan, info.InnerVlan);
+                verdict = Datagram(p, cam, in key, dir, v6, info.Protocol, info.DestinationPort, nowMs);
+                break;
+        }
+
+        // The first fragment of a datagram that passed admits the rest of it.
+        if (verdict.IsPass && info.IsFragment && info.MoreFragments)
+        {
+            RecordFirstFragment(p, cam, ref info, camera, peer, fromCamera, v6, nowMs);
+        }
+
+        return verdict;
+    }
+
+    private Verdict Tcp(CompiledPolicy p, int cam, ref PacketInfo info, FlowKey key, Direction dir, bool v6, long nowMs)
+    {
+        var flags = info.TcpFlags;
+
+        // SYN with FIN or RST is never a real connection (scanners, fingerprinting, filter evasion).
+        if ((flags & Syn) != 0 && (flags & (Fin | Rst)) != 0)
+        {
+            return Deny(p, cam, Reason.TcpBadFlags);
+        }
+
+        var pureSyn = (flags & (Syn | Ack)) == Syn;
+        var index = _flows.Find(in key, nowMs);
+        if (index >= 0)
+        {
+            ref var e = ref _flows.At(index);
+            if (e.PolicyVersion != p.Version && !Revalidate(p, cam, ref e))
+            {
+                _flows.Remove(index);
+                return Deny(p, cam, Reason.FlowRevoked);
+            }
+
+            var fromOpener = e.Direction == dir;
+            if (!(pureSyn && fromOpener && e.State is FlowState.Closing or FlowState.Closed))
+            {
+                return TcpTrack(p, cam, ref e, flags, fromOpener, dir == Direction.Egress, nowMs);
+            }
+
+            // The port pair is being reused for a new connection: decide it afresh.
+            _flows.Remove(index);
+        }
+
+        if (!pureSyn)
+        {
+            // SYN-ACK, ACK, data, FIN or RST without a flow: nothing this policy admitted.
+            return Deny(p, cam, Reason.TcpStateBypass);
+        }
+
+        return Open(p, cam, in key, dir, v6, IpProtocols.Tcp, info.DestinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
+    }
+
+    /// <summary>
+    /// The TCP state machine for a tracked flow. It follows the handshake and the closing; it does not track
+    /// sequence numbers (the endpoints do), so its job is to refuse segments that cannot belong to the flow's state.
+    /// </summary>
+    private Verdict TcpTrack(CompiledPolicy p, int cam, ref FlowEntry e, byte flags, bool fromOpener, bool fromCamera, long nowMs)
+    {
+        var pass = Verdict.Pass(Reason.EstablishedFlow, e.CameraSlot);
+        if ((flags & Rst) != 0)
+        {
+            e.State = FlowState.Closed;
+            e.ExpiresMs = nowMs + _tcpClosingMs;
+            return pass;
+        }
+
+        var syn = (flags & Syn) != 0;
+        var ack = (flags & Ack) != 0;
+        switch (e.State)
+        {
+            case FlowState.SynSent:
+                if (fromOpener ? syn && !ack : syn)
+                {
+                    // The opener retransmits its SYN; the responder answers (SYN-ACK) or opens simultaneously (SYN).
+                    if (!fromOpener && ack)
+                    {
+                        e.State = FlowState.SynReceived;
+                        e.Flags |= FlowFlags.Replied;
+                    }
+
+                    e.ExpiresMs = nowMs + _tcpHalfOpenMs;
+                    return pass;
+                }
+
+                break;
+
+            case FlowState.SynReceived:
+                if (syn)
+                {
+                    // Retransmitted SYN or SYN-ACK.
+                    if (fromOpener == !ack)
+                    {
+                        return pass;
+                    }
+
+                    break;
+                }
+
+                if (fromOpener && ack)
+                {
+                    e.State = FlowState.Established;
+                    e.ExpiresMs = nowMs + _tcpEstablishedMs;
+                    TcpFin(ref e, flags, fromCamera, nowMs);
+                    return pass;
+                }
+
+                break;
+
+            case FlowState.Established or FlowState.FinWait or FlowState.Closing:
+                // A SYN here is a retransmitted SYN-ACK whose ACK was lost, or an opener probing a stale connection:
+                // the endpoints sort it out (challenge ACK), the flow stays.
+                e.ExpiresMs = nowMs + (e.State == FlowState.Closing ? _tcpClosingMs : _tcpEstablishedMs);
+                TcpFin(ref e, flags, fromCamera, nowMs);
+                return pass;
+
+            case FlowState.Closed:
+                break;
+
+            default:
+                break;
+        }
+
+        return Deny(p, cam, Reason.TcpStateBypass);
+    }
+
+    private void TcpFin(ref FlowEntry e, byte flags, bool fromCamera, long nowMs)
+    {
+        if ((flags & Fin) == 0)
+        {
+            return;
+        }
+
+        e.Flags |= fromCamera ? FlowFlags.FinFromCamera : FlowFlags.FinFromPeer;
+        const FlowFlags both = FlowFlags.FinFromCamera | FlowFlags.FinFromPeer;
+        if ((e.Flags & both) == both)
+        {
+            e.State = FlowState.Closing;
+            e.ExpiresMs = nowMs + _tcpClosingMs;
+        }
+        else
+        {
+            e.State = FlowState.FinWait;
+        }
+    }
+
+    private Verdict Datagram(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort destinationPort, long nowMs)
+    {
+        var index = _flows.Find(in key, nowMs);
+        if (index >= 0)
+        {
+            ref var e = ref _flows.At(index);
+            if (e.PolicyVersion != p.Version && !Revalidate(p, cam, ref e))
+            {
+                _flows.Remove(index);
+                return Deny(p, cam, Reason.FlowRevoked);
+            }
+
+            if (e.Direction != dir)
+            {
+                e.Flags |= FlowFlags.Replied;
+            }
+
+            e.ExpiresMs = nowMs + _udpMs;
+            return Verdict.Pass(Reason.EstablishedFlow, e.CameraSlot);
+        }
+
+        // Without a flow every datagram is an opener in its own direction (protocols without ports are keyed by 0).
+        var openerKey = protocol == IpProtocols.Udp ? destinationPort : (ushort)0;
+        return Open(p, cam, in key, dir, v6, protocol, openerKey, FlowState.Datagram, _udpMs, nowMs);
+    }
+
+    private Verdict Icmp(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, Direction dir, bool v6, long nowMs)
+    {
+        var type = info.IcmpType;
+        var protocol = info.Protocol;
+        var request = v6 ? type == EchoRequestV6 : type == EchoRequestV4;
+        var reply = v6 ? type == EchoReplyV6 : type == EchoReplyV4;
+        if (request || reply)
+        {
+            // Echo pseudo-flow: the camera port holds the echo id, the peer port is 0, so request and reply meet.
+            var key = FlowKey.Create(camera, info.IcmpEchoId, peer, 0, protocol, v6, info.OuterVlan, info.InnerVlan);
+            var index = _flows.Find(in key, nowMs);
+            if (index >= 0)
+            {
+                ref var e = ref _flows.At(index);
+                if (e.PolicyVersion != p.Version && !Revalidate(p, cam, ref e))
+                {
+                    _flows.Remove(index);
+                    return Deny(p, cam, Reason.FlowRevoked);
+                }
+
+                var fromOpener = e.Direction == dir;
+                if (request == fromOpener)
+                {
+                    if (reply)
+                    {
+                        e.Flags |= FlowFlags.Replied;
+                    }
+
+                    e.ExpiresMs = nowMs + _icmpMs;
+                    return Verdict.Pass(Reason.EstablishedFlow, e.CameraSlot);
+                }
+
+                if (reply)
+                {
+                    return Deny(p, cam, Reason.UnsolicitedReply);
+                }
+
+                // A request against the flow's direction (both ends pinging with one id): judged on its own, untracked.
+                return Stateless(p, cam, dir, v6, protocol, type, peer);
+            }
+
+            return reply
+                ? Deny(p, cam, Reason.UnsolicitedReply)
+                : Open(p, cam, in key, dir, v6, protocol, type, FlowState.IcmpEcho, _icmpMs, nowMs);
+        }
+
+        if (v6 ? type is >= 1 and <= 4 : type is 3 or 4 or 11 or 12)
+        {
+            return IcmpError(p, cam, ref info, dir, v6, nowMs);
+        }
+
+        // Other ICMP (redirects, timestamps, router advertisements off-link...): only what a rule names, untracked.
+        return Stateless(p, cam, dir, v6, protocol, type, peer);
+    }
+
+    /// <summary>
+    /// An ICMP error passes only when it quotes a packet of a tracked flow, and only when it travels back towards
+    /// the quoted packet's sender: from the uplink, the quoted source must be the camera it is addressed to; from
+    /// the camera, the quote must be a packet the camera received from the peer it is answering.
+    /// </summary>
+    private Verdict IcmpError(CompiledPolicy p, int cam, ref PacketInfo info, Direction dir, bool v6, long nowMs)
+    {
+        if (!info.HasQuote)
+        {
+            return Deny(p, cam, Reason.IcmpErrorUnrelated);
+        }
+
+        var fromCamera = dir == Direction.Egress;
+        bool consistent;
+        FlowKey key;
+        var echo = info.QuoteProtocol == info.Protocol;
+        if (fromCamera)
+        {
+            consistent = info.QuoteDestination == info.Source && info.QuoteSource == info.Destination;
+            key = echo
+                ? FlowKey.Create(info.QuoteDestination, info.QuoteSourcePort, info.QuoteSource, 0, info.QuoteProtocol, v6, info.OuterVlan, info.InnerVlan)
+                : FlowKey.Create(info.QuoteDestination, info.QuoteDestinationPort, info.QuoteSource, info.QuoteSourcePort, info.QuoteProtocol, v6, info.OuterVlan, info.InnerVlan);
+        }
+        else
+        {
+            consistent = info.QuoteSource == info.Destination;
+            key = echo
+                ? FlowKey.Create(info.QuoteSource, info.QuoteSourcePort, info.QuoteDestination, 0, info.QuoteProtocol, v6, info.OuterVlan, info.InnerVlan)
+                : FlowKey.Create(info.QuoteSource, info.QuoteSourcePort, info.QuoteDestination, info.QuoteDestinationPort, info.QuoteProtocol, v6, info.OuterVlan, info.InnerVlan);
+        }
+
+        if (!consistent)
+        {
+            return Deny(p, cam, Reason.IcmpErrorUnrelated);
+        }
+
+        var index = _flows.Find(in key, nowMs);
+        if (index < 0)
+        {
+            return Deny(p, cam, Reason.IcmpErrorUnrelated);
+        }
+
+        ref var e = ref _flows.At(index);
+        if (e.PolicyVersion != p.Version && !Revalidate(p, cam, ref e))
+        {
+            _flows.Remove(index);
+            return Deny(p, cam, Reason.FlowRevoked);
+        }
+
+        return Verdict.Pass(Reason.RelatedIcmpError, e.CameraSlot);
+    }
+
+    private static Verdict Stateless(CompiledPolicy p, int cam, Direction dir, bool v6, byte protocol, byte type, IpAddr peer)
+    {
+        ref readonly var r = ref p.Record(cam);
+        var rule = r.Rules.Match(v6, dir, protocol, type, peer);
+        return rule >= 0 ? Verdict.Pass(Reason.RuleMatch, r.Slot, rule) : Deny(p, cam, Reason.NoRuleMatched);
+    }
+
+    /// <summary>
+    /// Decides an opener against the camera's rules and, when it is admitted, tracks it. A monitored camera's
+    /// would-be drop is tracked too (flagged), so that its replies are not reported one by one.
+    /// </summary>
+    private Verdict Open(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort openerKey, FlowState state, long timeoutMs, long nowMs)
+    {
+        ref readonly var r = ref p.Record(cam);
+        var rule = r.Rules.Match(v6, dir, protocol, openerKey, key.Peer);
+        if (rule < 0 && !r.Monitor)
+        {
+            return Verdict.Drop(Reason.NoRuleMatched, r.Slot);
+        }
+
+        var quota = r.FlowQuota > 0 ? r.FlowQuota : _defaultQuota;
+        if (_flows.CountForCamera(r.Slot) >= quota)
+        {
+            return Deny(p, cam, Reason.FlowQuotaExceeded, rule);
+        }
+
+        var index = _flows.TryAdd(in key, r.Slot, nowMs);
+        if (index < 0)
+        {
+            return Deny(p, cam, Reason.FlowTableFull, rule);
+        }
+
+        ref var e = ref _flows.At(index);
+        e.State = state;
+        e.Direction = dir;
+        e.PolicyVersion = p.Version;
+        e.ExpiresMs = nowMs + timeoutMs;
+        if (rule < 0)
+        {
+            e.Flags = FlowFlags.Monitored;
+            return new Verdict(VerdictAction.Pass, Reason.NoRuleMatched, Verdict.NoRule, r.Slot, monitored: true);
+        }
+
+        return Verdict.Pass(Reason.RuleMatch, r.Slot, rule);
+    }
+
+    /// <summary>
+    /// A flow admitted by an older policy: is its opener still allowed, for the same camera? If so it is stamped
+    /// with the current version (one check per flow per reload); if not, the caller drops the frame and the flow.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool Revalidate(CompiledPolicy p, int cam, ref FlowEntry e)
+    {
+        ref readonly var r = ref p.Record(cam);
+        if (r.Slot != e.CameraSlot || e.Kind != FlowKind.Connection)
+        {
+            // The address now belongs to another camera, or a fragment entry (it carries no opener to re-check:
+            // the rest of a datagram in flight across a reload is dropped, which the sender's retry absorbs).
+            return false;
+        }
+
+        var v6 = e.Family == 1;
+        var openerKey = e.State == FlowState.IcmpEcho ? (v6 ? EchoRequestV6 : EchoRequestV4)
+            : e.Protocol is IpProtocols.Tcp or IpProtocols.Udp ? (e.Direction == Direction.Egress ? e.PeerPort : e.CameraPort)
+            : (ushort)0;
+        var rule = r.Rules.Match(v6, e.Direction, e.Protocol, openerKey, e.Key.Peer);
+        if (rule < 0 && !r.Monitor)
+        {
+            return false;
+        }
+
+        e.PolicyVersion = p.Version;
+        e.Flags = rule < 0 ? e.Flags | FlowFlags.Monitored : e.Flags & ~FlowFlags.Monitored;
+        return true;
+    }
+
+    private void RecordFirstFragment(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, bool fromCamera, bool v6, long nowMs)
+    {
+        var key = FragmentKey(ref info, camera, peer, fromCamera, v6);
+        if (_flows.Find(in key, nowMs) >= 0)
+        {
+            return;
+        }
+
+        ref readonly var r = ref p.Record(cam);
+        var quota = r.FlowQuota > 0 ? r.FlowQuota : _defaultQuota;
+        if (_flows.CountForCamera(r.Slot) >= quota)
+        {
+            return; // the later fragments will be orphans: counted there
+        }
+
+        var index = _flows.TryAdd(in key, r.Slot, nowMs);
+        if (index < 0)
+        {
+            return;
+        }
+
+        ref var e = ref _flows.At(index);
+        e.State = FlowState.Fragment;
+        e.Direction = fromCamera ? Direction.Egress : Direction.Ingress;
+        e.PolicyVersion = p.Version;
+        e.ExpiresMs = nowMs + _fragmentMs;
+    }
+
+    private Verdict LaterFragment(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, bool fromCamera, bool v6, long nowMs)
+    {
+        var key = FragmentKey(ref info, camera, peer, fromCamera, v6);
+        var index = _flows.Find(in key, nowMs);
+        if (index < 0)
+        {
+            return Deny(p, cam, Reason.OrphanFragment);
+        }
+
+        ref var e = ref _flows.At(index);
+        if (e.PolicyVersion != p.Version)
+        {
+            _flows.Remove(index);
+            return Deny(p, cam, Reason.FlowRevoked);
+        }
+
+        return Verdict.Pass(Reason.FragmentOfAllowed, e.CameraSlot);
+    }
+
+    /// <summary>A datagram's fragments share (source, destination, protocol, id); the id is split over the two ports.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static FlowKey FragmentKey(ref PacketInfo info, IpAddr camera, IpAddr peer, bool fromCamera, bool v6)
+        => FlowKey.Create(
+            camera,
+            (ushort)(info.FragmentId >> 16),
+            peer,
+            (ushort)info.FragmentId,
+            info.Protocol,
+            v6,
+            info.OuterVlan,
+            info.InnerVlan,
+            fromCamera ? FlowKind.FragmentFromCamera : FlowKind.FragmentToCamera);
+}

@@ -1,0 +1,350 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace Appliance.Core.Flows;
+
+/// <summary>
+/// The connection-tracking table of one engine: preallocated, open addressing with linear probing, no allocation
+/// after construction. Written by the engine's data-plane thread only; <see cref="Count"/>, the statistics and
+/// <see cref="Snapshot"/> may be read from other threads.
+/// </summary>
+/// <remarks>
+/// <para>Sizing: the slot array is the power of two at or above twice <see cref="Capacity"/>, so the load factor
+/// never exceeds one half and every probe run ends at a free slot soon. Entries are 72 bytes.</para>
+/// <para>Hashing: keys are attacker-chosen (anyone a rule admits picks their own ports), so the hash is keyed with
+/// random per-table seeds (a wyhash-style multiply-fold); colliding keys cannot be precomputed offline.</para>
+/// <para>Deletion uses backward shifting, not tombstones, so probe runs only ever shrink when flows go away and
+/// churn never degrades lookups.</para>
+/// <para>Expiry: an expired entry is ignored and reclaimed when a probe meets it; <see cref="Maintain"/> sweeps a
+/// bounded number of slots per call from a rotating cursor. Nothing ever walks the whole table on the data path.</para>
+/// </remarks>
+public sealed class FlowTable
+{
+    /// <summary>Slots the eviction search looks at before declaring the table full.</summary>
+    internal const int EvictionScanLimit = 64;
+
+    private readonly FlowEntry[] _slots;
+    private readonly int _mask;
+    private readonly int[] _perCamera;
+    private readonly ulong _seed0;
+    private readonly ulong _seed1;
+    private readonly ulong _seed2;
+    private readonly ulong _seed3;
+    private int _count;
+    private int _maintainCursor;
+    private int _evictCursor;
+    private long _expired;
+    private long _evicted;
+
+    /// <param name="capacity">Most live flows (at least 16).</param>
+    /// <param name="cameraSlots">Counter slots (see <c>CameraSlotRegistry.Capacity</c>) for per-camera quotas.</param>
+    public FlowTable(int capacity, int cameraSlots)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 16);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 29);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cameraSlots, 1);
+        Capacity = capacity;
+        var size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2);
+        _slots = new FlowEntry[size];
+        _mask = size - 1;
+        _perCamera = new int[cameraSlots];
+        Span<ulong> seeds = stackalloc ulong[4];
+        RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(seeds));
+        (_seed0, _seed1, _seed2, _seed3) = (seeds[0] | 1, seeds[1] | 1, seeds[2] | 1, seeds[3] | 1);
+    }
+
+    /// <summary>Most live flows.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Slots allocated (a power of two, at least twice <see cref="Capacity"/>).</summary>
+    public int SlotCount => _slots.Length;
+
+    /// <summary>Bytes the slot array occupies.</summary>
+    public long MemoryBytes => (long)_slots.Length * Unsafe.SizeOf<FlowEntry>();
+
+    /// <summary>Live entries (including expired ones not reclaimed yet).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Entries reclaimed because they timed out.</summary>
+    public long Expired => Volatile.Read(ref _expired);
+
+    /// <summary>Entries evicted (half-open or unanswered first) to make room for a new flow.</summary>
+    public long Evicted => Volatile.Read(ref _evicted);
+
+    /// <summary>Entries held by the camera with this counter slot (flow quota accounting).</summary>
+    public int CountForCamera(int cameraSlot)
+        => (uint)cameraSlot < (uint)_perCamera.Length ? Volatile.Read(ref _perCamera[cameraSlot]) : 0;
+
+    /// <summary>The slot holding <paramref name="key"/>, or -1. An expired match is reclaimed and reported absent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int Find(in FlowKey key, long nowMs)
+    {
+        var slots = _slots;
+        var i = Home(key);
+        while (true)
+        {
+            ref var e = ref slots[i];
+            if (e.State == FlowState.Free)
+            {
+                return -1;
+            }
+
+            if (e.Matches(key))
+            {
+                if (e.ExpiresMs <= nowMs)
+                {
+                    RemoveAt(i, expired: true);
+                    return -1;
+                }
+
+                return i;
+            }
+
+            i = (i + 1) & _mask;
+        }
+    }
+
+    /// <summary>The entry in slot <paramref name="index"/> (from <see cref="Find"/> or <see cref="TryAdd"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ref FlowEntry At(int index) => ref _slots[index];
+
+    /// <summary>
+    /// Adds <paramref name="key"/>, which the caller has just looked up and not found. When the table is full it
+    /// first tries to evict one expired, half-open or unanswered entry; established flows are never evicted.
+    /// </summary>
+    /// <returns>The new entry's slot, or -1 when the table is full.</returns>
+    internal int TryAdd(in FlowKey key, int cameraSlot, long nowMs)
+    {
+        if (_count >= Capacity && !TryEvictOne(nowMs))
+        {
+            return -1;
+        }
+
+        var slots = _slots;
+        var i = Home(key);
+        while (slots[i].State != FlowState.Free)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        ref var e = ref slots[i];
+        e = default;
+        e.SetKey(key);
+        e.CameraSlot = cameraSlot;
+        e.CreatedMs = nowMs;
+        e.State = FlowState.Datagram; // placeholder until the caller sets the real state; never Free once added
+        if ((uint)cameraSlot < (uint)_perCamera.Length)
+        {
+            _perCamera[cameraSlot]++;
+        }
+
+        Volatile.Write(ref _count, _count + 1);
+        return i;
+    }
+
+    /// <summary>Removes the entry in slot <paramref name="index"/>.</summary>
+    internal void Remove(int index) => RemoveAt(index, expired: false);
+
+    /// <summary>
+    /// Reclaims expired entries among the next <paramref name="slotBudget"/> slots after the rotating cursor.
+    /// Bounded work, called by the data plane between batches.
+    /// </summary>
+    /// <returns>How many entries were reclaimed.</returns>
+    public int Maintain(long nowMs, int slotBudget)
+    {
+        var removed = 0;
+        var i = _maintainCursor;
+        for (var n = 0; n < slotBudget; n++)
+        {
+            ref var e = ref _slots[i];
+            if (e.State != FlowState.Free && e.ExpiresMs <= nowMs)
+            {
+                // Backward shifting may move a later entry into slot i: look at it again (it costs budget, so this
+                // still ends).
+                RemoveAt(i, expired: true);
+                removed++;
+                continue;
+            }
+
+            i = (i + 1) & _mask;
+        }
+
+        _maintainCursor = i;
+        return removed;
+    }
+
+    /// <summary>
+    /// A copy of the live flows, for the API and the CLI. Safe from any thread: each entry is copied twice and kept
+    /// only when both copies agree, so an entry the data plane was rewriting is skipped rather than torn. The copy
+    /// is consistent per entry, not across entries. Allocates; never call it on the data path.
+    /// </summary>
+    public IReadOnlyList<FlowInfo> Snapshot(long nowMs, int max = int.MaxValue)
+    {
+        var result = new List<FlowInfo>(Math.Min(max, Math.Max(Count, 0)));
+        for (var i = 0; i < _slots.Length && result.Count < max; i++)
+        {
+            var a = _slots[i];
+            if (a.State == FlowState.Free)
+            {
+                continue;
+            }
+
+            Thread.MemoryBarrier();
+            var b = _slots[i];
+            if (!MemoryMarshal.AsBytes(new ReadOnlySpan<FlowEntry>(in a)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<FlowEntry>(in b))))
+            {
+                continue;
+            }
+
+            var key = a.Key;
+            result.Add(new FlowInfo(
+                a.Protocol,
+                a.Family == 1,
+                key.Camera,
+                a.CameraPort,
+                key.Peer,
+                a.PeerPort,
+                a.OuterVlan,
+                a.InnerVlan,
+                a.CameraSlot,
+                a.Direction,
+                a.State,
+                a.PolicyVersion,
+                nowMs - a.CreatedMs,
+                a.ExpiresMs - nowMs,
+                (a.Flags & FlowFlags.Monitored) != 0));
+        }
+
+        return result;
+    }
+
+    private bool TryEvictOne(long nowMs)
+    {
+        // Look at a bounded window after a rotating cursor: an expired entry is taken at once; otherwise the first
+        // evictable (half-open, unanswered) one. Established flows are never pushed out by new ones.
+        var i = _evictCursor;
+        var victim = -1;
+        for (var n = 0; n < EvictionScanLimit; n++)
+        {
+            ref var e = ref _slots[i];
+            if (e.State != FlowState.Free)
+            {
+                if (e.ExpiresMs <= nowMs)
+                {
+                    victim = i;
+                    _evictCursor = (i + 1) & _mask;
+                    RemoveAt(victim, expired: true);
+                    return true;
+                }
+
+                if (victim < 0 && e.IsEvictable)
+                {
+                    victim = i;
+                }
+            }
+
+            i = (i + 1) & _mask;
+        }
+
+        _evictCursor = i;
+        if (victim < 0)
+        {
+            return false;
+        }
+
+        RemoveAt(victim, expired: false);
+        _evicted++;
+        return true;
+    }
+
+    private void RemoveAt(int index, bool expired)
+    {
+        var slots = _slots;
+        var slot = slots[index].CameraSlot;
+        if ((uint)slot < (uint)_perCamera.Length)
+        {
+            _perCamera[slot]--;
+        }
+
+        if (expired)
+        {
+            _expired++;
+        }
+
+        // Backward-shift deletion: walk the run after the hole and pull back every entry whose home is not
+        // cyclically in (hole, j], so that every remaining entry stays reachable from its home without tombstones.
+        var hole = index;
+        var j = index;
+        while (true)
+        {
+            j = (j + 1) & _mask;
+            ref var e = ref slots[j];
+            if (e.State == FlowState.Free)
+            {
+                break;
+            }
+
+            var home = Home(e.Key);
+            var stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+            if (!stays)
+            {
+                slots[hole] = e;
+                hole = j;
+            }
+        }
+
+        slots[hole] = default;
+        Volatile.Write(ref _count, _count - 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Home(in FlowKey key)
+    {
+        var h1 = Mix(key.CameraLo ^ _seed0, key.PeerLo ^ _seed1);
+        var h2 = Mix(key.CameraHi ^ key.PackA() ^ _seed2, key.PeerHi ^ key.PackB() ^ _seed3);
+        return (int)Mix(h1, h2 ^ _seed0) & _mask;
+    }
+
+    // 64x64->128 multiply, folded: the wyhash mixing step.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mix(ulong a, ulong b)
+    {
+        var high = Math.BigMul(a, b, out var low);
+        return high ^ low;
+    }
+}
+
+/// <summary>One tracked flow as the API shows it (see <see cref="FlowTable.Snapshot"/>).</summary>
+/// <param name="Protocol">IP protocol number.</param>
+/// <param name="IsIpv6">Address family.</param>
+/// <param name="CameraAddress">The camera's end.</param>
+/// <param name="CameraPort">The camera's port (the echo id for ICMP echo; the fragment id for a fragment entry).</param>
+/// <param name="PeerAddress">The other end.</param>
+/// <param name="PeerPort">The peer's port.</param>
+/// <param name="OuterVlan">Outer VLAN id, 0 untagged.</param>
+/// <param name="InnerVlan">Inner VLAN id (QinQ), 0 otherwise.</param>
+/// <param name="CameraSlot">The camera's counter slot.</param>
+/// <param name="Direction">Who opened it.</param>
+/// <param name="State">Where it is in its life.</param>
+/// <param name="PolicyVersion">The policy version that admitted it (or last re-checked it).</param>
+/// <param name="AgeMs">Milliseconds since it was created.</param>
+/// <param name="ExpiresInMs">Milliseconds until it times out (negative: expired, not reclaimed yet).</param>
+/// <param name="Monitored">Admitted only because its camera is in monitor mode.</param>
+public readonly record struct FlowInfo(
+    byte Protocol,
+    bool IsIpv6,
+    IpAddr CameraAddress,
+    ushort CameraPort,
+    IpAddr PeerAddress,
+    ushort PeerPort,
+    ushort OuterVlan,
+    ushort InnerVlan,
+    int CameraSlot,
+    Direction Direction,
+    FlowState State,
+    uint PolicyVersion,
+    long AgeMs,
+    long ExpiresInMs,
+    bool Monitored);

@@ -1,0 +1,40 @@
+using System.CommandLine;
+using Appliance.Management.Api;
+using Spectre.Console;
+
+namespace Appliance.Host.Cli;
+
+/// <summary><c>camfw history</c>: the policy versions kept, newest first.</summary>
+internal static class HistoryCommand
+{
+    public static Command Create()
+    {
+        var options = new AdminCommandOptions();
+        var command = new Command("history", "List the policy versions kept for rollback, newest first.");
+        options.AddTo(command);
+        command.SetAction((parse, cancellationToken) => options.RunAsync(parse, async (client, console) =>
+        {
+            var response = await client.GetAsync("/api/v1/policy/history", ManagementJsonContext.Default.HistoryDto, cancellationToken).ConfigureAwait(false);
+            if (response.Body is not { } history)
+            {
+                console.MarkupLine($"[red]failed[/]: {Markup.Escape(response.Error ?? "")}");
+                return 1;
+            }
+
+            var table = new Table().AddColumns("version", "applied", "from", "sha256", "files");
+            foreach (var e in history.Entries)
+            {
+                table.AddRow(
+                    e.Current ? $"[green]{e.Version} (in force)[/]" : e.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    e.AppliedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+                    Markup.Escape(StatusCommand.Origin(e.Origin)),
+                    Markup.Escape(e.Sha256[..Math.Min(12, e.Sha256.Length)]),
+                    Markup.Escape(string.Join(", ", e.Sources)));
+            }
+
+            console.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,98 @@
+using Appliance.Core.Engine;
+
+namespace Appliance.Host.Hosting;
+
+/// <summary>The <c>Bridge</c> section: which interfaces form each inline pair.</summary>
+internal sealed class BridgeSettings
+{
+    /// <summary>One data plane (thread, engine, flow table) per pair.</summary>
+    public List<BridgePairSettings> Pairs { get; set; } = [];
+
+    /// <summary>Frames taken from one port before turning to the other.</summary>
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Bring both links up and turn offloads off at start (leave on; off only when another tool does it).</summary>
+    public bool PrepareInterfaces { get; set; } = true;
+}
+
+/// <summary>One inline pair: the camera switch side and the uplink side.</summary>
+internal sealed class BridgePairSettings
+{
+    /// <summary>Name in logs, metrics and the API; defaults to <c>CAMERA-UPLINK</c>.</summary>
+    public string? Name { get; set; }
+
+    public string CameraInterface { get; set; } = "";
+
+    public string UplinkInterface { get; set; } = "";
+
+    public string EffectiveName => string.IsNullOrWhiteSpace(Name) ? $"{CameraInterface}-{UplinkInterface}" : Name;
+}
+
+/// <summary>The <c>Engine</c> section: sizes and timeouts of each data plane's engine.</summary>
+internal sealed class EngineSettings
+{
+    public int FlowCapacity { get; set; } = 262_144;
+
+    public int DefaultFlowQuota { get; set; } = 4_096;
+
+    public int EventRingCapacity { get; set; } = 65_536;
+
+    public TimeSpan TcpHalfOpenTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan TcpEstablishedTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    public TimeSpan TcpClosingTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan UdpTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan IcmpTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public EngineOptions ToEngineOptions() => new()
+    {
+        FlowCapacity = FlowCapacity,
+        DefaultFlowQuota = DefaultFlowQuota,
+        EventRingCapacity = EventRingCapacity,
+        TcpHalfOpenTimeout = TcpHalfOpenTimeout,
+        TcpEstablishedTimeout = TcpEstablishedTimeout,
+        TcpClosingTimeout = TcpClosingTimeout,
+        UdpTimeout = UdpTimeout,
+        IcmpTimeout = IcmpTimeout,
+    };
+}
+
+/// <summary>Exit codes of <c>camfw run</c>; anything but 0 makes systemd (<c>Restart=on-failure</c>) restart it.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>A data plane died (fail closed: nothing was forwarded without a verdict).</summary>
+    public const int DataPlaneFailed = 1;
+
+    /// <summary>The configuration is invalid.</summary>
+    public const int ConfigInvalid = 2;
+
+    /// <summary>The first policy load failed.</summary>
+    public const int PolicyInvalid = 3;
+
+    /// <summary>Something else failed at start (an interface missing, the management port taken...).</summary>
+    public const int StartFailed = 4;
+}
+
+/// <summary>The code <c>camfw run</c> exits with, set by whichever component stops the host.</summary>
+internal sealed class ExitCodeHolder
+{
+    private int _code;
+
+    public int Code => Volatile.Read(ref _code);
+
+    /// <summary>Keeps the first failure: later ones are usually consequences.</summary>
+    public void Fail(int code) => Interlocked.CompareExchange(ref _code, code, ExitCodes.Ok);
+}
+
+/// <summary>A start-up failure with the exit code and the lines to print.</summary>
+internal sealed class StartupException(int exitCode, string message, IReadOnlyList<string>? details = null) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+
+    public IReadOnlyList<string> Details { get; } = details ?? [];
+}

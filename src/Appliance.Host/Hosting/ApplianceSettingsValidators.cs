@@ -1,0 +1,179 @@
+using Appliance.Management.Api;
+using Appliance.Management.Policies;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Hosting;
+
+/// <summary>Checks the <c>Bridge</c> section; every message names the key at fault.</summary>
+internal sealed class BridgeSettingsValidator : IValidateOptions<BridgeSettings>
+{
+    public ValidateOptionsResult Validate(string? name, BridgeSettings options)
+    {
+        var errors = new List<string>();
+        if (options.Pairs.Count == 0)
+        {
+            errors.Add("Bridge:Pairs is empty: name at least one pair, e.g. \"Pairs\": [{ \"CameraInterface\": \"eth1\", \"UplinkInterface\": \"eth2\" }] (or pass --camera-if and --uplink-if)");
+        }
+
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Pairs.Count; i++)
+        {
+            var p = options.Pairs[i];
+            CheckInterface(errors, $"Bridge:Pairs:{i}:CameraInterface", p.CameraInterface, used);
+            CheckInterface(errors, $"Bridge:Pairs:{i}:UplinkInterface", p.UplinkInterface, used);
+            if (!names.Add(p.EffectiveName))
+            {
+                errors.Add($"Bridge:Pairs:{i}:Name '{p.EffectiveName}' is used by another pair");
+            }
+        }
+
+        if (options.BatchSize is < 1 or > 4096)
+        {
+            errors.Add($"Bridge:BatchSize {options.BatchSize} must be between 1 and 4096");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void CheckInterface(List<string> errors, string key, string value, HashSet<string> used)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{key} is not set");
+        }
+        else if (value.Length > 15 || value.Any(c => c is '/' or ':' || char.IsWhiteSpace(c)))
+        {
+            errors.Add($"{key} '{value}' is not a Linux interface name (at most 15 characters, no '/', ':' or spaces)");
+        }
+        else if (!used.Add(value))
+        {
+            errors.Add($"{key} '{value}' is already used by another port; each interface belongs to one side of one pair");
+        }
+    }
+}
+
+/// <summary>Checks the <c>Engine</c> section.</summary>
+internal sealed class EngineSettingsValidator : IValidateOptions<EngineSettings>
+{
+    public ValidateOptionsResult Validate(string? name, EngineSettings o)
+    {
+        var errors = new List<string>();
+        if (o.FlowCapacity is < 1024 or > 16_777_216)
+        {
+            errors.Add($"Engine:FlowCapacity {o.FlowCapacity} must be between 1024 and 16777216");
+        }
+
+        if (o.DefaultFlowQuota < 1 || o.DefaultFlowQuota > o.FlowCapacity)
+        {
+            errors.Add($"Engine:DefaultFlowQuota {o.DefaultFlowQuota} must be between 1 and Engine:FlowCapacity");
+        }
+
+        if (o.EventRingCapacity is < 64 or > 16_777_216)
+        {
+            errors.Add($"Engine:EventRingCapacity {o.EventRingCapacity} must be between 64 and 16777216");
+        }
+
+        foreach (var (key, value) in new[] { ("TcpHalfOpenTimeout", o.TcpHalfOpenTimeout), ("TcpEstablishedTimeout", o.TcpEstablishedTimeout), ("TcpClosingTimeout", o.TcpClosingTimeout), ("UdpTimeout", o.UdpTimeout), ("IcmpTimeout", o.IcmpTimeout) })
+        {
+            if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(7))
+            {
+                errors.Add($"Engine:{key} {value} must be positive and at most 7 days");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>Checks the <c>Policy</c> section.</summary>
+internal sealed class PolicySettingsValidator : IValidateOptions<PolicyServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PolicyServiceOptions o)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.Directory))
+        {
+            errors.Add("Policy:Directory is not set (or pass --policy DIR)");
+        }
+        else if (!Directory.Exists(o.Directory))
+        {
+            errors.Add($"Policy:Directory '{o.Directory}' does not exist");
+        }
+
+        if (string.IsNullOrWhiteSpace(o.StateDirectory))
+        {
+            errors.Add("Policy:StateDirectory is not set");
+        }
+
+        if (o.HistoryLimit is < 1 or > 10_000)
+        {
+            errors.Add($"Policy:HistoryLimit {o.HistoryLimit} must be between 1 and 10000");
+        }
+
+        if (o.WatchDebounce < TimeSpan.Zero || o.WatchDebounce > TimeSpan.FromSeconds(10))
+        {
+            errors.Add($"Policy:WatchDebounce {o.WatchDebounce} must be between 0 and 10 seconds");
+        }
+
+        if (o.MaxConfirmWithin < TimeSpan.FromSeconds(1) || o.MaxConfirmWithin > TimeSpan.FromDays(1))
+        {
+            errors.Add($"Policy:MaxConfirmWithin {o.MaxConfirmWithin} must be between 1 second and 1 day");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>Checks the <c>Management</c> section.</summary>
+internal sealed class ManagementSettingsValidator : IValidateOptions<ManagementOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ManagementOptions o)
+    {
+        if (!o.Enabled)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var errors = new List<string>();
+        if (!ManagementServer.TryParseListenAddress(o, out _, out _, out var error))
+        {
+            errors.Add(error!);
+        }
+
+        if (o.Token is { } token && token.Trim().Length < Management.Security.ApiToken.MinimumLength)
+        {
+            errors.Add($"Management:Token must be at least {Management.Security.ApiToken.MinimumLength} characters (or leave it out and let Management:TokenFile be generated)");
+        }
+
+        if (o.Token is null && string.IsNullOrWhiteSpace(o.TokenFile))
+        {
+            errors.Add("Management:TokenFile is not set");
+        }
+
+        foreach (var (key, path) in new[] { ("CertificatePath", o.CertificatePath), ("CertificateKeyPath", o.CertificateKeyPath), ("ClientCertificateAuthorityPath", o.ClientCertificateAuthorityPath) })
+        {
+            if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path))
+            {
+                errors.Add($"Management:{key} '{path}' does not exist");
+            }
+        }
+
+        if (o.MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
+        {
+            errors.Add($"Management:MaxRequestBodyBytes {o.MaxRequestBodyBytes} must be between 1024 and 16777216");
+        }
+
+        if (o.AuthFailureLimit is < 1 or > 1000)
+        {
+            errors.Add($"Management:AuthFailureLimit {o.AuthFailureLimit} must be between 1 and 1000");
+        }
+
+        if (o.AuthFailureWindow <= TimeSpan.Zero || o.AuthLockout <= TimeSpan.Zero)
+        {
+            errors.Add("Management:AuthFailureWindow and Management:AuthLockout must be positive");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,105 @@
+using Appliance.Core.Engine;
+using Appliance.Core.Policy;
+using Appliance.Syslog.Events;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Host.Hosting;
+
+/// <summary>A running pair: its engine (flow table, counters, event ring) and its data plane.</summary>
+internal sealed record RunningPair(BridgePairSettings Settings, PacketEngine Engine, IDataPlane Plane);
+
+/// <summary>
+/// Runs one data plane per configured pair, each with its own <see cref="PacketEngine"/> sharing the one
+/// <see cref="PolicyHolder"/>. Fail closed: when a data plane dies (or its loop ends without being asked to), the
+/// host stops and <c>camfw run</c> exits non-zero, so systemd restarts it; a dead data plane forwards nothing.
+/// </summary>
+internal sealed class DataPlaneService(
+    PolicyHolder policies,
+    IDataPlaneFactory factory,
+    DropEventReporter reporter,
+    IOptions<BridgeSettings> bridge,
+    IOptions<EngineSettings> engine,
+    IHostApplicationLifetime lifetime,
+    ExitCodeHolder exitCode,
+    ILogger<DataPlaneService> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly List<RunningPair> _pairs = [];
+    private volatile bool _stopping;
+
+    /// <summary>The running pairs (empty before start).</summary>
+    public IReadOnlyList<RunningPair> Pairs => _pairs;
+
+    /// <summary>Every data plane runs.</summary>
+    public bool AllHealthy => _pairs.Count > 0 && _pairs.TrueForAll(p => p.Plane.IsHealthy);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var engineOptions = engine.Value.ToEngineOptions();
+        foreach (var pair in bridge.Value.Pairs)
+        {
+            var packetEngine = new PacketEngine(policies, engineOptions);
+            IDataPlane plane;
+            try
+            {
+                plane = factory.Create(pair, bridge.Value, packetEngine, logger);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new StartupException(ExitCodes.StartFailed, $"bridge pair {pair.EffectiveName} ({pair.CameraInterface} <-> {pair.UplinkInterface}) could not start: {e.Message}");
+            }
+
+            reporter.Attach(packetEngine.Events);
+            var running = new RunningPair(pair, packetEngine, plane);
+            _pairs.Add(running);
+            plane.Start();
+            HostLog.DataPlaneStarted(logger, plane.Name, pair.CameraInterface, pair.UplinkInterface);
+            _ = SuperviseAsync(running);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Staged: every plane stops receiving, finishes the batch in hand, closes its ports.
+        _stopping = true;
+        foreach (var pair in _pairs)
+        {
+            await pair.Plane.StopAsync(cancellationToken).ConfigureAwait(false);
+            HostLog.DataPlaneStopped(logger, pair.Plane.Name);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var pair in _pairs)
+        {
+            reporter.Detach(pair.Engine.Events);
+            await pair.Plane.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task SuperviseAsync(RunningPair pair)
+    {
+        Exception? fault = null;
+        try
+        {
+            await pair.Plane.Completion.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            fault = e;
+        }
+
+        if (_stopping && fault is null)
+        {
+            return;
+        }
+
+        HostLog.DataPlaneFailed(logger, pair.Plane.Name, fault ?? pair.Plane.Fault);
+        exitCode.Fail(ExitCodes.DataPlaneFailed);
+        lifetime.StopApplication();
+    }
+}

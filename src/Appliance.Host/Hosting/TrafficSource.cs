@@ -1,0 +1,113 @@
+using Appliance.Core;
+using Appliance.Management.Traffic;
+using Appliance.Syslog;
+using Appliance.Syslog.Events;
+
+namespace Appliance.Host.Hosting;
+
+/// <summary>What the management API reads from the running engines, summed over pairs. Off the hot path.</summary>
+internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog) : ITrafficSource
+{
+    public long SyslogQueueDropped => syslog.Stats.Dropped;
+
+    public IReadOnlyList<DataPlaneStatus> DataPlanes()
+        => [.. planes.Pairs.Select(p => new DataPlaneStatus(
+            p.Plane.Name,
+            p.Plane.IsHealthy,
+            p.Plane.Fault?.Message ?? (p.Plane.IsHealthy ? null : "not forwarding"),
+            p.Plane.CaptureDrops,
+            p.Engine.Flows.Count,
+            p.Engine.Flows.Capacity,
+            p.Engine.Events.Lost))];
+
+    public CameraTotals Camera(int slot)
+    {
+        long fp = 0, fd = 0, bp = 0, bd = 0, last = 0;
+        foreach (var p in planes.Pairs)
+        {
+            var c = p.Engine.Counters.ForCamera(slot);
+            fp += c.FramesPassed;
+            fd += c.FramesDropped;
+            bp += c.BytesPassed;
+            bd += c.BytesDropped;
+            last = Math.Max(last, c.LastSeenMs);
+        }
+
+        // The bridge's engine clock is Unix milliseconds.
+        return new CameraTotals(fp, fd, bp, bd, last > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(last) : null);
+    }
+
+    public IReadOnlyList<KeyValuePair<Reason, long>> Reasons()
+    {
+        var list = new List<KeyValuePair<Reason, long>>();
+        foreach (var reason in ReasonNames.All)
+        {
+            long total = 0;
+            foreach (var p in planes.Pairs)
+            {
+                total += p.Engine.Counters.ForReason(reason);
+            }
+
+            if (total > 0)
+            {
+                list.Add(new(reason, total));
+            }
+        }
+
+        return list;
+    }
+
+    public FlowPage Flows(int offset, int limit)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var all = new List<FlowView>();
+        var policy = planes.Pairs.Count > 0 ? planes.Pairs[0].Engine.Policies : null;
+        foreach (var p in planes.Pairs)
+        {
+            foreach (var f in p.Engine.Flows.Snapshot(now))
+            {
+                // The camera's side is the source of egress flows and the destination of ingress ones.
+                var egress = f.Direction == Direction.Egress;
+                var camera = f.CameraSlot >= 0 ? policy?.Slots.NameOf(f.CameraSlot) : null;
+                all.Add(new FlowView(
+                    p.Plane.Name,
+                    camera,
+                    ProtocolName(f.Protocol),
+                    (egress ? f.CameraAddress : f.PeerAddress).ToString(),
+                    egress ? f.CameraPort : f.PeerPort,
+                    (egress ? f.PeerAddress : f.CameraAddress).ToString(),
+                    egress ? f.PeerPort : f.CameraPort,
+                    egress ? "egress" : "ingress",
+                    f.State.ToString().ToLowerInvariant(),
+                    f.PolicyVersion,
+                    null));
+            }
+        }
+
+        all.Sort(static (a, b) => (string.CompareOrdinal(a.Camera, b.Camera), string.CompareOrdinal(a.Source, b.Source), a.SourcePort.CompareTo(b.SourcePort)) switch
+        {
+            (not 0 and var c, _, _) => c,
+            (_, not 0 and var c, _) => c,
+            (_, _, var c) => c,
+        });
+        return new FlowPage(all.Count, [.. all.Skip(offset).Take(limit)]);
+    }
+
+    private static string ProtocolName(byte protocol) => protocol switch
+    {
+        1 => "icmp",
+        6 => "tcp",
+        17 => "udp",
+        58 => "icmpv6",
+        _ => protocol.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The syslog reporter's recent security events, as the management API lists them.</summary>
+internal sealed class SecurityEventFeed(SecurityEventLog log) : IEventFeed
+{
+    public long Total => log.Total;
+
+    public IReadOnlyList<ReportedEvent> Recent(int max, long after = 0)
+        => [.. log.Recent(max, null, after).Select(e => new ReportedEvent(e.Sequence, e.Time, e.Kind, e.Level.ToString(), e.Message, e.Fields))];
+}

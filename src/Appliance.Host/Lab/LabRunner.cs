@@ -1,0 +1,455 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using Spectre.Console;
+
+namespace Appliance.Host.Lab;
+
+/// <summary>
+/// <c>camfw lab</c> from start to finish: checks, lock, leftovers of a crashed run, namespaces, rsyslog, the
+/// appliance, traffic, the live view, and a teardown that runs however the lab ends (duration, Ctrl-C, SIGTERM,
+/// SIGHUP, a failure, or the process exiting under it).
+/// </summary>
+internal sealed class LabRunner : IDisposable
+{
+    /// <summary>The management API inside the appliance's namespace (its loopback; nothing else can reach it).</summary>
+    private static readonly IPEndPoint ApiEndpoint = new(IPAddress.Loopback, 8080);
+
+    private readonly LabOptions _options;
+    private readonly LabSite _site = LabSite.Example;
+    private readonly IAnsiConsole _console = AnsiConsole.Console;
+    private readonly Lock _teardownGate = new();
+    private readonly List<LabProcess> _traffic = [];
+    private readonly Stopwatch _clock = new();
+    private LabPaths? _paths;
+    private LabLock? _lock;
+    private LabProcess? _syslog;
+    private LabProcess? _appliance;
+    private LabApiClient? _api;
+    private LabApiRelay? _relay;
+    private bool _tornDown;
+
+    public LabRunner(LabOptions options) => _options = options;
+
+    public async Task<int> RunAsync(CancellationToken cancel)
+    {
+        if (!Preflight(out var failure))
+        {
+            _console.MarkupLine($"[red]camfw lab:[/] {Markup.Escape(failure)}");
+            return 2;
+        }
+
+        var repository = LabPaths.FindRepository();
+        if (repository is null)
+        {
+            _console.MarkupLine("[red]camfw lab:[/] cannot find the repository (lab/traffic.py and policies/); run it from the camfw checkout");
+            return 2;
+        }
+
+        _paths = new LabPaths(repository, Path.GetFullPath(_options.WorkDirectory ?? Path.Combine(repository, ".lab")));
+        _lock = LabLock.TryAcquire(_options.LockDirectory, out var holder);
+        if (_lock is null)
+        {
+            _console.MarkupLine(holder > 0
+                ? $"[red]camfw lab:[/] another lab is running (pid {holder}). Stop it first: Ctrl-C in its terminal, or [bold]kill {holder}[/]."
+                : $"[red]camfw lab:[/] another lab is running (lock {Markup.Escape(Path.Combine(_options.LockDirectory, "lab.lock"))} is held).");
+            return 3;
+        }
+
+        // However the process ends from here on (even if the command line's own Ctrl-C timeout lets Main return
+        // before the finally below has finished), the namespaces and children go with it.
+        EventHandler onExit = (_, _) => Teardown();
+        AppDomain.CurrentDomain.ProcessExit += onExit;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
+
+        var exit = "interrupted";
+        LabSnapshot? last = null;
+        try
+        {
+            _clock.Start();
+            Setup(stop.Token);
+            await WaitForApplianceAsync(stop.Token).ConfigureAwait(false);
+            StartTraffic();
+            _relay = LabApiRelay.Start(_options.ApiRelayPort, LabNetwork.ApplianceNamespace, ApiEndpoint);
+            PrintBanner();
+
+            if (_options.Duration is { } duration)
+            {
+                stop.CancelAfter(duration);
+            }
+
+            last = await MonitorAsync(stop.Token).ConfigureAwait(false);
+            exit = cancel.IsCancellationRequested ? "interrupted" : "duration";
+            return 0;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            exit = cancel.IsCancellationRequested ? "interrupted" : "duration";
+            return cancel.IsCancellationRequested ? 0 : 0;
+        }
+        catch (LabException e)
+        {
+            exit = "failed: " + e.Message;
+            _console.MarkupLine($"[red]camfw lab failed:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            exit = "failed: " + e.Message;
+            _console.MarkupLine($"[red]camfw lab failed:[/] {Markup.Escape(e.ToString())}");
+            return 1;
+        }
+        finally
+        {
+            await WriteSummaryAsync(last, exit).ConfigureAwait(false);
+            Teardown();
+            AppDomain.CurrentDomain.ProcessExit -= onExit;
+        }
+    }
+
+    private static bool Preflight(out string failure)
+    {
+        failure = "";
+        if (!OperatingSystem.IsLinux())
+        {
+            failure = "the lab needs Linux network namespaces; run it on Linux (a Debian VM will do).";
+            return false;
+        }
+
+        if (!Environment.IsPrivilegedProcess)
+        {
+            failure = "the lab creates network namespaces and needs root: run [bold]sudo ./camfw lab[/]";
+            return false;
+        }
+
+        var missing = new[] { "ip", "ethtool", "setsid", "rsyslogd", "python3", "sysctl" }.Where(tool => Shell.Find(tool) is null).ToList();
+        if (missing.Count > 0)
+        {
+            failure = $"missing {string.Join(", ", missing)}: run [bold]sudo scripts/install-deps.sh[/]";
+            return false;
+        }
+
+        return true;
+    }
+
+    private void Setup(CancellationToken ct)
+    {
+        var paths = _paths!;
+        var removed = LabNetwork.RemoveAll();
+        if (removed.Count > 0)
+        {
+            _console.MarkupLine($"[yellow]Removed leftovers of an earlier lab:[/] {Markup.Escape(string.Join(' ', removed))}");
+        }
+
+        Directory.CreateDirectory(paths.Work);
+        foreach (var transient in new[] { paths.Logs, paths.State, Path.Combine(paths.Work, "status") })
+        {
+            if (Directory.Exists(transient))
+            {
+                Directory.Delete(transient, recursive: true);
+            }
+
+            Directory.CreateDirectory(transient);
+        }
+
+        File.Delete(paths.SyslogFile);
+        File.Delete(paths.Summary);
+        var source = Path.GetFullPath(_options.PolicyDirectory ?? Path.Combine(paths.Repository, "policies"));
+        LabPaths.CopyPolicies(source, paths.Policies);
+        ct.ThrowIfCancellationRequested();
+
+        Step("Building the lab network (namespaces cfwlab-*)", () => LabNetwork.Build(_site, _ => ct.ThrowIfCancellationRequested()));
+        ct.ThrowIfCancellationRequested();
+
+        _syslog = LabSyslog.Start(paths.Work, paths.SyslogFile);
+        ApplianceConfig.Write(paths, ApiEndpoint, LabSyslog.Port);
+        var (file, prefix) = Self();
+        _appliance = LabProcess.Start("camfw run", LabNetwork.ApplianceNamespace, file, [.. prefix, "run", "--config", paths.Config],
+            Path.Combine(paths.Logs, "camfw.log"), paths.Work);
+    }
+
+    private void Step(string what, Action action)
+    {
+        var started = Stopwatch.GetTimestamp();
+        _console.Markup($"{Markup.Escape(what)}... ");
+        action();
+        _console.MarkupLine($"[green]done[/] [grey]({Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)[/]");
+    }
+
+    /// <summary>This very program, to run <c>camfw run</c> with: the apphost, or <c>dotnet camfw.dll</c>.</summary>
+    private static (string File, string[] Prefix) Self()
+    {
+        var path = Environment.ProcessPath ?? throw new LabException("cannot tell where the camfw executable is");
+        return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [typeof(LabRunner).Assembly.Location]) : (path, []);
+    }
+
+    private async Task WaitForApplianceAsync(CancellationToken ct)
+    {
+        var paths = _paths!;
+        _console.Markup("Starting the appliance (camfw run in cfwlab-fw)... ");
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (_appliance!.HasExited)
+            {
+                _console.MarkupLine("[red]failed[/]");
+                throw new LabException($"the appliance exited (code {_appliance.ExitCode}); its log ({_appliance.LogPath}) ends with:\n{_appliance.Tail()}");
+            }
+
+            if (_syslog!.HasExited)
+            {
+                _console.MarkupLine("[red]failed[/]");
+                throw new LabException($"rsyslogd exited (code {_syslog.ExitCode}); its log ({_syslog.LogPath}) ends with:\n{_syslog.Tail()}");
+            }
+
+            if (_api is null && File.Exists(paths.TokenFile))
+            {
+                var token = (await File.ReadAllTextAsync(paths.TokenFile, ct).ConfigureAwait(false)).Trim();
+                if (token.Length > 0)
+                {
+                    _api = new LabApiClient(LabNetwork.ApplianceNamespace, new Uri($"http://{ApiEndpoint}/"), token);
+                }
+            }
+
+            if (_api is not null && await _api.IsHealthyAsync(ct).ConfigureAwait(false))
+            {
+                _console.MarkupLine($"[green]up[/] [grey]({deadline.Elapsed.TotalSeconds:0.0} s)[/]");
+                return;
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                _console.MarkupLine("[red]timed out[/]");
+                throw new LabException($"the appliance's API did not come up within 60 s; its log ({_appliance.LogPath}) ends with:\n{_appliance.Tail()}");
+            }
+
+            await Task.Delay(200, ct).ConfigureAwait(false);
+        }
+    }
+
+    private void StartTraffic()
+    {
+        var paths = _paths!;
+        _traffic.AddRange(new LabTraffic(paths.Work).Start(_site, paths.TrafficScript, paths.Logs));
+    }
+
+    private void PrintBanner()
+    {
+        var paths = _paths!;
+        var url = $"http://127.0.0.1:{_relay!.Port}";
+        var phoning = _site.PhoningCamera;
+        _console.WriteLine();
+        _console.MarkupLine($"[bold green]The lab is up.[/] {_site.Cameras.Count()} cameras, NVR, DNS/NTP server, admin workstation, vendor cloud, internet host and a rogue device, each in its own namespace ([bold]ip netns list[/]).");
+        _console.MarkupLine($"  Policy (a copy; edit it): [bold]{Markup.Escape(paths.Policies)}[/]");
+        _console.MarkupLine($"  Management API:           [bold]{url}[/] [grey](relayed to {ApiEndpoint} inside {LabNetwork.ApplianceNamespace})[/]");
+        _console.MarkupLine($"  API token (0600):         {Markup.Escape(paths.TokenFile)}");
+        _console.MarkupLine($"    [grey]curl -s -H \"Authorization: Bearer $(sudo cat {Markup.Escape(paths.TokenFile)})\" {url}/api/v1/cameras[/]");
+        _console.MarkupLine($"  Syslog (rsyslog):         {Markup.Escape(paths.SyslogFile)}");
+        _console.MarkupLine($"  Logs:                     {Markup.Escape(paths.Logs)}");
+        _console.MarkupLine($"  [bold]Try it:[/] let {Markup.Escape(phoning.Name)} reach its vendor cloud. In {Markup.Escape(Path.Combine(paths.Policies, "cameras", "north.yaml"))}, add under [bold]{Markup.Escape(phoning.Name)}:[/]");
+        _console.MarkupLine($"[grey]    rules:\n      - {{ id: vendor-cloud, direction: egress, protocol: tcp, ports: 443, peer: {_site.Cloud.Address} }}[/]");
+        _console.MarkupLine("  and save: the phone-home line turns from blocked to getting through within a second. Undo it the same way.");
+        _console.MarkupLine(_options.Duration is { } d ? $"  Stopping by itself after {d.TotalSeconds:0} s." : "  [bold]Ctrl-C[/] stops the lab and removes every namespace and process it made.");
+        _console.WriteLine();
+    }
+
+    private async Task<LabSnapshot> MonitorAsync(CancellationToken ct)
+    {
+        var traffic = new LabTraffic(_paths!.Work);
+        var banner = new LabBanner($"http://127.0.0.1:{_relay!.Port}", _paths.TokenFile, _paths.SyslogFile, _paths.Policies, _paths.Work);
+        var snapshot = await SnapshotAsync(traffic, 20, CancellationToken.None).ConfigureAwait(false);
+        var live = !_options.Headless && _console.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+        if (live)
+        {
+            await _console.Live(LabView.Render(snapshot, banner)).AutoClear(false).StartAsync(async context =>
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    ThrowIfApplianceDied();
+                    snapshot = await SnapshotAsync(traffic, 20, ct).ConfigureAwait(false);
+                    context.UpdateTarget(LabView.Render(snapshot, banner));
+                    await Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+        }
+        else
+        {
+            var next = TimeSpan.Zero;
+            while (!ct.IsCancellationRequested)
+            {
+                ThrowIfApplianceDied();
+                snapshot = await SnapshotAsync(traffic, 20, ct).ConfigureAwait(false);
+                if (_clock.Elapsed >= next)
+                {
+                    _console.Write(new Text(LabView.Summarize(snapshot)));
+                    next = _clock.Elapsed + _options.HeadlessInterval;
+                }
+
+                await Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+        }
+
+        return snapshot;
+    }
+
+    /// <summary>A delay that ends quietly when the lab is stopping.</summary>
+    private static async Task Delay(TimeSpan delay, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the caller's loop sees the token.
+        }
+    }
+
+    private void ThrowIfApplianceDied()
+    {
+        if (_appliance is { HasExited: true } a)
+        {
+            throw new LabException($"the appliance stopped (exit code {a.ExitCode}); its log ({a.LogPath}) ends with:\n{a.Tail()}");
+        }
+    }
+
+    private async Task<LabSnapshot> SnapshotAsync(LabTraffic traffic, int events, CancellationToken ct)
+    {
+        var devices = traffic.Read(_site);
+        var checks = LabCheck.Evaluate(_site, devices);
+        if (_api is null)
+        {
+            return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, null, null, 0, [], new Dictionary<string, long>(), devices, checks, "not started");
+        }
+
+        try
+        {
+            var health = _api.HealthAsync(ct);
+            var cameras = _api.CamerasAsync(ct);
+            var recent = _api.EventsAsync(events, ct);
+            var reasons = _api.ReasonsAsync(ct);
+            await Task.WhenAll(health, cameras, recent, reasons).ConfigureAwait(false);
+            var feed = recent.Result;
+            return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, health.Result, cameras.Result, feed?.Total ?? 0,
+                feed?.Events.Select(LabEvent.From).ToList() ?? [], reasons.Result, devices, checks, null);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException or System.Net.Sockets.SocketException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, null, null, 0, [], new Dictionary<string, long>(), devices, checks, e.Message);
+        }
+    }
+
+    private async Task WriteSummaryAsync(LabSnapshot? last, string exit)
+    {
+        if (_paths is null)
+        {
+            return;
+        }
+
+        try
+        {
+            // Fresh numbers while the appliance still runs, with as many recent events as the API keeps.
+            var snapshot = _api is not null && _appliance is { HasExited: false }
+                ? await SnapshotAsync(new LabTraffic(_paths.Work), 1000, CancellationToken.None).ConfigureAwait(false)
+                : last;
+            if (snapshot is null)
+            {
+                return;
+            }
+
+            var syslogLines = File.Exists(_paths.SyslogFile) ? File.ReadLines(_paths.SyslogFile).Count() : 0;
+            LabSummary.Write(_paths.Summary, _site, snapshot, syslogLines, exit);
+            if (_options.SummaryPath is { } extra)
+            {
+                File.Copy(_paths.Summary, extra, overwrite: true);
+            }
+
+            if (exit != "interrupted" || _options.Headless)
+            {
+                _console.Write(new Text(LabView.Summarize(snapshot)));
+            }
+
+            _console.MarkupLine($"Summary: {Markup.Escape(_paths.Summary)}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LabException)
+        {
+            _console.MarkupLine($"[yellow]could not write the summary:[/] {Markup.Escape(e.Message)}");
+        }
+    }
+
+    /// <summary>
+    /// Stops everything this lab started and removes every lab namespace. Idempotent and safe from any thread:
+    /// the normal path, the process-exit hook and a failure may all call it; the first does the work, the others
+    /// wait for it to finish.
+    /// </summary>
+    private void Teardown()
+    {
+        lock (_teardownGate)
+        {
+            if (_tornDown)
+            {
+                return;
+            }
+
+            _tornDown = true;
+            var stopwatch = Stopwatch.StartNew();
+            try
+            {
+                _relay?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(2));
+                _api?.Dispose();
+
+                // 1. Traffic first, so nothing new arrives; 2. the appliance, which flushes its syslog queue on a
+                // graceful stop; 3. the collector last, so it still takes those final messages.
+                StopAll(_traffic, TimeSpan.FromSeconds(2));
+                StopAll(_appliance is null ? [] : [_appliance], TimeSpan.FromSeconds(5));
+                StopAll(_syslog is null ? [] : [_syslog], TimeSpan.FromSeconds(2));
+
+                // 4. Whatever is left inside the namespaces (nothing, normally), then the namespaces themselves.
+                var removed = LabNetwork.RemoveAll();
+                var left = LabNetwork.Existing();
+                if (left.Count > 0)
+                {
+                    _console.MarkupLine($"[red]Could not remove:[/] {Markup.Escape(string.Join(' ', left))} (try: ip netns del NAME)");
+                }
+                else if (removed.Count > 0)
+                {
+                    _console.MarkupLine($"Lab removed: {removed.Count} namespaces and every process in them [grey]({stopwatch.Elapsed.TotalSeconds:0.0} s)[/].");
+                }
+            }
+            catch (Exception e)
+            {
+                _console.MarkupLine($"[red]Teardown error:[/] {Markup.Escape(e.Message)}; leftovers are removed by the next [bold]camfw lab[/].");
+            }
+            finally
+            {
+                _lock?.Dispose();
+            }
+        }
+    }
+
+    private static void StopAll(IReadOnlyList<LabProcess> processes, TimeSpan grace)
+    {
+        foreach (var p in processes)
+        {
+            p.RequestStop();
+        }
+
+        foreach (var p in processes)
+        {
+            p.Stop(grace);
+            p.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        Teardown();
+        _api?.Dispose();
+    }
+}

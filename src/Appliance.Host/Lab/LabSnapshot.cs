@@ -1,0 +1,119 @@
+using Appliance.Management.Api;
+
+namespace Appliance.Host.Lab;
+
+/// <summary>
+/// One expectation about the lab's traffic, judged from what the devices themselves saw: a flow that must work
+/// (the NVR's stream) or an attempt that must fail (phone-home, inbound from the internet, the rogue device).
+/// </summary>
+/// <param name="Name">What is tried, e.g. <c>lobby-hik-01 phones home to 203.0.113.50:443</c>.</param>
+/// <param name="MustPass">True when the policy allows it, false when it must be blocked.</param>
+/// <param name="Attempts">Attempts (or bytes, for the stream) seen so far.</param>
+/// <param name="Successes">Attempts that got through (bytes that arrived, for the stream).</param>
+/// <param name="Unit">What is counted: attempts, answers or bytes.</param>
+internal sealed record LabCheck(string Name, bool MustPass, long Attempts, long Successes, string Unit)
+{
+    /// <summary>Null while there is nothing to judge yet.</summary>
+    public bool? Ok => MustPass ? (Successes > 0 ? true : Attempts > 0 ? false : null) : (Successes > 0 ? false : Attempts > 0 ? true : null);
+
+    /// <summary>Judges the lab's expectations from the devices' counters.</summary>
+    public static IReadOnlyList<LabCheck> Evaluate(LabSite site, IReadOnlyDictionary<string, TrafficStatus> traffic)
+    {
+        TrafficStatus Of(LabHost host) => traffic.GetValueOrDefault(host.Id) ?? new TrafficStatus(host.Id, new Dictionary<string, long>());
+        static string Poke(LabHost target) => "poke_" + target.Address.ToString().Replace('.', '_');
+
+        var checks = new List<LabCheck>();
+        var nvr = Of(site.Nvr);
+        foreach (var camera in site.Cameras)
+        {
+            var bytes = nvr["bytes_from_" + camera.Name];
+            checks.Add(new($"NVR pulls the stream of {camera.Name} (TCP 554)", true, bytes + nvr["failed_" + camera.Name], bytes, "bytes"));
+        }
+
+        foreach (var camera in site.Cameras)
+        {
+            var c = Of(camera);
+            checks.Add(new($"{camera.Name} asks the site DNS and NTP server", true,
+                c["dns_answered"] + c["dns_unanswered"] + c["ntp_answered"] + c["ntp_unanswered"], c["dns_answered"] + c["ntp_answered"], "answers"));
+        }
+
+        var admin = Of(site.Admin);
+        long adminTried = 0, adminConnected = 0;
+        foreach (var camera in site.Cameras)
+        {
+            adminTried += admin[Poke(camera) + "_connected"] + admin[Poke(camera) + "_failed"];
+            adminConnected += admin[Poke(camera) + "_connected"];
+        }
+
+        checks.Add(new($"admin workstation {site.Admin.Address} opens the cameras' HTTPS (TCP 443)", true, adminTried, adminConnected, "attempts"));
+
+        var phoning = Of(site.PhoningCamera);
+        var cloud = Of(site.Cloud);
+        checks.Add(new($"{site.PhoningCamera.Name} phones home to {site.Cloud.Address}:443 (TCP and UDP)", false,
+            phoning["phone_home_tcp_connected"] + phoning["phone_home_tcp_failed"] + phoning["phone_home_udp_answered"] + phoning["phone_home_udp_unanswered"],
+            Math.Max(phoning["phone_home_tcp_connected"] + phoning["phone_home_udp_answered"], cloud["tcp443_accepted"] + cloud["udp443_received"]), "attempts"));
+
+        var internet = Of(site.Internet);
+        var poked = Of(site.PokedCamera);
+        checks.Add(new($"internet host {site.Internet.Address} opens {site.PokedCamera.Name}'s web page (TCP 80)", false,
+            internet[Poke(site.PokedCamera) + "_connected"] + internet[Poke(site.PokedCamera) + "_failed"],
+            Math.Max(internet[Poke(site.PokedCamera) + "_connected"], poked["web_accepted"]), "attempts"));
+
+        var rogue = Of(site.Rogue);
+        foreach (var (target, listenerKey) in new[] { (site.Nvr, "web_accepted"), (site.Internet, "tcp80_accepted") })
+        {
+            checks.Add(new($"rogue device {site.Rogue.Address} reaches {target.Name} (TCP 80)", false,
+                rogue[Poke(target) + "_connected"] + rogue[Poke(target) + "_failed"],
+                Math.Max(rogue[Poke(target) + "_connected"], Of(target)[listenerKey]), "attempts"));
+        }
+
+        return checks;
+    }
+}
+
+/// <summary>
+/// One security event as the appliance reported it (<c>/api/v1/events</c>; the same event went to syslog): a newly
+/// denied flow, a phone-home attempt, an unknown device... <paramref name="Kind"/> is its syslog MSGID.
+/// </summary>
+internal sealed record LabEvent(
+    DateTimeOffset At,
+    string Kind,
+    string Level,
+    string Message,
+    string? Camera,
+    string? Mac,
+    string? Reason,
+    string? Rule,
+    string? Direction,
+    string? Protocol,
+    string? Source,
+    string? SourcePort,
+    string? Destination,
+    string? DestinationPort,
+    string? Action)
+{
+    public static LabEvent From(EventDto e)
+    {
+        string? F(string key) => e.Fields.TryGetValue(key, out var v) && v != "-" ? v : null;
+        return new LabEvent(e.At, e.Kind, e.Level, e.Message, F("camera"), F("mac"), F("reason"), F("rule"), F("direction"),
+            F("proto"), F("src"), F("sport"), F("dst"), F("dport"), F("action"));
+    }
+
+    /// <summary><c>tcp 192.0.2.11:40000 → 203.0.113.50:443</c>.</summary>
+    public string Flow => SourcePort is null && DestinationPort is null
+        ? $"{Protocol} {Source} → {Destination}"
+        : $"{Protocol} {Source}:{SourcePort} → {Destination}:{DestinationPort}";
+}
+
+/// <summary>Everything the lab shows at one moment: the appliance's view (API) and the devices' view (traffic roles).</summary>
+internal sealed record LabSnapshot(
+    DateTimeOffset At,
+    TimeSpan Elapsed,
+    HealthDto? Health,
+    CamerasDto? Cameras,
+    long EventsTotal,
+    IReadOnlyList<LabEvent> Events,
+    IReadOnlyDictionary<string, long> Reasons,
+    IReadOnlyDictionary<string, TrafficStatus> Traffic,
+    IReadOnlyList<LabCheck> Checks,
+    string? ApiError);

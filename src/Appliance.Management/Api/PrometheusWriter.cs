@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text;
+using Appliance.Core;
+using Appliance.Management.Policies;
+using Appliance.Management.Traffic;
+
+namespace Appliance.Management.Api;
+
+/// <summary>
+/// <c>GET /metrics</c> in the Prometheus text exposition format 0.0.4, written by hand (one page, no client
+/// library): per-camera and per-reason counters, capture drops, flow-table use, policy version and reload outcomes,
+/// lost events and syslog queue drops.
+/// </summary>
+public static class PrometheusWriter
+{
+    /// <summary>The content type Prometheus expects for this format.</summary>
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    /// <summary>Writes every metric.</summary>
+    public static string Write(PolicyService policies, ITrafficSource traffic)
+    {
+        var sb = new StringBuilder(4096);
+        var state = policies.Current;
+        var planes = traffic.DataPlanes();
+
+        Header(sb, "camfw_up", "gauge", "1 while every data plane is healthy and a policy is loaded.");
+        Sample(sb, "camfw_up", null, state is not null && planes.All(p => p.Healthy) ? 1 : 0);
+
+        Header(sb, "camfw_policy_version", "gauge", "Version of the policy in force (0 before the first load).");
+        Sample(sb, "camfw_policy_version", null, state?.Version ?? 0);
+        Header(sb, "camfw_policy_cameras", "gauge", "Cameras in the policy in force.");
+        Sample(sb, "camfw_policy_cameras", null, state?.Spec.Cameras.Count ?? 0);
+        Header(sb, "camfw_policy_loaded_timestamp_seconds", "gauge", "When the policy in force was loaded (Unix time).");
+        Sample(sb, "camfw_policy_loaded_timestamp_seconds", null, state?.LoadedAt.ToUnixTimeSeconds() ?? 0);
+        Header(sb, "camfw_policy_reloads_total", "counter", "Policy changes applied since start.");
+        Sample(sb, "camfw_policy_reloads_total", null, policies.Reloads);
+        Header(sb, "camfw_policy_reload_failures_total", "counter", "Policy changes rejected since start.");
+        Sample(sb, "camfw_policy_reload_failures_total", null, policies.ReloadFailures);
+        Header(sb, "camfw_policy_last_reload_failed", "gauge", "1 while the most recent policy change stands rejected.");
+        Sample(sb, "camfw_policy_last_reload_failed", null, policies.ActiveFailure is null ? 0 : 1);
+        Header(sb, "camfw_policy_confirmation_pending", "gauge", "1 while a safe apply waits for confirmation.");
+        Sample(sb, "camfw_policy_confirmation_pending", null, policies.Pending is null ? 0 : 1);
+
+        Header(sb, "camfw_dataplane_healthy", "gauge", "1 while the data plane runs.");
+        foreach (var p in planes)
+        {
+            Sample(sb, "camfw_dataplane_healthy", [("plane", p.Name)], p.Healthy ? 1 : 0);
+        }
+
+        Header(sb, "camfw_capture_drops_total", "counter", "Frames lost by the capture layer before the engine saw them.");
+        foreach (var p in planes)
+        {
+            Sample(sb, "camfw_capture_drops_total", [("plane", p.Name)], p.CaptureDrops);
+        }
+
+        Header(sb, "camfw_flow_table_entries", "gauge", "Flows tracked.");
+        foreach (var p in planes)
+        {
+            Sample(sb, "camfw_flow_table_entries", [("plane", p.Name)], p.FlowCount);
+        }
+
+        Header(sb, "camfw_flow_table_capacity", "gauge", "Flow table capacity.");
+        foreach (var p in planes)
+        {
+            Sample(sb, "camfw_flow_table_capacity", [("plane", p.Name)], p.FlowCapacity);
+        }
+
+        Header(sb, "camfw_drop_events_lost_total", "counter", "Drop events lost because an event ring was full.");
+        foreach (var p in planes)
+        {
+            Sample(sb, "camfw_drop_events_lost_total", [("plane", p.Name)], p.EventsLost);
+        }
+
+        Header(sb, "camfw_syslog_queue_dropped_total", "counter", "Syslog messages lost because the shipping queue was full.");
+        Sample(sb, "camfw_syslog_queue_dropped_total", null, traffic.SyslogQueueDropped);
+
+        Header(sb, "camfw_frames_by_reason_total", "counter", "Frames decided, by reason (pass reasons and drop reasons).");
+        foreach (var (reason, count) in traffic.Reasons().OrderBy(kv => kv.Key))
+        {
+            Sample(sb, "camfw_frames_by_reason_total", [("reason", ReasonNames.Name(reason)), ("verdict", ReasonNames.IsPassReason(reason) ? "pass" : "drop")], count);
+        }
+
+        if (state is not null)
+        {
+            var cameras = new List<(string Name, CameraTotals Counters)>(state.Spec.Cameras.Count);
+            foreach (var camera in state.Spec.Cameras)
+            {
+                if (policies.Holder.Slots.TryGetOrAdd(camera.Name, out var slot))
+                {
+                    cameras.Add((camera.Name, traffic.Camera(slot)));
+                }
+            }
+
+            Header(sb, "camfw_camera_frames_total", "counter", "Frames from and to the camera, by verdict.");
+            foreach (var (name, c) in cameras)
+            {
+                Sample(sb, "camfw_camera_frames_total", [("camera", name), ("verdict", "pass")], c.FramesPassed);
+                Sample(sb, "camfw_camera_frames_total", [("camera", name), ("verdict", "drop")], c.FramesDropped);
+            }
+
+            Header(sb, "camfw_camera_bytes_total", "counter", "Bytes from and to the camera, by verdict.");
+            foreach (var (name, c) in cameras)
+            {
+                Sample(sb, "camfw_camera_bytes_total", [("camera", name), ("verdict", "pass")], c.BytesPassed);
+                Sample(sb, "camfw_camera_bytes_total", [("camera", name), ("verdict", "drop")], c.BytesDropped);
+            }
+
+            Header(sb, "camfw_camera_last_seen_timestamp_seconds", "gauge", "When the camera was last seen (Unix time; 0 never).");
+            foreach (var (name, c) in cameras)
+            {
+                Sample(sb, "camfw_camera_last_seen_timestamp_seconds", [("camera", name)], c.LastSeen?.ToUnixTimeSeconds() ?? 0);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static void Header(StringBuilder sb, string name, string type, string help)
+        => sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n').Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Sample(StringBuilder sb, string name, (string Name, string Value)[]? labels, long value)
+    {
+        sb.Append(name);
+        if (labels is { Length: > 0 })
+        {
+            sb.Append('{');
+            for (var i = 0; i < labels.Length; i++)
+            {
+                if (i > 0)
+                {
+                    sb.Append(',');
+                }
+
+                sb.Append(labels[i].Name).Append("=\"");
+                EscapeLabelValue(sb, labels[i].Value);
+                sb.Append('"');
+            }
+
+            sb.Append('}');
+        }
+
+        sb.Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    /// <summary>Label values escape backslash, double quote and line feed (exposition format 0.0.4).</summary>
+    internal static void EscapeLabelValue(StringBuilder sb, string value)
+    {
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '\\':
+                    sb.Append(@"\\");
+                    break;
+                case '"':
+                    sb.Append("\\\"");
+                    break;
+                case '\n':
+                    sb.Append(@"\n");
+                    break;
+                default:
+                    sb.Append(c);
+                    break;
+            }
+        }
+    }
+}

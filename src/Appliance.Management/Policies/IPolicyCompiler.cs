@@ -1,0 +1,27 @@
+using Appliance.Core.Policy;
+using Appliance.Policy;
+
+namespace Appliance.Management.Policies;
+
+/// <summary>
+/// The two pure steps of applying a policy: parse and validate the sources, then compile the spec into the core's
+/// tables. A seam so the policy service (persistence, history, audit, confirmation) is testable on its own.
+/// </summary>
+public interface IPolicyCompiler
+{
+    /// <summary>Parses and validates <paramref name="sources"/>, collecting every diagnostic.</summary>
+    PolicyLoadResult Load(IReadOnlyList<PolicySource> sources);
+
+    /// <summary>Builds the immutable tables for <paramref name="spec"/>, carrying <paramref name="version"/>.</summary>
+    CompiledPolicy Compile(PolicySpec spec, uint version, CameraSlotRegistry slots);
+}
+
+/// <summary>The real pipeline: <see cref="PolicyLoader.Load"/> then <see cref="CompiledPolicy.Compile"/>.</summary>
+public sealed class PolicyCompiler : IPolicyCompiler
+{
+    public static PolicyCompiler Instance { get; } = new();
+
+    public PolicyLoadResult Load(IReadOnlyList<PolicySource> sources) => PolicyLoader.Load(sources);
+
+    public CompiledPolicy Compile(PolicySpec spec, uint version, CameraSlotRegistry slots) => CompiledPolicy.Compile(spec, version, slots);
+}

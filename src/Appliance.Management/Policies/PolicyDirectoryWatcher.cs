@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Management.Policies;
+
+/// <summary>
+/// Watches the policy directory and reloads through <see cref="PolicyService"/> once changes have been quiet for
+/// the debounce interval. Editors' temporary files are ignored; the service makes a reload of identical content a
+/// no-op, so the service's own writes (API applies) do not cause a second version.
+/// </summary>
+public sealed class PolicyDirectoryWatcher : IDisposable
+{
+    private readonly PolicyService _service;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _debounce;
+    private readonly ITimer _timer;
+    private FileSystemWatcher? _watcher;
+    private int _reloading;
+    private int _pendingWhileReloading;
+
+    public PolicyDirectoryWatcher(PolicyService service, ILogger<PolicyDirectoryWatcher> logger, TimeProvider? time = null)
+    {
+        _service = service;
+        _logger = logger;
+        _debounce = service.Options.WatchDebounce;
+        _timer = (time ?? TimeProvider.System).CreateTimer(_ => _ = ReloadAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Completed reloads triggered by the watcher (for tests and metrics).</summary>
+    public long Triggered => Interlocked.Read(ref _triggered);
+
+    private long _triggered;
+
+    /// <summary>Starts watching. The directory must exist.</summary>
+    public void Start()
+    {
+        var watcher = new FileSystemWatcher(_service.Options.Directory)
+        {
+            IncludeSubdirectories = true,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            InternalBufferSize = 64 * 1024,
+        };
+        watcher.Changed += OnChanged;
+        watcher.Created += OnChanged;
+        watcher.Deleted += OnChanged;
+        watcher.Renamed += OnRenamed;
+        watcher.Error += OnError;
+        watcher.EnableRaisingEvents = true;
+        _watcher = watcher;
+        Log.WatchingDirectory(_logger, _service.Options.Directory);
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _timer.Dispose();
+    }
+
+    private void OnChanged(object sender, FileSystemEventArgs e)
+    {
+        if (PolicySourceSet.IsRelevantChange(e.Name))
+        {
+            Poke();
+        }
+    }
+
+    // vim and most editors save by writing a temporary file and renaming it over the original.
+    private void OnRenamed(object sender, RenamedEventArgs e)
+    {
+        if (PolicySourceSet.IsRelevantChange(e.Name) || PolicySourceSet.IsRelevantChange(e.OldName))
+        {
+            Poke();
+        }
+    }
+
+    // The kernel queue overflowed: some events were lost, so reload to be sure.
+    private void OnError(object sender, ErrorEventArgs e)
+    {
+        Log.WatcherError(_logger, e.GetException().Message);
+        Poke();
+    }
+
+    private void Poke()
+    {
+        try
+        {
+            _timer.Change(_debounce, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task ReloadAsync()
+    {
+        if (Interlocked.Exchange(ref _reloading, 1) == 1)
+        {
+            // A reload is running; run once more after it, since it may have read the directory before this change.
+            Interlocked.Exchange(ref _pendingWhileReloading, 1);
+            return;
+        }
+
+        try
+        {
+            do
+            {
+                Interlocked.Exchange(ref _pendingWhileReloading, 0);
+                await _service.ReloadFromDiskAsync(ChangeOrigin.FileWatcher).ConfigureAwait(false);
+                Interlocked.Increment(ref _triggered);
+            }
+            while (Interlocked.Exchange(ref _pendingWhileReloading, 0) == 1);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (Exception e)
+        {
+            Log.WatcherError(_logger, e.Message);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _reloading, 0);
+        }
+    }
+}

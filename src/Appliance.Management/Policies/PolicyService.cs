@@ -1,0 +1,496 @@
+using Appliance.Core.Policy;
+using Appliance.Policy;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Management.Policies;
+
+/// <summary>The policy in force and how it got there.</summary>
+public sealed record PolicyState(CompiledPolicy Policy, PolicySpec Spec, string ContentHash, DateTimeOffset LoadedAt, ChangeOrigin Origin, IReadOnlyList<PolicySource> Files)
+{
+    public uint Version => Policy.Version;
+
+    /// <summary>The loader's sha256 over the sources (what logs, syslog and the API show).</summary>
+    public string Sha256 => string.IsNullOrEmpty(Spec.Sha256) ? ContentHash : Spec.Sha256;
+}
+
+/// <summary>A policy that was rejected, with every diagnostic.</summary>
+public sealed record PolicyFailure(DateTimeOffset At, ChangeOrigin Origin, IReadOnlyList<Diagnostic> Diagnostics);
+
+/// <summary>A safe apply waiting for its confirmation: unless confirmed by <see cref="Deadline"/>, <see cref="RevertTo"/> comes back.</summary>
+public sealed record PendingConfirmation(DateTimeOffset Deadline, PolicyState RevertTo, uint AppliedVersion);
+
+/// <summary>What an apply, reload, rollback or confirm did.</summary>
+public enum ApplyOutcome
+{
+    /// <summary>A new version is in force.</summary>
+    Applied,
+
+    /// <summary>The sources equal the policy in force; nothing was swapped.</summary>
+    Unchanged,
+
+    /// <summary>Invalid input (or it could not be persisted); the old policy keeps running.</summary>
+    Rejected,
+
+    /// <summary>Rollback to a version history does not hold.</summary>
+    NotFound,
+
+    /// <summary>Confirm with no safe apply pending.</summary>
+    NothingPending,
+}
+
+/// <summary>The result of one policy operation.</summary>
+public sealed record ApplyResult(ApplyOutcome Outcome, IReadOnlyList<Diagnostic> Diagnostics, PolicyState? State, PolicyDiff Diff, DateTimeOffset? ConfirmDeadline = null, string? Message = null);
+
+/// <summary>
+/// The one path every policy change takes, whatever its source (startup, the directory watcher, the API,
+/// rollback, auto-revert): parse, validate, compile, persist, swap atomically (bumping the version so flows
+/// admitted by older policies are checked again), record history, notify (log/syslog and the audit log).
+/// Operations are serialised; a rejected change leaves the running policy untouched.
+/// </summary>
+public sealed class PolicyService : IDisposable
+{
+    private readonly PolicyHolder _holder;
+    private readonly IPolicyCompiler _compiler;
+    private readonly PolicyHistory _history;
+    private readonly AuditLog _audit;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly uint _versionFloor;
+    private PolicyState? _state;
+    private PolicyFailure? _lastFailure;
+    private PolicyFailure? _activeFailure;
+    private PendingConfirmation? _pending;
+    private ITimer? _confirmTimer;
+    private long _reloads;
+    private long _reloadFailures;
+
+    public PolicyService(PolicyHolder holder, IPolicyCompiler compiler, PolicyServiceOptions options, ILogger<PolicyService> logger, TimeProvider? time = null)
+    {
+        _holder = holder;
+        _compiler = compiler;
+        Options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _history = new PolicyHistory(options.HistoryDirectory, options.HistoryLimit);
+        _audit = new AuditLog(options.AuditLogPath);
+
+        // Versions keep growing across restarts, so a history entry is never overwritten by a different policy
+        // and the SIEM sees one increasing sequence.
+        _versionFloor = _history.HighestVersion();
+    }
+
+    public PolicyServiceOptions Options { get; }
+
+    public PolicyHolder Holder => _holder;
+
+    public PolicyHistory History => _history;
+
+    public AuditLog Audit => _audit;
+
+    /// <summary>The policy in force, or null before the first successful load.</summary>
+    public PolicyState? Current => Volatile.Read(ref _state);
+
+    /// <summary>The most recent rejection, even if a later change succeeded.</summary>
+    public PolicyFailure? LastFailure => Volatile.Read(ref _lastFailure);
+
+    /// <summary>The most recent rejection while it still stands (the directory or the last request is invalid).</summary>
+    public PolicyFailure? ActiveFailure => Volatile.Read(ref _activeFailure);
+
+    public PendingConfirmation? Pending => Volatile.Read(ref _pending);
+
+    /// <summary>Successful applies since start.</summary>
+    public long Reloads => Interlocked.Read(ref _reloads);
+
+    /// <summary>Rejected changes since start.</summary>
+    public long ReloadFailures => Interlocked.Read(ref _reloadFailures);
+
+    /// <summary>Loads the policy directory at start. The caller stops the process when this is not Applied.</summary>
+    public Task<ApplyResult> LoadInitialAsync(CancellationToken cancellationToken = default)
+        => ReloadFromDiskAsync(ChangeOrigin.Startup, cancellationToken);
+
+    /// <summary>Reloads the policy directory (watcher, <c>POST /policy/reload</c>). Identical content is a no-op.</summary>
+    public async Task<ApplyResult> ReloadFromDiskAsync(ChangeOrigin origin, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!PolicySourceSet.TryRead(Options.Directory, out var sources, out var error))
+            {
+                return Reject(origin, "reload", [new Diagnostic(Options.Directory, 0, 0, Severity.Error, error!)]);
+            }
+
+            return ApplyLocked(sources, origin, "reload", writeToDisk: false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies policy files sent through the API, writing them to the policy directory. With
+    /// <paramref name="confirmWithin"/>, the previous policy comes back by itself unless <see cref="ConfirmAsync"/>
+    /// is called in time.
+    /// </summary>
+    public async Task<ApplyResult> ApplyAsync(IReadOnlyList<PolicySource> sources, ChangeOrigin origin, TimeSpan? confirmWithin = null, CancellationToken cancellationToken = default)
+    {
+        if (NameErrors(sources) is { Count: > 0 } nameErrors)
+        {
+            return Reject(origin, "apply", nameErrors);
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var before = _state;
+            var result = ApplyLocked(sources, origin, "apply", writeToDisk: true);
+            if (result.Outcome != ApplyOutcome.Applied)
+            {
+                return result;
+            }
+
+            if (confirmWithin is not { } window)
+            {
+                // An explicit apply without a safety net means the admin is satisfied with where things are.
+                ClearPendingLocked();
+                return result;
+            }
+
+            var deadline = _time.GetUtcNow() + window;
+            var revertTo = _pending?.RevertTo ?? before!;
+            Volatile.Write(ref _pending, new PendingConfirmation(deadline, revertTo, result.State!.Version));
+            _confirmTimer?.Dispose();
+            var applied = result.State.Version;
+            _confirmTimer = _time.CreateTimer(_ => _ = RevertUnconfirmedAsync(applied), null, window, Timeout.InfiniteTimeSpan);
+            Log.ConfirmationPending(_logger, applied, window.TotalSeconds, revertTo.Version);
+            return result with { ConfirmDeadline = deadline };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Parses, validates and compiles without swapping anything (the API's dry run).</summary>
+    public PolicyLoadResult Validate(IReadOnlyList<PolicySource> sources)
+    {
+        if (NameErrors(sources) is { Count: > 0 } nameErrors)
+        {
+            return new PolicyLoadResult(nameErrors, null);
+        }
+
+        var load = _compiler.Load(sources);
+        if (load.HasErrors)
+        {
+            return load;
+        }
+
+        try
+        {
+            // A throwaway slot registry, so a dry run never assigns counter slots.
+            _compiler.Compile(load.Spec!, 0, new CameraSlotRegistry(_holder.Slots.Capacity));
+            return load;
+        }
+        catch (Exception e)
+        {
+            return new PolicyLoadResult([.. load.Diagnostics, CompileDiagnostic(e)], null);
+        }
+    }
+
+    /// <summary>Brings back a version from history, as a new version (the policy directory is rewritten too).</summary>
+    public async Task<ApplyResult> RollbackAsync(uint version, ChangeOrigin origin, CancellationToken cancellationToken = default)
+    {
+        if (!_history.TryLoad(version, out _, out var sources))
+        {
+            return new ApplyResult(ApplyOutcome.NotFound, [], Current, PolicyDiff.Empty, Message: $"version {version} is not in history");
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = ApplyLocked(sources, origin with { Kind = ChangeOrigin.RollbackKind, Detail = $"to version {version}" }, "rollback", writeToDisk: true);
+            if (result.Outcome is ApplyOutcome.Applied or ApplyOutcome.Unchanged)
+            {
+                ClearPendingLocked();
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Keeps a safe apply for good.</summary>
+    public async Task<ApplyResult> ConfirmAsync(ChangeOrigin origin, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_pending is not { } pending)
+            {
+                return new ApplyResult(ApplyOutcome.NothingPending, [], Current, PolicyDiff.Empty, Message: "no policy change is waiting for confirmation");
+            }
+
+            ClearPendingLocked();
+            var state = _state!;
+            Log.PolicyConfirmed(_logger, state.Version, origin.ToString());
+            WriteAudit("confirm", "confirmed", origin, pending.RevertTo, state, PolicyDiff.Empty, $"kept version {state.Version} instead of {pending.RevertTo.Version}");
+            return new ApplyResult(ApplyOutcome.Applied, [], state, PolicyDiff.Empty, Message: $"version {state.Version} confirmed");
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _confirmTimer?.Dispose();
+        _gate.Dispose();
+    }
+
+    private async Task RevertUnconfirmedAsync(uint appliedVersion)
+    {
+        try
+        {
+            await _gate.WaitAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        try
+        {
+            // Confirmed (or superseded by an explicit change) while this timer was firing: nothing to do.
+            if (_pending is not { } pending || pending.AppliedVersion != appliedVersion)
+            {
+                return;
+            }
+
+            ClearPendingLocked();
+            var origin = new ChangeOrigin(ChangeOrigin.AutoRevertKind, Detail: $"version {appliedVersion} was not confirmed in time; back to the files of version {pending.RevertTo.Version}");
+            var result = ApplyLocked(pending.RevertTo.Files, origin, "auto-revert", writeToDisk: true);
+            if (result.Outcome == ApplyOutcome.Rejected)
+            {
+                Log.AutoRevertFailed(_logger, appliedVersion, string.Join("; ", result.Diagnostics));
+            }
+        }
+        catch (Exception e)
+        {
+            Log.AutoRevertFailed(_logger, appliedVersion, e.Message);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void ClearPendingLocked()
+    {
+        _confirmTimer?.Dispose();
+        _confirmTimer = null;
+        Volatile.Write(ref _pending, null);
+    }
+
+    // Runs under _gate.
+    private ApplyResult ApplyLocked(IReadOnlyList<PolicySource> sources, ChangeOrigin origin, string action, bool writeToDisk)
+    {
+        var current = _state;
+        var hash = PolicySourceSet.ContentHash(sources);
+
+        // The watcher sees the service's own writes; identical content (by sha256) must not make a new version.
+        if (current is not null && current.ContentHash == hash)
+        {
+            if (!writeToDisk)
+            {
+                // The directory holds the policy in force again, so an earlier bad edit no longer stands.
+                Volatile.Write(ref _activeFailure, null);
+            }
+
+            Log.PolicyUnchanged(_logger, current.Version, origin.ToString());
+            return new ApplyResult(ApplyOutcome.Unchanged, [], current, PolicyDiff.Empty, Message: $"identical to version {current.Version}; nothing changed");
+        }
+
+        // 1. Parse and validate, collecting every diagnostic.
+        PolicyLoadResult load;
+        try
+        {
+            load = _compiler.Load(sources);
+        }
+        catch (Exception e)
+        {
+            return Reject(origin, action, [new Diagnostic("<policy>", 0, 0, Severity.Error, $"policy loader failed: {e.Message}")]);
+        }
+
+        if (load.HasErrors)
+        {
+            return Reject(origin, action, load.Diagnostics);
+        }
+
+        // 2. Compile into complete, immutable tables under a new, higher version.
+        var spec = load.Spec!;
+        CompiledPolicy compiled;
+        try
+        {
+            compiled = _compiler.Compile(spec, NextVersion(), _holder.Slots);
+        }
+        catch (Exception e)
+        {
+            return Reject(origin, action, [.. load.Diagnostics, CompileDiagnostic(e)]);
+        }
+
+        // 3. Persist before publishing: if the directory cannot be written, nothing changes anywhere, and a
+        //    restart loads exactly what was running.
+        if (writeToDisk && !TryWritePolicyDirectory(sources, current?.Files, out var writeError))
+        {
+            Log.PolicyPersistFailed(_logger, Options.Directory, writeError!);
+            return Reject(origin, action, [new Diagnostic(Options.Directory, 0, 0, Severity.Error, $"cannot write the policy directory: {writeError}")]);
+        }
+
+        // 4. Publish with one atomic exchange; the next frame on every data plane sees the new tables.
+        _holder.Swap(compiled);
+        var state = new PolicyState(compiled, spec, hash, _time.GetUtcNow(), origin, sources);
+        Volatile.Write(ref _state, state);
+        Volatile.Write(ref _activeFailure, null);
+        Interlocked.Increment(ref _reloads);
+
+        // 5. Record and notify.
+        var diff = PolicyDiff.Between(current?.Spec, spec);
+        try
+        {
+            _history.Save(new PolicyHistoryEntry(state.Version, state.Sha256, hash, state.LoadedAt, origin, [.. sources.Select(s => s.Name)]), sources);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.HistoryWriteFailed(_logger, state.Version, e.Message);
+        }
+
+        if (origin.Kind is ChangeOrigin.RollbackKind or ChangeOrigin.AutoRevertKind)
+        {
+            Log.PolicyRolledBack(_logger, current?.Version ?? 0, state.Version, state.Sha256, origin.ToString(), diff.Summary());
+        }
+        else
+        {
+            Log.PolicyApplied(_logger, state.Version, state.Sha256, origin.ToString(), spec.Cameras.Count, diff.Summary());
+        }
+
+        WriteAudit(action, "applied", origin, current, state, diff, null);
+        return new ApplyResult(ApplyOutcome.Applied, load.Diagnostics, state, diff);
+    }
+
+    private ApplyResult Reject(ChangeOrigin origin, string action, IReadOnlyList<Diagnostic> diagnostics)
+    {
+        var failure = new PolicyFailure(_time.GetUtcNow(), origin, diagnostics);
+        Volatile.Write(ref _lastFailure, failure);
+        Volatile.Write(ref _activeFailure, failure);
+        Interlocked.Increment(ref _reloadFailures);
+        var errors = diagnostics.Where(d => d.Severity == Severity.Error).ToList();
+        Log.PolicyRejected(_logger, origin.ToString(), errors.Count, string.Join("; ", errors.Take(5)), Current?.Version ?? 0);
+        WriteAudit(action, "rejected", origin, Current, null, PolicyDiff.Empty, string.Join("; ", errors.Take(20)));
+        return new ApplyResult(ApplyOutcome.Rejected, diagnostics, Current, PolicyDiff.Empty, Message: $"rejected with {errors.Count} error(s); version {Current?.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} stays in force");
+    }
+
+    private void WriteAudit(string action, string outcome, ChangeOrigin origin, PolicyState? before, PolicyState? after, PolicyDiff diff, string? detail)
+    {
+        try
+        {
+            _audit.Write(new AuditRecord(_time.GetUtcNow(), action, outcome, origin.Kind, origin.Remote, before?.Version, after?.Version, before?.Sha256, after?.Sha256, diff.Added, diff.Removed, diff.Changed, detail ?? origin.Detail));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.AuditWriteFailed(_logger, e.Message);
+        }
+    }
+
+    private uint NextVersion()
+    {
+        uint version;
+        do
+        {
+            version = _holder.NextVersion();
+        }
+        while (version <= _versionFloor);
+        return version;
+    }
+
+    private static Diagnostic CompileDiagnostic(Exception e) => new("<policy>", 0, 0, Severity.Error, $"compile failed: {e.Message}");
+
+    private static List<Diagnostic> NameErrors(IReadOnlyList<PolicySource> sources)
+    {
+        var errors = new List<Diagnostic>();
+        if (sources.Count == 0)
+        {
+            errors.Add(new Diagnostic("<request>", 0, 0, Severity.Error, "no policy files given"));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var source in sources)
+        {
+            if (!PolicySourceSet.IsPolicyFileName(source.Name))
+            {
+                errors.Add(new Diagnostic(source.Name, 0, 0, Severity.Error, "file names must be relative, end in .yaml, and use only letters, digits, '.', '_', '-' and '/' (no hidden or '..' segments)"));
+            }
+            else if (!seen.Add(source.Name))
+            {
+                errors.Add(new Diagnostic(source.Name, 0, 0, Severity.Error, "file given twice"));
+            }
+        }
+
+        return errors;
+    }
+
+    // Replaces the directory's *.yaml set with `sources`: each file through write-temp/fsync/rename/fsync-dir,
+    // unchanged files untouched (fewer watcher events), files that are not in the new set removed.
+    private bool TryWritePolicyDirectory(IReadOnlyList<PolicySource> sources, IReadOnlyList<PolicySource>? previous, out string? error)
+    {
+        var root = Path.GetFullPath(Options.Directory);
+        try
+        {
+            Directory.CreateDirectory(root);
+            PolicySourceSet.TryRead(root, out var onDisk, out _);
+            var existing = onDisk.ToDictionary(s => s.Name, s => s.Text, StringComparer.Ordinal);
+            foreach (var source in sources)
+            {
+                if (!existing.TryGetValue(source.Name, out var text) || text != source.Text)
+                {
+                    DurableFile.WriteAllText(Path.Combine(root, source.Name), source.Text);
+                }
+            }
+
+            var keep = sources.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var name in existing.Keys.Where(n => !keep.Contains(n)))
+            {
+                DurableFile.Delete(Path.Combine(root, name));
+            }
+
+            error = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = e.Message;
+
+            // Best effort: put back what was running so the directory and the running policy agree again.
+            if (previous is not null)
+            {
+                try
+                {
+                    foreach (var source in previous)
+                    {
+                        DurableFile.WriteAllText(Path.Combine(root, source.Name), source.Text);
+                    }
+                }
+                catch (Exception restore) when (restore is IOException or UnauthorizedAccessException)
+                {
+                    error += $" (restoring the previous files failed too: {restore.Message})";
+                }
+            }
+
+            return false;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using Appliance.Core;
+
+namespace Appliance.Management.Traffic;
+
+/// <summary>One data plane (bridge port pair) as health and metrics see it.</summary>
+/// <param name="Name">The pair's name, e.g. <c>pair0</c>.</param>
+/// <param name="Healthy">False once its engine or thread died (the process then exits).</param>
+/// <param name="Error">Why it is unhealthy.</param>
+/// <param name="CaptureDrops">Frames the capture layer lost (kernel or ring full), both ports.</param>
+/// <param name="FlowCount">Flows in its table.</param>
+/// <param name="FlowCapacity">Its table's capacity.</param>
+/// <param name="EventsLost">Drop events lost because its event ring was full.</param>
+public sealed record DataPlaneStatus(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity, long EventsLost);
+
+/// <summary>A camera's counters, summed over every data plane.</summary>
+public readonly record struct CameraTotals(long FramesPassed, long FramesDropped, long BytesPassed, long BytesDropped, DateTimeOffset? LastSeen);
+
+/// <summary>One tracked flow, for the API.</summary>
+public sealed record FlowView(string Plane, string? Camera, string Protocol, string Source, int SourcePort, string Destination, int DestinationPort, string Direction, string State, uint PolicyVersion, DateTimeOffset? LastSeen);
+
+/// <summary>A page of flows.</summary>
+public sealed record FlowPage(int Total, IReadOnlyList<FlowView> Flows);
+
+/// <summary>
+/// What the management API reads from the data path. The host implements it over its engines; every call is off
+/// the hot path and reads counters the data-plane threads publish.
+/// </summary>
+public interface ITrafficSource
+{
+    /// <summary>Every data plane.</summary>
+    IReadOnlyList<DataPlaneStatus> DataPlanes();
+
+    /// <summary>Counters of the camera in <paramref name="slot"/>.</summary>
+    CameraTotals Camera(int slot);
+
+    /// <summary>Frames by reason (pass and drop reasons), summed over data planes; zero counts may be left out.</summary>
+    IReadOnlyList<KeyValuePair<Reason, long>> Reasons();
+
+    /// <summary>A page of tracked flows, in a stable order.</summary>
+    FlowPage Flows(int offset, int limit);
+
+    /// <summary>Syslog messages lost because the shipping queue was full.</summary>
+    long SyslogQueueDropped { get; }
+}
+
+/// <summary>No data path (management-only tests and tools): nothing counted.</summary>
+public sealed class NullTrafficSource : ITrafficSource
+{
+    public static NullTrafficSource Instance { get; } = new();
+
+    public long SyslogQueueDropped => 0;
+
+    public IReadOnlyList<DataPlaneStatus> DataPlanes() => [];
+
+    public CameraTotals Camera(int slot) => default;
+
+    public IReadOnlyList<KeyValuePair<Reason, long>> Reasons() => [];
+
+    public FlowPage Flows(int offset, int limit) => new(0, []);
+}

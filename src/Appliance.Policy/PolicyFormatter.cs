@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Appliance.Core;
+using Appliance.Core.Policy;
+
+namespace Appliance.Policy;
+
+/// <summary>
+/// Renders resolved or decompiled policy for people: <c>camfw policy show</c>, the management API and the UI share
+/// these so a rule reads the same everywhere. The rule line reads like the YAML it came from:
+/// <c>ingress tcp 554,8000 from 198.51.100.10 [rtsp-from-nvr]</c>.
+/// </summary>
+public static class PolicyFormatter
+{
+    /// <summary>A rule on one line: direction, protocol, ports or ICMP types, peers, id, and whether it logs.</summary>
+    public static string FormatRule(RuleSpec rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        var sb = new StringBuilder();
+        sb.Append(FormatDirection(rule.Direction)).Append(' ').Append(FormatProtocol(rule.Protocol));
+        var what = FormatMatch(rule);
+        if (what.Length > 0)
+        {
+            sb.Append(' ').Append(what);
+        }
+
+        sb.Append(rule.Direction == Direction.Egress ? " to " : " from ").Append(FormatPeers(rule.Peers));
+        sb.Append(" [").Append(rule.Id).Append(']');
+        if (rule.Log)
+        {
+            sb.Append(" log");
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary><c>egress</c> or <c>ingress</c>, as written in policy files.</summary>
+    public static string FormatDirection(Direction direction) => direction == Direction.Egress ? "egress" : "ingress";
+
+    /// <summary><c>tcp</c>, <c>udp</c>, <c>icmp</c>, <c>icmpv6</c> or <c>any</c>, as written in policy files.</summary>
+    public static string FormatProtocol(RuleProtocol protocol) => PolicyResolver.Name(protocol);
+
+    /// <summary>Ports for tcp/udp (<c>554,8000-8010</c>, or <c>any-port</c>), ICMP types for icmp/icmpv6, else empty.</summary>
+    public static string FormatMatch(RuleSpec rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        return rule.Protocol switch
+        {
+            RuleProtocol.Tcp or RuleProtocol.Udp => rule.Ports.Count == 0 ? "any-port" : FormatPorts(rule.Ports),
+            RuleProtocol.Icmp or RuleProtocol.Icmpv6 => rule.IcmpTypes.Count == 0 ? "any-type" : FormatIcmpTypes(rule.IcmpTypes, rule.Protocol == RuleProtocol.Icmpv6),
+            _ => "",
+        };
+    }
+
+    /// <summary><c>554,8000-8010</c>; empty input reads <c>any</c>.</summary>
+    public static string FormatPorts(IReadOnlyList<PortRange> ports)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        return ports.Count == 0 ? "any" : string.Join(',', ports.Select(p => p.ToString()));
+    }
+
+    /// <summary><c>echo-request,3</c>: names where the type has one.</summary>
+    public static string FormatIcmpTypes(IReadOnlyList<byte> types, bool v6)
+    {
+        ArgumentNullException.ThrowIfNull(types);
+        return types.Count == 0 ? "any" : string.Join(',', types.Select(t => IcmpTypeNames.Format(t, v6)));
+    }
+
+    /// <summary>Peers, host prefixes as plain addresses; empty or both /0 prefixes read <c>any</c>.</summary>
+    public static string FormatPeers(IReadOnlyList<IPNetwork> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        if (peers.Count == 0 || (peers.Count == 2 && peers.All(p => p.PrefixLength == 0) && peers[0] != peers[1]))
+        {
+            return "any";
+        }
+
+        return string.Join(',', peers.Select(AddressText.Format));
+    }
+
+    /// <summary>How a camera is recognised: <c>mac 02:00:00:00:01:01 ip 192.0.2.21 (bound)</c>.</summary>
+    public static string FormatIdentity(CameraSpec camera)
+    {
+        ArgumentNullException.ThrowIfNull(camera);
+        var parts = new List<string>();
+        if (camera.Mac is { } mac)
+        {
+            parts.Add("mac " + mac);
+        }
+
+        if (camera.Addresses.Count > 0)
+        {
+            parts.Add("ip " + string.Join(',', camera.Addresses.Select(a => a.ToString())));
+        }
+
+        var how = camera.Mac is not null && camera.Addresses.Count > 0 ? "(bound: MAC and IP must match)"
+            : camera.Mac is not null ? "(by MAC)" : "(by IP alone)";
+        return string.Join(' ', parts) + " " + how;
+    }
+
+    /// <summary>The allowances that are not rules: <c>arp, dhcp; ipv6 off; discovery none; flow quota default</c>.</summary>
+    public static string FormatAllowances(CameraSpec camera)
+    {
+        ArgumentNullException.ThrowIfNull(camera);
+        var l2 = new List<string>();
+        if (camera.AllowArp)
+        {
+            l2.Add("arp");
+        }
+
+        if (camera.AllowDhcp)
+        {
+            l2.Add("dhcp");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{(l2.Count == 0 ? "no arp, no dhcp" : string.Join(", ", l2))}; ipv6 {(camera.AllowIpv6 ? "on" : "off")}; discovery {FormatDiscovery(camera.Discovery)}; flow quota {(camera.FlowQuota is { } q ? q.ToString(CultureInfo.InvariantCulture) : "default")}");
+    }
+
+    /// <summary><c>ws-discovery,mdns</c> or <c>none</c>.</summary>
+    public static string FormatDiscovery(DiscoveryProtocols discovery)
+    {
+        var names = new List<string>();
+        if (discovery.HasFlag(DiscoveryProtocols.WsDiscovery))
+        {
+            names.Add("ws-discovery");
+        }
+
+        if (discovery.HasFlag(DiscoveryProtocols.Ssdp))
+        {
+            names.Add("ssdp");
+        }
+
+        if (discovery.HasFlag(DiscoveryProtocols.Mdns))
+        {
+            names.Add("mdns");
+        }
+
+        return names.Count == 0 ? "none" : string.Join(',', names);
+    }
+
+    /// <summary>
+    /// Writes one camera's block for <c>policy show</c>: identity, mode, profiles, allowances, then one aligned line
+    /// per rule (with where it was written when <paramref name="showOrigin"/>).
+    /// </summary>
+    public static void WriteCamera(TextWriter writer, CameraSpec camera, IReadOnlyList<RuleSpec> rules, bool showOrigin = true)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(camera);
+        ArgumentNullException.ThrowIfNull(rules);
+        writer.WriteLine($"camera {camera.Name}");
+        writer.WriteLine($"  identity  {FormatIdentity(camera)}");
+        writer.WriteLine($"  mode      {(camera.Mode == CameraMode.Monitor ? "monitor (decisions reported, nothing dropped)" : "enforce")}");
+        writer.WriteLine($"  profiles  {(camera.Profiles.Count == 0 ? "(none)" : string.Join(", ", camera.Profiles))}");
+        writer.WriteLine($"  allows    {FormatAllowances(camera)}");
+        if (rules.Count == 0)
+        {
+            writer.WriteLine("  rules     (none)");
+            return;
+        }
+
+        writer.WriteLine("  rules");
+        var rows = new List<string[]>(rules.Count);
+        foreach (var rule in rules)
+        {
+            var peers = (rule.Direction == Direction.Egress ? "to " : "from ") + FormatPeers(rule.Peers);
+            var notes = new List<string>();
+            if (showOrigin && rule.Origin is { } origin)
+            {
+                notes.Add(origin);
+            }
+
+            if (rule.Comment is { } comment)
+            {
+                notes.Add("# " + comment);
+            }
+
+            rows.Add([rule.Id, FormatDirection(rule.Direction), FormatProtocol(rule.Protocol), FormatMatch(rule), peers, rule.Log ? "log" : "", string.Join("  ", notes)]);
+        }
+
+        var widths = new int[6];
+        foreach (var row in rows)
+        {
+            for (var i = 0; i < widths.Length; i++)
+            {
+                widths[i] = Math.Max(widths[i], row[i].Length);
+            }
+        }
+
+        foreach (var row in rows)
+        {
+            var sb = new StringBuilder("    ");
+            for (var i = 0; i < widths.Length; i++)
+            {
+                sb.Append(row[i].PadRight(widths[i])).Append("  ");
+            }
+
+            sb.Append(row[6]);
+            writer.WriteLine(sb.ToString().TrimEnd());
+        }
+    }
+
+    /// <summary>
+    /// Writes <c>policy show</c>: a header naming the policy, then every camera (or only <paramref name="cameraName"/>)
+    /// with the rules decompiled from the compiled tables, so what is printed is what the data path enforces.
+    /// Returns false when <paramref name="cameraName"/> is not in the policy.
+    /// </summary>
+    public static bool WriteShow(TextWriter writer, CompiledPolicy policy, string? cameraName = null)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(policy);
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"policy sha256 {policy.Sha256}"));
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sources          {string.Join(", ", policy.Spec.Sources)}"));
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  cameras          {policy.Cameras.Count}"));
+        writer.WriteLine($"  unknown devices  {(policy.UnknownDevices == UnknownDeviceMode.Monitor ? "monitor (pass and report)" : "deny")}");
+        var found = false;
+        foreach (var camera in policy.Cameras)
+        {
+            if (cameraName is not null && !string.Equals(camera.Name, cameraName, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            found = true;
+            writer.WriteLine();
+            WriteCamera(writer, ToSpec(camera), camera.EffectiveRules());
+        }
+
+        return found || cameraName is null;
+    }
+
+    private static CameraSpec ToSpec(CompiledCamera camera) => new()
+    {
+        Name = camera.Name,
+        Mac = camera.Mac,
+        Addresses = camera.Addresses,
+        Mode = camera.Mode,
+        Profiles = camera.Profiles,
+        AllowArp = camera.AllowArp,
+        AllowDhcp = camera.AllowDhcp,
+        AllowIpv6 = camera.AllowIpv6,
+        Discovery = camera.Discovery,
+        FlowQuota = camera.FlowQuota,
+    };
+
+    /// <summary>The summary line of a load: <c>policy: 7 files, 9 cameras, 0 errors, 2 warnings</c>.</summary>
+    public static string FormatSummary(PolicyLoadResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var fileCount = result.Sources.Count;
+        var cameras = result.Spec is { } spec ? $"{spec.Cameras.Count} camera(s)" : "not loaded";
+        return string.Create(CultureInfo.InvariantCulture, $"policy: {fileCount} file(s), {cameras}, {result.ErrorCount} error(s), {result.WarningCount} warning(s)");
+    }
+}

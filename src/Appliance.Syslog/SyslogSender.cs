@@ -1,0 +1,287 @@
+using Appliance.Syslog.Transport;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Syslog;
+
+/// <summary>
+/// Drains the <see cref="SyslogQueue"/> to the collector on one background task. A message leaves the queue
+/// only when its write succeeded: when a write fails the message is kept and written again on the next
+/// connection, so an outage loses nothing that fits the queue. The price, with TCP and TLS, is that a message
+/// whose write failed after the collector had in fact received it is delivered twice: at most one duplicate
+/// per reconnect. Reconnects back off exponentially (with jitter) from
+/// <see cref="SyslogOptions.InitialReconnectDelay"/> to <see cref="SyslogOptions.MaxReconnectDelay"/>.
+/// </summary>
+/// <remarks>
+/// Its own diagnostics go to the other log providers only (<see cref="SyslogLoggerProvider"/> ignores this
+/// category), so a broken collector cannot feed messages about itself back into its own queue.
+/// </remarks>
+public sealed partial class SyslogSender : BackgroundService
+{
+    private readonly SyslogQueue _queue;
+    private readonly SyslogOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the sender; the host starts it.</summary>
+    public SyslogSender(SyslogQueue queue, IOptions<SyslogOptions> options, ILogger<SyslogSender> logger, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(options);
+        _queue = queue;
+        _options = options.Value;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            return;
+        }
+
+        using var tls = LoadTls(out var tlsError);
+        if (tlsError is not null)
+        {
+            // The validator already refused this at start; the files changed underneath us since.
+            _queue.Stats.OnError(tlsError, _time.GetUtcNow());
+            Log.TlsMaterialFailed(_logger, tlsError);
+            return;
+        }
+
+        var state = new SendState();
+        try
+        {
+            await RunAsync(state, tls, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: fall through to the drain.
+        }
+
+        try
+        {
+            await DrainAsync(state, tls).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (state.Connection is not null)
+            {
+                await state.Connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _queue.Stats.OnDisconnected();
+        }
+    }
+
+    private TlsMaterial? LoadTls(out string? error)
+    {
+        error = null;
+        return _options.Transport == SyslogTransport.Tls ? TlsMaterial.Load(_options.Tls, out error) : null;
+    }
+
+    private async Task RunAsync(SendState state, TlsMaterial? tls, CancellationToken ct)
+    {
+        var reader = _queue.Reader;
+        while (!ct.IsCancellationRequested)
+        {
+            // 1. Take the next message unless one is still pending from a failed write.
+            if (state.Pending is null)
+            {
+                if (!reader.TryRead(out var next))
+                {
+                    if (!await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                state.Pending = next;
+            }
+
+            // 2. Make sure there is a live connection; back off while there is none.
+            if (!await EnsureConnectedAsync(state, tls, ct).ConfigureAwait(false))
+            {
+                await Task.Delay(NextBackoff(state), _time, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            // 3. Write; only success releases the message.
+            if (await TrySendAsync(state, ct).ConfigureAwait(false))
+            {
+                state.Pending = null;
+            }
+        }
+    }
+
+    private async Task DrainAsync(SendState state, TlsMaterial? tls)
+    {
+        _queue.Complete();
+        using var cts = new CancellationTokenSource(_options.ShutdownDrainTimeout, _time);
+        try
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                if (state.Pending is null)
+                {
+                    if (!_queue.Reader.TryRead(out var next))
+                    {
+                        return;
+                    }
+
+                    state.Pending = next;
+                }
+
+                // One attempt per message: a collector that is down at shutdown is not waited for.
+                if (!await EnsureConnectedAsync(state, tls, cts.Token).ConfigureAwait(false) || !await TrySendAsync(state, cts.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                state.Pending = null;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Drain time is up.
+        }
+
+        var abandoned = state.Pending is null ? 0 : 1;
+        while (_queue.Reader.TryRead(out _))
+        {
+            abandoned++;
+        }
+
+        for (var i = 0; i < abandoned; i++)
+        {
+            _queue.Stats.OnAbandoned();
+        }
+
+        if (abandoned > 0)
+        {
+            Log.AbandonedAtShutdown(_logger, abandoned);
+        }
+    }
+
+    private async Task<bool> EnsureConnectedAsync(SendState state, TlsMaterial? tls, CancellationToken ct)
+    {
+        if (state.Connection is { IsBroken: false })
+        {
+            return true;
+        }
+
+        if (state.Connection is not null)
+        {
+            await DropConnectionAsync(state, "the collector closed the connection").ConfigureAwait(false);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            state.Connection = await SyslogConnection.ConnectAsync(_options, tls, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            _queue.Stats.OnConnectFailed();
+            var message = ex is OperationCanceledException ? $"connect timed out after {_options.ConnectTimeout.TotalSeconds:0.#} s" : ex.Message;
+            _queue.Stats.OnError(message, _time.GetUtcNow());
+            if (state.Failures == 0 || state.WasConnected)
+            {
+                Log.ConnectFailed(_logger, _options.Host!, _options.EffectivePort, _options.Transport, message);
+            }
+
+            state.Failures++;
+            state.WasConnected = false;
+            return false;
+        }
+
+        _queue.Stats.OnConnected(state.EverConnected);
+        if (state.EverConnected)
+        {
+            Log.Reconnected(_logger, _options.Host!, _options.EffectivePort, state.Failures);
+        }
+
+        state.EverConnected = true;
+        state.WasConnected = true;
+        state.Failures = 0;
+        return true;
+    }
+
+    private async Task<bool> TrySendAsync(SendState state, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.WriteTimeout);
+        try
+        {
+            await state.Connection!.SendAsync(state.Pending!, timeout.Token).ConfigureAwait(false);
+            _queue.Stats.OnSent();
+            return true;
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            var message = ex is OperationCanceledException ? $"write timed out after {_options.WriteTimeout.TotalSeconds:0.#} s" : ex.Message;
+            await DropConnectionAsync(state, message).ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private async Task DropConnectionAsync(SendState state, string why)
+    {
+        _queue.Stats.OnDisconnected();
+        _queue.Stats.OnError(why, _time.GetUtcNow());
+        Log.ConnectionLost(_logger, _options.Host!, _options.EffectivePort, why);
+        var connection = state.Connection;
+        state.Connection = null;
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private TimeSpan NextBackoff(SendState state)
+    {
+        // Exponential from the initial delay, capped; ±20 % jitter so a fleet of appliances does not reconnect in step.
+        var exponent = Math.Min(Math.Max(state.Failures - 1, 0), 30);
+        var ms = Math.Min(_options.InitialReconnectDelay.TotalMilliseconds * Math.Pow(2, exponent), _options.MaxReconnectDelay.TotalMilliseconds);
+        ms *= 0.8 + (Random.Shared.NextDouble() * 0.4);
+        return TimeSpan.FromMilliseconds(Math.Min(ms, _options.MaxReconnectDelay.TotalMilliseconds));
+    }
+
+    private sealed class SendState
+    {
+        public SyslogConnection? Connection;
+        public byte[]? Pending;
+        public int Failures;
+        public bool EverConnected;
+        public bool WasConnected;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 900, EventName = "syslog-connect-failed", Level = LogLevel.Warning,
+            Message = "Cannot reach the syslog collector {Host}:{Port} over {Transport}: {Error}; queueing and retrying with backoff")]
+        public static partial void ConnectFailed(ILogger logger, string host, int port, SyslogTransport transport, string error);
+
+        [LoggerMessage(EventId = 901, EventName = "syslog-connection-lost", Level = LogLevel.Warning,
+            Message = "Lost the syslog collector {Host}:{Port}: {Error}; the message in flight will be sent again")]
+        public static partial void ConnectionLost(ILogger logger, string host, int port, string error);
+
+        [LoggerMessage(EventId = 902, EventName = "syslog-reconnected", Level = LogLevel.Information,
+            Message = "Reconnected to the syslog collector {Host}:{Port} after {Failures} failed attempts")]
+        public static partial void Reconnected(ILogger logger, string host, int port, int failures);
+
+        [LoggerMessage(EventId = 903, EventName = "syslog-abandoned", Level = LogLevel.Warning,
+            Message = "{Count} queued syslog messages could not be sent before shutdown")]
+        public static partial void AbandonedAtShutdown(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 904, EventName = "syslog-tls-failed", Level = LogLevel.Error,
+            Message = "Syslog over TLS is disabled: {Error}")]
+        public static partial void TlsMaterialFailed(ILogger logger, string error);
+    }
+}

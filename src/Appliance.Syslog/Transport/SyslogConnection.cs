@@ -1,0 +1,245 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Appliance.Syslog.Transport;
+
+/// <summary>One open path to the collector. The sender owns it and writes from one task at a time.</summary>
+internal abstract class SyslogConnection : IAsyncDisposable
+{
+    /// <summary>True once the peer closed or reset the connection; the next write must reconnect first.</summary>
+    public abstract bool IsBroken { get; }
+
+    /// <summary>Writes one message. Throws on failure; the caller keeps the message and retries it.</summary>
+    public abstract ValueTask SendAsync(byte[] message, CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+
+    /// <summary>Opens a connection for <paramref name="options"/>. Throws on failure.</summary>
+    public static async Task<SyslogConnection> ConnectAsync(SyslogOptions options, TlsMaterial? tls, CancellationToken cancellationToken)
+    {
+        var host = options.Host!;
+        var port = options.EffectivePort;
+        if (options.Transport == SyslogTransport.Udp)
+        {
+            return await UdpConnection.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+        }
+
+        Socket? socket = new(SocketType.Stream, ProtocolType.Tcp);
+        Stream? stream = null;
+        try
+        {
+            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            stream = new NetworkStream(socket, ownsSocket: true);
+            socket = null; // the stream owns it now
+            if (options.Transport == SyslogTransport.Tls)
+            {
+                var plain = stream;
+                stream = null; // AuthenticateAsync owns it now, and disposes it on failure
+                stream = await AuthenticateAsync(plain, options, tls, cancellationToken).ConfigureAwait(false);
+            }
+
+            var connection = new StreamConnection(stream);
+            stream = null; // the connection owns it now
+            return connection;
+        }
+        finally
+        {
+            stream?.Dispose();
+            socket?.Dispose();
+        }
+    }
+
+    private static async Task<Stream> AuthenticateAsync(Stream inner, SyslogOptions options, TlsMaterial? tls, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
+        try
+        {
+            var auth = new SslClientAuthenticationOptions
+            {
+                TargetHost = string.IsNullOrWhiteSpace(options.Tls.ServerName) ? options.Host : options.Tls.ServerName,
+                CertificateRevocationCheckMode = options.Tls.CheckRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck,
+                EnabledSslProtocols = SslProtocols.None, // the OS's choice: TLS 1.2 and 1.3
+                RemoteCertificateValidationCallback = (_, cert, chain, errors) => ValidateServer(cert, chain, errors, tls?.TrustedRoots, options.Tls.CheckRevocation),
+            };
+            if (tls?.ClientCertificate is { } client)
+            {
+                auth.ClientCertificates = [client];
+            }
+
+            await ssl.AuthenticateAsClientAsync(auth, cancellationToken).ConfigureAwait(false);
+            return ssl;
+        }
+        catch
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Fails closed: a missing certificate or a name mismatch is always fatal. With a configured CA bundle the
+    /// chain must end at one of those roots (and only those: <see cref="X509ChainTrustMode.CustomRootTrust"/>);
+    /// without one the platform's verdict against the system store stands.
+    /// </summary>
+    internal static bool ValidateServer(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection? roots, bool checkRevocation)
+    {
+        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch)) != 0)
+        {
+            return false;
+        }
+
+        if (roots is null)
+        {
+            return errors == SslPolicyErrors.None;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = checkRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")); // serverAuth
+        if (presented is not null)
+        {
+            // Intermediates the server sent.
+            foreach (var element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        var leaf = certificate as X509Certificate2;
+        using var owned = leaf is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
+        return chain.Build(leaf ?? owned!);
+    }
+}
+
+/// <summary>RFC 5426: one message per datagram on a connected UDP socket.</summary>
+internal sealed class UdpConnection : SyslogConnection
+{
+    private readonly Socket _socket;
+
+    private UdpConnection(Socket socket) => _socket = socket;
+
+    // UDP never learns that the collector went away, except through an ICMP error surfacing on a later send.
+    public override bool IsBroken => false;
+
+    public static async Task<UdpConnection> ConnectAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var addresses = await System.Net.Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+        {
+            throw new SocketException((int)SocketError.HostNotFound);
+        }
+
+        var socket = new Socket(addresses[0].AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            await socket.ConnectAsync(addresses[0], port, cancellationToken).ConfigureAwait(false);
+            return new UdpConnection(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public override async ValueTask SendAsync(byte[] message, CancellationToken cancellationToken)
+        => await _socket.SendAsync(message, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+
+    public override ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// RFC 6587 octet counting (<c>LEN SP MSG</c>) over TCP or TLS. A reader task watches the connection: a syslog
+/// collector never sends application data, so any end of the read side (FIN, RST, TLS close) means the peer is
+/// gone, and the sender reconnects before writing the next message instead of writing it into a dead socket.
+/// </summary>
+internal sealed class StreamConnection : SyslogConnection
+{
+    private readonly Stream _stream;
+    private readonly CancellationTokenSource _readerStop = new();
+    private readonly Task _reader;
+    private volatile bool _broken;
+
+    public StreamConnection(Stream stream)
+    {
+        _stream = stream;
+        _reader = WatchAsync();
+    }
+
+    public override bool IsBroken => _broken;
+
+    public override async ValueTask SendAsync(byte[] message, CancellationToken cancellationToken)
+    {
+        if (_broken)
+        {
+            throw new IOException("The collector closed the connection.");
+        }
+
+        // One write per frame: the length prefix and the message go out together, never a lone prefix.
+        var frame = ArrayPool<byte>.Shared.Rent(message.Length + 12);
+        try
+        {
+            message.Length.TryFormat(frame, out var n, default, CultureInfo.InvariantCulture);
+            frame[n++] = (byte)' ';
+            message.CopyTo(frame.AsSpan(n));
+            n += message.Length;
+            await _stream.WriteAsync(frame.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _broken = true;
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private async Task WatchAsync()
+    {
+        var buffer = new byte[512];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, _readerStop.Token).ConfigureAwait(false) > 0)
+            {
+                // Discard: nothing a collector says is meaningful to us (RFC 5425/6587 are one-way).
+            }
+        }
+        catch (Exception)
+        {
+            // Reset, TLS alert or our own dispose: in every case the connection is unusable.
+        }
+
+        _broken = true;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _broken = true;
+        await _readerStop.CancelAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _reader.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The watcher already swallows its own errors; nothing else to do here.
+        }
+
+        _readerStop.Dispose();
+    }
+}

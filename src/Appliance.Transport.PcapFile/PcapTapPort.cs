@@ -1,0 +1,94 @@
+namespace Appliance.Transport.PcapFile;
+
+/// <summary>
+/// A decorator that records what a port receives (and optionally what it sends) into pcap files, leaving the
+/// frames untouched: for support captures of the live bridge. The writers are owned and closed with the port.
+/// </summary>
+public sealed class PcapTapPort : IPacketPort
+{
+    private readonly IPacketPort _inner;
+    private readonly PcapFileWriter? _received;
+    private readonly PcapFileWriter? _sent;
+
+    /// <param name="inner">The port to wrap; disposed with this one.</param>
+    /// <param name="received">Where received frames are written, or null.</param>
+    /// <param name="sent">Where sent frames are written, or null.</param>
+    public PcapTapPort(IPacketPort inner, PcapFileWriter? received, PcapFileWriter? sent = null)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        _inner = inner;
+        _received = received;
+        _sent = sent;
+    }
+
+    /// <inheritdoc />
+    public string Name => _inner.Name;
+
+    /// <inheritdoc />
+    public PortLinkType LinkType => _inner.LinkType;
+
+    /// <inheritdoc />
+    public int SelectableFd => _inner.SelectableFd;
+
+    /// <inheritdoc />
+    public bool IsCompleted => _inner.IsCompleted;
+
+    /// <inheritdoc />
+    public int Receive<THandler>(ref THandler handler, int maxFrames)
+        where THandler : struct, IFrameHandler
+    {
+        if (_received is null)
+        {
+            return _inner.Receive(ref handler, maxFrames);
+        }
+
+        var tap = new TapHandler<THandler>(handler, _received);
+        var n = _inner.Receive(ref tap, maxFrames);
+        handler = tap.Inner;
+        return n;
+    }
+
+    /// <inheritdoc />
+    public bool TrySend(ReadOnlySpan<byte> frame)
+    {
+        var ok = _inner.TrySend(frame);
+        if (ok && _sent is not null)
+        {
+            _sent.Write(frame, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+        }
+
+        return ok;
+    }
+
+    /// <inheritdoc />
+    public PortStatistics GetStatistics() => _inner.GetStatistics();
+
+    /// <inheritdoc />
+    public void StopReceiving() => _inner.StopReceiving();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        try
+        {
+            _inner.Dispose();
+        }
+        finally
+        {
+            _received?.Dispose();
+            _sent?.Dispose();
+        }
+    }
+
+    private struct TapHandler<THandler>(THandler inner, PcapFileWriter writer) : IFrameHandler
+        where THandler : struct, IFrameHandler
+    {
+        public THandler Inner = inner;
+
+        public void OnFrame(ReadOnlySpan<byte> frame, in FrameMetadata metadata)
+        {
+            writer.Write(frame, metadata.TimestampMicros, metadata.WireLength);
+            Inner.OnFrame(frame, metadata);
+        }
+    }
+}

@@ -1,0 +1,449 @@
+using System.Diagnostics;
+using Appliance.Core;
+using Appliance.Core.Engine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Appliance.Transport;
+
+/// <summary>
+/// Forwards frames between the two ports of a bridge pair through the engine. One dedicated thread serves both
+/// ports: it waits on both (poll(2) on their descriptors), takes a batch from each in turn, asks the engine about
+/// every frame and sends passed frames out of the other port unchanged; dropped frames go nowhere. Between batches
+/// it runs the engine's housekeeping.
+/// <para>
+/// Fail closed: if the engine or a port throws, the thread stops forwarding at once, closes both ports,
+/// <see cref="IsHealthy"/> turns false and <see cref="Completion"/> faults with the exception, so the host can exit
+/// non-zero and its supervisor restart it. Nothing is forwarded without a verdict.
+/// </para>
+/// The data plane owns both ports and disposes them when it stops.
+/// </summary>
+public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
+{
+    private readonly IPacketPort _camera;
+    private readonly IPacketPort _uplink;
+    private readonly Pump _pump;
+    private readonly ILogger _logger;
+    private readonly BridgeOptions _options;
+    private readonly Func<long> _clock;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SideCounters _cameraCounters = new();
+    private readonly SideCounters _uplinkCounters = new();
+    private readonly Lock _lifecycle = new();
+    private Thread? _thread;
+    private volatile bool _stopRequested;
+    private volatile bool _running;
+    private long _lastTurnTicks;
+    private int _portsClosed;
+
+    private BridgeDataPlane(IPacketPort camera, IPacketPort uplink, Pump pump, ILogger? logger, BridgeOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(camera);
+        ArgumentNullException.ThrowIfNull(uplink);
+        if (ReferenceEquals(camera, uplink))
+        {
+            throw new ArgumentException("The camera and uplink ports must be two different ports.", nameof(uplink));
+        }
+
+        _options = options ?? new BridgeOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.BatchSize, 1, nameof(options));
+        _camera = camera;
+        _uplink = uplink;
+        _pump = pump;
+        _logger = logger ?? NullLogger.Instance;
+        _clock = _options.ClockMs ?? CreateDefaultClock();
+        Name = _options.Name ?? $"{camera.Name}-{uplink.Name}";
+    }
+
+    /// <summary>
+    /// A bridge between <paramref name="camera"/> and <paramref name="uplink"/> deciding with <paramref name="engine"/>.
+    /// The engine must be this bridge's alone (its flow table and counters belong to the data-plane thread).
+    /// </summary>
+    /// <param name="camera">The port facing the camera switch; owned (disposed) by the bridge.</param>
+    /// <param name="uplink">The port facing the rest of the network; owned by the bridge.</param>
+    /// <param name="engine">The engine deciding every frame.</param>
+    /// <param name="logger">Start, stop, fault and capture-drop events.</param>
+    /// <param name="options">Tuning; defaults suit a 1-10 GbE port pair.</param>
+    public BridgeDataPlane(IPacketPort camera, IPacketPort uplink, PacketEngine engine, ILogger? logger = null, BridgeOptions? options = null)
+        : this(camera, uplink, CreatePump(camera, uplink, new PacketEngineDecider(engine), options), logger, options)
+    {
+    }
+
+    /// <summary>A bridge between <paramref name="camera"/> and <paramref name="uplink"/> deciding with <paramref name="decider"/>.</summary>
+    /// <typeparam name="TDecider">A struct for a specialised loop (a class works, with one interface call per frame).</typeparam>
+    public static BridgeDataPlane Create<TDecider>(IPacketPort camera, IPacketPort uplink, TDecider decider, ILogger? logger = null, BridgeOptions? options = null)
+        where TDecider : IFrameDecider
+    {
+        ArgumentNullException.ThrowIfNull(decider);
+        return new BridgeDataPlane(camera, uplink, CreatePump(camera, uplink, decider, options), logger, options);
+    }
+
+    private static Pump<TDecider> CreatePump<TDecider>(IPacketPort camera, IPacketPort uplink, TDecider decider, BridgeOptions? options)
+        where TDecider : IFrameDecider
+        => new(camera, uplink, decider, (options ?? new BridgeOptions()).BatchSize);
+
+    /// <summary>The pair's name, e.g. <c>eth1-eth2</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Completes when the loop ends: successfully after <see cref="StopAsync"/>, faulted with the cause otherwise.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>
+    /// True while the loop runs, has not faulted and has turned within <see cref="BridgeOptions.StallTimeout"/>.
+    /// False before <see cref="Start"/> and after it stops: a bridge that is not forwarding is not healthy.
+    /// </summary>
+    public bool IsHealthy
+    {
+        get
+        {
+            if (!_running)
+            {
+                return false;
+            }
+
+            var last = Volatile.Read(ref _lastTurnTicks);
+            return Stopwatch.GetElapsedTime(last) < _options.StallTimeout;
+        }
+    }
+
+    /// <summary>The fault that stopped the loop, or null.</summary>
+    public Exception? Fault { get; private set; }
+
+    /// <summary>Frames that arrived from the camera side and what became of them.</summary>
+    public BridgeSideStatistics CameraSide => _cameraCounters.Snapshot();
+
+    /// <summary>Frames that arrived from the uplink side and what became of them.</summary>
+    public BridgeSideStatistics UplinkSide => _uplinkCounters.Snapshot();
+
+    /// <summary>Starts the data-plane thread. Once only.</summary>
+    public void Start()
+    {
+        lock (_lifecycle)
+        {
+            if (_thread is not null || _stopRequested)
+            {
+                throw new InvalidOperationException($"Bridge {Name} was already started or stopped.");
+            }
+
+            Volatile.Write(ref _lastTurnTicks, Stopwatch.GetTimestamp());
+            _running = true;
+            _thread = new Thread(Run)
+            {
+                IsBackground = true,
+                Name = $"camfw-dp-{Name}",
+            };
+            _thread.Start();
+        }
+    }
+
+    /// <summary>
+    /// Staged shutdown: 1. the ports stop delivering new frames, 2. the loop finishes the batch in hand (every frame
+    /// received is decided and, if passed, sent), 3. both ports are closed. Does not throw for an earlier fault; read
+    /// <see cref="Completion"/> or <see cref="Fault"/> for that.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        bool started;
+        lock (_lifecycle)
+        {
+            _stopRequested = true;
+            started = _thread is not null;
+        }
+
+        _camera.StopReceiving();
+        _uplink.StopReceiving();
+        if (!started)
+        {
+            ClosePorts();
+            _completion.TrySetResult();
+            return;
+        }
+
+        try
+        {
+            await _completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A fault is reported through Completion and Fault; stopping a faulted bridge succeeds.
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _stopRequested = true;
+        _camera.StopReceiving();
+        _uplink.StopReceiving();
+        var thread = _thread;
+        if (thread is not null && thread != Thread.CurrentThread)
+        {
+            thread.Join(TimeSpan.FromSeconds(5));
+        }
+
+        ClosePorts();
+        _completion.TrySetResult();
+    }
+
+    private void Run()
+    {
+        DataPlaneLog.Started(_logger, Name, _camera.Name, _uplink.Name);
+        try
+        {
+            Loop();
+            _running = false;
+            ClosePorts();
+            DataPlaneLog.Stopped(_logger, Name, _cameraCounters.Passed, _cameraCounters.Dropped, _uplinkCounters.Passed, _uplinkCounters.Dropped);
+            _completion.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            // Fail closed: 1. stop reporting healthy, 2. close both ports so nothing more is read or sent,
+            // 3. then tell the host, which exits non-zero.
+            _running = false;
+            Fault = ex;
+            ClosePorts();
+            DataPlaneLog.Faulted(_logger, ex, Name);
+            _completion.TrySetException(ex);
+        }
+    }
+
+    private void Loop()
+    {
+        Span<Posix.PollFd> fds = stackalloc Posix.PollFd[2];
+        var camFd = _camera.SelectableFd;
+        var upFd = _uplink.SelectableFd;
+        var canPoll = camFd >= 0 && upFd >= 0;
+        fds[0].Fd = camFd;
+        fds[0].Events = Posix.PollIn;
+        fds[1].Fd = upFd;
+        fds[1].Events = Posix.PollIn;
+        var idleWaitMs = Math.Max(1, (int)_options.IdleWait.TotalMilliseconds);
+        var statsEvery = Stopwatch.Frequency * _options.StatisticsInterval.Ticks / TimeSpan.TicksPerSecond;
+        var nextStats = Stopwatch.GetTimestamp() + statsEvery;
+        var idleRounds = 0;
+
+        while (!_stopRequested)
+        {
+            var now = _clock();
+            var handled = _pump.Round(now, _cameraCounters, _uplinkCounters);
+            _pump.Maintain(now);
+
+            var ticks = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _lastTurnTicks, ticks);
+            if (ticks >= nextStats)
+            {
+                nextStats = ticks + statsEvery;
+                RefreshCaptureStatistics();
+            }
+
+            if (handled > 0)
+            {
+                idleRounds = 0;
+                continue;
+            }
+
+            if (_camera.IsCompleted && _uplink.IsCompleted)
+            {
+                break;
+            }
+
+            if (canPoll)
+            {
+                fds[0].Revents = 0;
+                fds[1].Revents = 0;
+                Posix.Poll(fds, idleWaitMs);
+            }
+            else if (++idleRounds < 64)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
+        }
+
+        // Stage 2 (drain) is implicit: Round() returns only after every frame it received was decided and sent.
+        RefreshCaptureStatistics();
+    }
+
+    private void RefreshCaptureStatistics()
+    {
+        var cam = _camera.GetStatistics();
+        var up = _uplink.GetStatistics();
+        if (cam.CaptureDrops + cam.InterfaceDrops > _cameraCounters.CaptureDrops + _cameraCounters.InterfaceDrops)
+        {
+            DataPlaneLog.CaptureDrops(_logger, _camera.Name, cam.CaptureDrops, cam.InterfaceDrops);
+        }
+
+        if (up.CaptureDrops + up.InterfaceDrops > _uplinkCounters.CaptureDrops + _uplinkCounters.InterfaceDrops)
+        {
+            DataPlaneLog.CaptureDrops(_logger, _uplink.Name, up.CaptureDrops, up.InterfaceDrops);
+        }
+
+        Volatile.Write(ref _cameraCounters.CaptureDrops, cam.CaptureDrops);
+        Volatile.Write(ref _cameraCounters.InterfaceDrops, cam.InterfaceDrops);
+        Volatile.Write(ref _uplinkCounters.CaptureDrops, up.CaptureDrops);
+        Volatile.Write(ref _uplinkCounters.InterfaceDrops, up.InterfaceDrops);
+    }
+
+    private void ClosePorts()
+    {
+        if (Interlocked.Exchange(ref _portsClosed, 1) != 0)
+        {
+            return;
+        }
+
+        _camera.StopReceiving();
+        _uplink.StopReceiving();
+        try
+        {
+            _camera.Dispose();
+        }
+        finally
+        {
+            _uplink.Dispose();
+        }
+    }
+
+    private static Func<long> CreateDefaultClock()
+    {
+        var originMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var originTicks = Stopwatch.GetTimestamp();
+        return () => originMs + (long)Stopwatch.GetElapsedTime(originTicks).TotalMilliseconds;
+    }
+
+    /// <summary>Counters of one side. Written only by the data-plane thread; read by anyone with volatile reads.</summary>
+    internal sealed class SideCounters
+    {
+        public long Received;
+        public long ReceivedBytes;
+        public long Passed;
+        public long Dropped;
+        public long Forwarded;
+        public long ForwardedBytes;
+        public long SendErrors;
+        public long Truncated;
+        public long CaptureDrops;
+        public long InterfaceDrops;
+
+        public BridgeSideStatistics Snapshot() => new()
+        {
+            FramesReceived = Volatile.Read(ref Received),
+            BytesReceived = Volatile.Read(ref ReceivedBytes),
+            FramesPassed = Volatile.Read(ref Passed),
+            FramesDropped = Volatile.Read(ref Dropped),
+            FramesForwarded = Volatile.Read(ref Forwarded),
+            BytesForwarded = Volatile.Read(ref ForwardedBytes),
+            SendErrors = Volatile.Read(ref SendErrors),
+            Truncated = Volatile.Read(ref Truncated),
+            CaptureDrops = Volatile.Read(ref CaptureDrops),
+            InterfaceDrops = Volatile.Read(ref InterfaceDrops),
+        };
+
+        public void Add(in ForwardCounts c)
+        {
+            Volatile.Write(ref Received, Received + c.Received);
+            Volatile.Write(ref ReceivedBytes, ReceivedBytes + c.ReceivedBytes);
+            Volatile.Write(ref Passed, Passed + c.Passed);
+            Volatile.Write(ref Dropped, Dropped + c.Dropped);
+            Volatile.Write(ref Forwarded, Forwarded + c.Forwarded);
+            Volatile.Write(ref ForwardedBytes, ForwardedBytes + c.ForwardedBytes);
+            Volatile.Write(ref SendErrors, SendErrors + c.SendErrors);
+            Volatile.Write(ref Truncated, Truncated + c.Truncated);
+        }
+    }
+
+    /// <summary>Counts of one batch, kept in the handler (on the stack) and added to <see cref="SideCounters"/> once per batch.</summary>
+    internal struct ForwardCounts
+    {
+        public long Received;
+        public long ReceivedBytes;
+        public long Passed;
+        public long Dropped;
+        public long Forwarded;
+        public long ForwardedBytes;
+        public long SendErrors;
+        public long Truncated;
+    }
+
+    /// <summary>The loop body, specialised per decider type by <see cref="Pump{TDecider}"/>.</summary>
+    private abstract class Pump
+    {
+        public abstract int Round(long nowMs, SideCounters camera, SideCounters uplink);
+
+        public abstract void Maintain(long nowMs);
+    }
+
+    private sealed class Pump<TDecider>(IPacketPort camera, IPacketPort uplink, TDecider decider, int batchSize) : Pump
+        where TDecider : IFrameDecider
+    {
+        private readonly TDecider _decider = decider;
+
+        public override int Round(long nowMs, SideCounters cameraCounters, SideCounters uplinkCounters)
+        {
+            var fromCamera = new ForwardHandler<TDecider>(_decider, uplink, Side.Camera, nowMs);
+            var n = camera.Receive(ref fromCamera, batchSize);
+            if (n > 0)
+            {
+                cameraCounters.Add(fromCamera.Counts);
+            }
+
+            var fromUplink = new ForwardHandler<TDecider>(_decider, camera, Side.Uplink, nowMs);
+            var m = uplink.Receive(ref fromUplink, batchSize);
+            if (m > 0)
+            {
+                uplinkCounters.Add(fromUplink.Counts);
+            }
+
+            return n + m;
+        }
+
+        public override void Maintain(long nowMs) => _decider.Maintain(nowMs);
+    }
+
+    /// <summary>The per-frame step: decide, then forward or drop. Lives on the stack for one batch.</summary>
+    private struct ForwardHandler<TDecider>(TDecider decider, IPacketPort output, Side side, long nowMs) : IFrameHandler
+        where TDecider : IFrameDecider
+    {
+        private readonly TDecider _decider = decider;
+        public ForwardCounts Counts;
+
+        public void OnFrame(ReadOnlySpan<byte> frame, in FrameMetadata metadata)
+        {
+            Counts.Received++;
+            Counts.ReceivedBytes += metadata.WireLength;
+            if (frame.Length < metadata.WireLength)
+            {
+                // A cut frame must not leave shortened; nor may the engine judge headers it cannot fully see.
+                Counts.Truncated++;
+                Counts.Dropped++;
+                return;
+            }
+
+            var verdict = _decider.ProcessFrame(frame, side, nowMs);
+            if (!verdict.IsPass)
+            {
+                Counts.Dropped++;
+                return;
+            }
+
+            Counts.Passed++;
+
+            // One interface call per passed frame; the send behind it is a system call that costs a hundred times more.
+            if (output.TrySend(frame))
+            {
+                Counts.Forwarded++;
+                Counts.ForwardedBytes += frame.Length;
+            }
+            else
+            {
+                Counts.SendErrors++;
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using Appliance.Core.Policy;
+using Appliance.Management.Api;
+using Appliance.Management.Policies;
+using Appliance.Management.Security;
+using Appliance.Management.Traffic;
+using Appliance.TestSupport.Host;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Appliance.Management.Tests;
+
+/// <summary>
+/// A policy service over a temporary policy directory with a valid policy loaded, and the management API on a real
+/// Kestrel listening on 127.0.0.1 at a free port.
+/// </summary>
+internal sealed class ApiHarness : IAsyncDisposable
+{
+    public const string Token = "test-token-0123456789abcdef";
+
+    private ApiHarness(TempDirectory root, PolicyService policies, ManagementServer server, HttpClient client)
+    {
+        Root = root;
+        Policies = policies;
+        Server = server;
+        Client = client;
+    }
+
+    public TempDirectory Root { get; }
+
+    public PolicyService Policies { get; }
+
+    public ManagementServer Server { get; }
+
+    /// <summary>A client that sends the right token.</summary>
+    public HttpClient Client { get; }
+
+    public string PolicyDirectory => Root.Combine("policies");
+
+    public static async Task<ApiHarness> StartAsync(Action<ManagementOptions>? configure = null, ITrafficSource? traffic = null, IEventFeed? events = null, DeniedDestinationTracker? denied = null, TimeSpan? debounce = null)
+    {
+        var root = new TempDirectory("camfw-mgmt");
+        foreach (var (name, text) in TestPolicies.Files())
+        {
+            root.Write(Path.Combine("policies", name), text);
+        }
+
+        var policies = new PolicyService(
+            new PolicyHolder(),
+            PolicyCompiler.Instance,
+            new PolicyServiceOptions { Directory = root.Combine("policies"), StateDirectory = root.Combine("state"), WatchDebounce = debounce ?? TimeSpan.FromMilliseconds(100), HistoryLimit = 10 },
+            NullLogger<PolicyService>.Instance);
+        var initial = await policies.LoadInitialAsync();
+        Assert.Equal(ApplyOutcome.Applied, initial.Outcome);
+
+        var options = new ManagementOptions { Url = "http://127.0.0.1:0", AuthFailureLimit = 1000 };
+        configure?.Invoke(options);
+        var server = new ManagementServer(options, ApiToken.FromValue(Token), policies, traffic ?? NullTrafficSource.Instance, events ?? NullEventFeed.Instance, denied ?? new DeniedDestinationTracker(), NullLoggerFactory.Instance);
+        await server.StartAsync();
+        var client = new HttpClient { BaseAddress = server.Addresses[0] };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        return new ApiHarness(root, policies, server, client);
+    }
+
+    /// <summary>A client with no token, or the given one.</summary>
+    public HttpClient NewClient(string? token = null)
+    {
+        var client = new HttpClient { BaseAddress = Server.Addresses[0] };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+        Policies.Dispose();
+        Root.Dispose();
+    }
+}
