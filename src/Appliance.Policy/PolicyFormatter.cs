@@ -209,11 +209,15 @@ public static class PolicyFormatter
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(policy);
+        if (cameraName is not null && !policy.TryGetCamera(cameraName, out _))
+        {
+            return false;
+        }
+
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"policy sha256 {policy.Sha256}"));
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sources          {string.Join(", ", policy.Spec.Sources)}"));
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  cameras          {policy.Cameras.Count}"));
         writer.WriteLine($"  unknown devices  {(policy.UnknownDevices == UnknownDeviceMode.Monitor ? "monitor (pass and report)" : "deny")}");
-        var found = false;
         foreach (var camera in policy.Cameras)
         {
             if (cameraName is not null && !string.Equals(camera.Name, cameraName, StringComparison.Ordinal))
@@ -221,12 +225,11 @@ public static class PolicyFormatter
                 continue;
             }
 
-            found = true;
             writer.WriteLine();
             WriteCamera(writer, ToSpec(camera), camera.EffectiveRules());
         }
 
-        return found || cameraName is null;
+        return true;
     }
 
     private static CameraSpec ToSpec(CompiledCamera camera) => new()

@@ -23,6 +23,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
     private readonly Dictionary<string, List<IPNetwork>?> _resolvedNetworks = new(StringComparer.Ordinal);
     private readonly List<string> _resolving = [];
     private readonly Dictionary<RuleDecl, RuleSpec?> _rules = [];
+    private readonly Dictionary<string, (ProfileDecl? Profile, RuleDecl Rule)> _idScratch = new(StringComparer.Ordinal);
 
     /// <summary>Profile rules that cannot match on some IPv6-off cameras: reported once per rule, not per camera.</summary>
     private readonly Dictionary<RuleDecl, (int Count, string FirstCamera)> _deadOnIpv4Cameras = [];
@@ -47,7 +48,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             CheckUniqueIds(profile.Rules);
             foreach (var rule in profile.Rules)
             {
-                _ = ResolveRule(rule, $"profile {profile.Name}");
+                _ = ResolveRule(rule);
             }
         }
 
@@ -200,7 +201,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
     }
 
     /// <summary>Resolves one rule once, however many cameras use it; null when it is in error (already reported).</summary>
-    private RuleSpec? ResolveRule(RuleDecl rule, string origin)
+    private RuleSpec? ResolveRule(RuleDecl rule)
     {
         if (_rules.TryGetValue(rule, out var cached))
         {
@@ -239,7 +240,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
                 Peers = peers,
                 Log = rule.Log,
                 Comment = rule.Comment,
-                Origin = $"{rule.At} ({origin})",
+                Origin = $"{rule.At} ({rule.Owner})",
             };
 
             if (peers.Contains(AnyV4) || peers.Contains(AnyV6))
@@ -404,26 +405,28 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         }
 
         // Effective rules: profiles in order, then the camera's own. Ids must be unique across all of them.
+        // Where each id came from is kept as references; text is only built for an error.
         var rules = new List<RuleSpec>();
-        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ids = _idScratch;
+        ids.Clear();
         foreach (var profile in profiles)
         {
             foreach (var rule in profile.Rules)
             {
-                var spec = ResolveRule(rule, $"profile {profile.Name}");
+                var spec = ResolveRule(rule);
                 if (spec is null)
                 {
                     ok = false;
                     continue;
                 }
 
-                var from = $"profile '{profile.Name}' ({rule.IdAt})";
-                if (!ids.TryAdd(spec.Id, from))
+                if (!ids.TryAdd(spec.Id, (profile, rule)))
                 {
                     // A clash inside one profile was reported on the profile; a clash between profiles is the camera's.
-                    if (ids[spec.Id] != from && !ids[spec.Id].StartsWith($"profile '{profile.Name}' ", StringComparison.Ordinal))
+                    var first = ids[spec.Id];
+                    if (first.Profile != profile)
                     {
-                        diagnostics.Error(ProfileTokenAt(camera, profile), $"rule id '{spec.Id}' is defined twice for {owner}: in {ids[spec.Id]} and in {from}");
+                        diagnostics.Error(ProfileTokenAt(camera, profile), $"rule id '{spec.Id}' is defined twice for {owner}: in {DescribeSource(first)} and in {DescribeSource((profile, rule))}");
                     }
 
                     ok = false;
@@ -442,18 +445,19 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         CheckUniqueIds(camera.Rules);
         foreach (var rule in camera.Rules)
         {
-            var spec = ResolveRule(rule, $"camera {camera.Name}");
+            var spec = ResolveRule(rule);
             if (spec is null)
             {
                 ok = false;
                 continue;
             }
 
-            if (!ids.TryAdd(spec.Id, $"{owner} ({rule.IdAt})"))
+            if (!ids.TryAdd(spec.Id, (null, rule)))
             {
-                if (ids[spec.Id].StartsWith("profile ", StringComparison.Ordinal))
+                var first = ids[spec.Id];
+                if (first.Profile is not null)
                 {
-                    diagnostics.Error(rule.IdAt, $"rule id '{spec.Id}' is defined twice for {owner}: in {ids[spec.Id]} and here");
+                    diagnostics.Error(rule.IdAt, $"rule id '{spec.Id}' is defined twice for {owner}: in {DescribeSource(first)} and here");
                 }
 
                 ok = false;
@@ -506,6 +510,9 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             FlowQuota = quota,
         };
     }
+
+    private static string DescribeSource((ProfileDecl? Profile, RuleDecl Rule) source)
+        => source.Profile is { } p ? $"profile '{p.Name}' ({source.Rule.IdAt})" : $"{source.Rule.Owner} ({source.Rule.IdAt})";
 
     private static SourceLocation ProfileTokenAt(CameraDecl camera, ProfileDecl profile)
         => camera.Profiles.Find(t => t.Text == profile.Name)?.At ?? camera.At;

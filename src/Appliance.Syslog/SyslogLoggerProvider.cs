@@ -15,6 +15,8 @@ namespace Appliance.Syslog;
 [ProviderAlias("Syslog")]
 public sealed class SyslogLoggerProvider : ILoggerProvider
 {
+    private static readonly string OwnCategory = typeof(SyslogSender).FullName!;
+
     private readonly ConcurrentDictionary<string, SyslogLogger> _loggers = new(StringComparer.Ordinal);
     private readonly SyslogQueue _queue;
     private readonly Rfc5424Formatter _formatter;
@@ -42,7 +44,7 @@ public sealed class SyslogLoggerProvider : ILoggerProvider
         => _queue.Enabled
         && level != LogLevel.None
         && level >= _minimum
-        && !category.StartsWith(typeof(SyslogSender).FullName!, StringComparison.Ordinal);
+        && !category.StartsWith(OwnCategory, StringComparison.Ordinal);
 
     private void Write<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {

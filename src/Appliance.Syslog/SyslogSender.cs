@@ -14,8 +14,17 @@ namespace Appliance.Syslog;
 /// <see cref="SyslogOptions.InitialReconnectDelay"/> to <see cref="SyslogOptions.MaxReconnectDelay"/>.
 /// </summary>
 /// <remarks>
+/// <para>
+/// What TCP cannot promise: syslog over TCP/TLS has no application acknowledgement (RFC 6587, 5425), so bytes
+/// the kernel accepted after the collector stopped reading but before its close reached us are gone with it.
+/// A reader task watches every connection and the sender reconnects as soon as the collector closes it, which
+/// keeps that window to the few messages written in the same instant as a crash; a graceful collector restart
+/// loses nothing. Use RELP or a local relay where even that matters.
+/// </para>
+/// <para>
 /// Its own diagnostics go to the other log providers only (<see cref="SyslogLoggerProvider"/> ignores this
 /// category), so a broken collector cannot feed messages about itself back into its own queue.
+/// </para>
 /// </remarks>
 public sealed partial class SyslogSender : BackgroundService
 {
@@ -245,12 +254,19 @@ public sealed partial class SyslogSender : BackgroundService
     }
 
     private TimeSpan NextBackoff(SendState state)
+        => Backoff(state.Failures, _options.InitialReconnectDelay, _options.MaxReconnectDelay, Random.Shared.NextDouble());
+
+    /// <summary>
+    /// The delay after <paramref name="failures"/> consecutive failed attempts: the initial delay doubled per
+    /// further failure, capped, times a jitter factor of 0.8-1.2 (<paramref name="random01"/> in [0, 1)) so a
+    /// fleet of appliances does not reconnect in step; never above the cap.
+    /// </summary>
+    internal static TimeSpan Backoff(int failures, TimeSpan initial, TimeSpan max, double random01)
     {
-        // Exponential from the initial delay, capped; ±20 % jitter so a fleet of appliances does not reconnect in step.
-        var exponent = Math.Min(Math.Max(state.Failures - 1, 0), 30);
-        var ms = Math.Min(_options.InitialReconnectDelay.TotalMilliseconds * Math.Pow(2, exponent), _options.MaxReconnectDelay.TotalMilliseconds);
-        ms *= 0.8 + (Random.Shared.NextDouble() * 0.4);
-        return TimeSpan.FromMilliseconds(Math.Min(ms, _options.MaxReconnectDelay.TotalMilliseconds));
+        var exponent = Math.Clamp(failures - 1, 0, 30);
+        var ms = Math.Min(initial.TotalMilliseconds * Math.Pow(2, exponent), max.TotalMilliseconds);
+        ms *= 0.8 + (random01 * 0.4);
+        return TimeSpan.FromMilliseconds(Math.Min(ms, max.TotalMilliseconds));
     }
 
     private sealed class SendState

@@ -60,12 +60,12 @@ public class PolicyLoaderTests
         Assert.Equal(
             ["198.51.100.10/32", "2001:db8:100::10/128", "203.0.113.0/28", "198.51.100.99/32"],
             rtsp.Peers.Select(p => p.ToString()));
-        Assert.Equal("profiles/cams.yaml:5:9 (profile base)", rtsp.Origin);
+        Assert.Equal("profiles/cams.yaml:5:9 (profile 'base')", rtsp.Origin);
 
         var smtp = cam.Rules[1];
         Assert.True(smtp.Log);
         Assert.Equal("alerts", smtp.Comment);
-        Assert.Equal("cameras/a.yaml:7:9 (camera cam1)", smtp.Origin);
+        Assert.Equal("cameras/a.yaml:7:9 (camera 'cam1')", smtp.Origin);
 
         // The profile turned DHCP off; the rest are site defaults.
         Assert.False(cam.AllowDhcp);

@@ -62,14 +62,14 @@ public class RoundTripTests
               profiles  hikvision
               allows    arp, dhcp; ipv6 off; discovery none; flow quota default
               rules
-                rtsp-from-nvr      ingress  tcp   554           from 198.51.100.10,2001:db8:100::10         profiles/hikvision.yaml:6:9 (profile hikvision)  # the NVR pulls the video stream
-                http-from-nvr      ingress  tcp   80            from 198.51.100.10,2001:db8:100::10         profiles/hikvision.yaml:12:9 (profile hikvision)
-                sdk-from-nvr       ingress  tcp   8000          from 198.51.100.10,2001:db8:100::10         profiles/hikvision.yaml:17:9 (profile hikvision)  # Hikvision SDK (device management, events)
-                https-from-admins  ingress  tcp   443           from 203.0.113.0/28,2001:db8:200::/64  log  profiles/hikvision.yaml:23:9 (profile hikvision)
-                ping-from-admins   ingress  icmp  echo-request  from 203.0.113.0/28,2001:db8:200::/64       profiles/hikvision.yaml:29:9 (profile hikvision)
-                dns                egress   udp   53            to 198.51.100.2                             profiles/hikvision.yaml:34:9 (profile hikvision)
-                ntp                egress   udp   123           to 198.51.100.2                             profiles/hikvision.yaml:39:9 (profile hikvision)
-                smtp-alerts        egress   tcp   25            to 198.51.100.25                       log  cameras/north.yaml:13:9 (camera north-dock)  # motion alerts by e-mail (ticket SEC-1432)
+                rtsp-from-nvr      ingress  tcp   554           from 198.51.100.10,2001:db8:100::10         profiles/hikvision.yaml:6:9 (profile 'hikvision')  # the NVR pulls the video stream
+                http-from-nvr      ingress  tcp   80            from 198.51.100.10,2001:db8:100::10         profiles/hikvision.yaml:12:9 (profile 'hikvision')
+                sdk-from-nvr       ingress  tcp   8000          from 198.51.100.10,2001:db8:100::10         profiles/hikvision.yaml:17:9 (profile 'hikvision')  # Hikvision SDK (device management, events)
+                https-from-admins  ingress  tcp   443           from 203.0.113.0/28,2001:db8:200::/64  log  profiles/hikvision.yaml:23:9 (profile 'hikvision')
+                ping-from-admins   ingress  icmp  echo-request  from 203.0.113.0/28,2001:db8:200::/64       profiles/hikvision.yaml:29:9 (profile 'hikvision')
+                dns                egress   udp   53            to 198.51.100.2                             profiles/hikvision.yaml:34:9 (profile 'hikvision')
+                ntp                egress   udp   123           to 198.51.100.2                             profiles/hikvision.yaml:39:9 (profile 'hikvision')
+                smtp-alerts        egress   tcp   25            to 198.51.100.25                       log  cameras/north.yaml:13:9 (camera 'north-dock')  # motion alerts by e-mail (ticket SEC-1432)
 
             """;
         Assert.Equal(expected.ReplaceLineEndings("\n"), writer.ToString().ReplaceLineEndings("\n"));
@@ -83,6 +83,7 @@ public class RoundTripTests
         using var writer = new StringWriter();
 
         Assert.False(PolicyFormatter.WriteShow(writer, compiled, "north-gat"));
+        Assert.Equal("", writer.ToString());
         Assert.True(PolicyFormatter.WriteShow(writer, compiled));
         Assert.Equal(9, writer.ToString().Split('\n').Count(l => l.StartsWith("camera ", StringComparison.Ordinal)));
     }

@@ -254,7 +254,7 @@ public sealed partial class PacketEngine
         var probe = info.ArpSenderIp.V4 == 0;
         var byAddress = probe ? -1 : p.CameraByAddress(info.ArpSenderIp);
         var byMac = p.CameraByMac(info.ArpSenderMac);
-        var hardwareMismatch = info.SourceMac != info.ArpSenderMac;
+        var hardwareMismatch = info.SourceMac.Value != info.ArpSenderMac.Value;
         if (side == Side.Camera)
         {
             int cam;
@@ -301,7 +301,7 @@ public sealed partial class PacketEngine
         }
 
         ref readonly var t = ref p.Record(target);
-        if (info.ArpOperation == ArpReply && t.HasMac && info.ArpTargetMac != t.Mac)
+        if (info.ArpOperation == ArpReply && t.HasMac && info.ArpTargetMac.Value != t.Mac.Value)
         {
             return Deny(p, target, Reason.ArpSpoof);
         }
@@ -363,12 +363,12 @@ public sealed partial class PacketEngine
             return DiscoveryProtocols.None;
         }
 
-        var ssdpGroup = info.Destination == (v6 ? SsdpGroupV6 : SsdpGroupV4);
+        var ssdpGroup = info.Destination.Value == (v6 ? SsdpGroupV6 : SsdpGroupV4).Value;
         return info.DestinationPort switch
         {
             WsDiscoveryPort when ssdpGroup => DiscoveryProtocols.WsDiscovery,
             SsdpPort when ssdpGroup => DiscoveryProtocols.Ssdp,
-            MdnsPort when info.Destination == (v6 ? MdnsGroupV6 : MdnsGroupV4) => DiscoveryProtocols.Mdns,
+            MdnsPort when info.Destination.Value == (v6 ? MdnsGroupV6 : MdnsGroupV4).Value => DiscoveryProtocols.Mdns,
             _ => DiscoveryProtocols.None,
         };
     }

@@ -292,14 +292,14 @@ public sealed partial class PacketEngine
         var echo = info.QuoteProtocol == info.Protocol;
         if (fromCamera)
         {
-            consistent = info.QuoteDestination == info.Source && info.QuoteSource == info.Destination;
+            consistent = info.QuoteDestination.Value == info.Source.Value && info.QuoteSource.Value == info.Destination.Value;
             key = echo
                 ? FlowKey.Create(info.QuoteDestination, info.QuoteSourcePort, info.QuoteSource, 0, info.QuoteProtocol, v6, info.OuterVlan, info.InnerVlan)
                 : FlowKey.Create(info.QuoteDestination, info.QuoteDestinationPort, info.QuoteSource, info.QuoteSourcePort, info.QuoteProtocol, v6, info.OuterVlan, info.InnerVlan);
         }
         else
         {
-            consistent = info.QuoteSource == info.Destination;
+            consistent = info.QuoteSource.Value == info.Destination.Value;
             key = echo
                 ? FlowKey.Create(info.QuoteSource, info.QuoteSourcePort, info.QuoteDestination, 0, info.QuoteProtocol, v6, info.OuterVlan, info.InnerVlan)
                 : FlowKey.Create(info.QuoteSource, info.QuoteSourcePort, info.QuoteDestination, info.QuoteDestinationPort, info.QuoteProtocol, v6, info.OuterVlan, info.InnerVlan);

@@ -99,30 +99,38 @@ public sealed class CompiledCamera
                 }
             }
 
-            (ProtocolClass? portClass, ProtocolClass[] typeClasses) = info.Protocol switch
+            // Canonical "any" is the empty list, except for a rule of any protocol: there "no ports and no types"
+            // also means protocols without ports, so its lists stay explicit unless the tables say it covers those.
+            var anyProtocol = info.Protocol == RuleProtocol.Any;
+            var coversOther = anyProtocol && keys[(int)ProtocolClass.Other].Count > 0;
+            var portKeys = info.Protocol switch
             {
-                RuleProtocol.Tcp => ((ProtocolClass?)ProtocolClass.Tcp, Array.Empty<ProtocolClass>()),
-                RuleProtocol.Udp => (ProtocolClass.Udp, Array.Empty<ProtocolClass>()),
-                RuleProtocol.Icmp => (null, [ProtocolClass.Icmp]),
-                RuleProtocol.Icmpv6 => (null, [ProtocolClass.Icmpv6]),
-                _ => (ProtocolClass.Tcp, [ProtocolClass.Icmp, ProtocolClass.Icmpv6]),
+                RuleProtocol.Tcp or RuleProtocol.Any => keys[(int)ProtocolClass.Tcp],
+                RuleProtocol.Udp => keys[(int)ProtocolClass.Udp],
+                _ => [],
+            };
+            var typeKeys = info.Protocol switch
+            {
+                RuleProtocol.Icmp => keys[(int)ProtocolClass.Icmp],
+                RuleProtocol.Icmpv6 => keys[(int)ProtocolClass.Icmpv6],
+                RuleProtocol.Any => [.. keys[(int)ProtocolClass.Icmp], .. keys[(int)ProtocolClass.Icmpv6]],
+                _ => [],
             };
 
             var ports = new List<PortRange>();
-            if (portClass is { } pc)
+            var mergedPorts = Merge(portKeys);
+            var allPorts = mergedPorts.Count == 1 && mergedPorts[0] == (0, ushort.MaxValue);
+            if (!coversOther && !(allPorts && !anyProtocol))
             {
-                var merged = Merge(keys[(int)pc]);
-                if (!(merged.Count == 1 && merged[0] == (0, ushort.MaxValue)))
-                {
-                    ports.AddRange(merged.Select(k => new PortRange((ushort)k.Low, (ushort)k.High)));
-                }
+                ports.AddRange(mergedPorts.Select(k => new PortRange((ushort)k.Low, (ushort)k.High)));
             }
 
-            var typeRanges = Merge(typeClasses.SelectMany(c => keys[(int)c]).ToList());
             var types = new List<byte>();
-            if (!(typeRanges.Count == 1 && typeRanges[0] == (0, byte.MaxValue)))
+            var mergedTypes = Merge(typeKeys);
+            var allTypes = mergedTypes.Count == 1 && mergedTypes[0] == (0, byte.MaxValue);
+            if (!coversOther && !(allTypes && !anyProtocol))
             {
-                foreach (var (low, high) in typeRanges)
+                foreach (var (low, high) in mergedTypes)
                 {
                     for (var t = low; t <= high; t++)
                     {

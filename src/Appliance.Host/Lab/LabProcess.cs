@@ -61,6 +61,7 @@ internal sealed class LabProcess : IDisposable
 
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var owned = log;
         try
         {
             log.WriteLine($"---- {DateTimeOffset.Now:O} {Shell.Describe(info.FileName, info.ArgumentList)}");
@@ -71,12 +72,12 @@ internal sealed class LabProcess : IDisposable
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             var started = new LabProcess(name, process, log, logPath);
-            log = null!;
+            owned = null;
             return started;
         }
         finally
         {
-            log?.Dispose();
+            owned?.Dispose();
         }
     }
 

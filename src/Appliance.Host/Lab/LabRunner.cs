@@ -17,7 +17,13 @@ internal sealed class LabRunner : IDisposable
 
     private readonly LabOptions _options;
     private readonly LabSite _site = LabSite.Example;
-    private readonly IAnsiConsole _console = AnsiConsole.Console;
+    private readonly IAnsiConsole _console = AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        // Piped into a file or a test: plain text, no escape sequences.
+        Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+        ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        Interactive = Console.IsOutputRedirected ? InteractionSupport.No : InteractionSupport.Detect,
+    });
     private readonly Lock _teardownGate = new();
     private readonly List<LabProcess> _traffic = [];
     private readonly Stopwatch _clock = new();
@@ -29,7 +35,15 @@ internal sealed class LabRunner : IDisposable
     private LabApiRelay? _relay;
     private bool _tornDown;
 
-    public LabRunner(LabOptions options) => _options = options;
+    public LabRunner(LabOptions options)
+    {
+        _options = options;
+        if (Console.IsOutputRedirected)
+        {
+            // A log file has no width; keep each banner line on one line.
+            _console.Profile.Width = 240;
+        }
+    }
 
     public async Task<int> RunAsync(CancellationToken cancel)
     {
@@ -287,7 +301,8 @@ internal sealed class LabRunner : IDisposable
                 snapshot = await SnapshotAsync(traffic, 20, ct).ConfigureAwait(false);
                 if (_clock.Elapsed >= next)
                 {
-                    _console.Write(new Text(LabView.Summarize(snapshot)));
+                    // Plain text, straight to stdout: no markup, no wrapping at a guessed width.
+                    Console.Out.Write(LabView.Summarize(snapshot));
                     next = _clock.Elapsed + _options.HeadlessInterval;
                 }
 
@@ -372,7 +387,8 @@ internal sealed class LabRunner : IDisposable
 
             if (exit != "interrupted" || _options.Headless)
             {
-                _console.Write(new Text(LabView.Summarize(snapshot)));
+                // Plain text, straight to stdout: no markup, no wrapping at a guessed width.
+                    Console.Out.Write(LabView.Summarize(snapshot));
             }
 
             _console.MarkupLine($"Summary: {Markup.Escape(_paths.Summary)}");

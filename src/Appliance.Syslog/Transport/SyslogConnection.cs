@@ -150,7 +150,19 @@ internal sealed class UdpConnection : SyslogConnection
     }
 
     public override async ValueTask SendAsync(byte[] message, CancellationToken cancellationToken)
-        => await _socket.SendAsync(message, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+    {
+        try
+        {
+            await _socket.SendAsync(message, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            // An ICMP port-unreachable for an earlier datagram, reported on this send, which therefore did not go
+            // out. Send it once more rather than tear down a socket that has nothing wrong with it; a collector
+            // that stays down makes the retry fail the same way, and the sender then backs off.
+            await _socket.SendAsync(message, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public override ValueTask DisposeAsync()
     {

@@ -162,7 +162,7 @@ public class CompiledPolicyTests
         from proto in Gen.Elements<byte>(6, 17, 1, 58, 47)
         from key in Gen.OneOf(Gen.Elements(PortPool), Gen.Elements<ushort>(0, 3, 8, 11, 128, 255), Gen.Choose(0, 65535).Select(x => (ushort)x))
         from addr in Gen.Elements(AddressPool)
-        select (d, proto, key, addr);
+        select (d, proto, proto is 1 or 58 ? (ushort)(byte)key : proto is 6 or 17 ? key : (ushort)0, addr); // as the engine keys openers
 
     [Fact]
     public void Match_RandomRuleSets_AgreesWithNaiveMatcher()

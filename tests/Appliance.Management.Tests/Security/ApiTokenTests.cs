@@ -3,6 +3,7 @@ using Appliance.TestSupport.Host;
 
 namespace Appliance.Management.Tests.Security;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ApiTokenTests
 {
     [Fact]

@@ -78,7 +78,8 @@ public sealed class TrafficViewTests
 
         // A dead data plane makes health 503 and metrics camfw_up 0.
         traffic.Healthy = false;
-        using var health = await api.NewClient().GetAsync("/api/v1/health");
+        using var anonymous = api.NewClient();
+        using var health = await anonymous.GetAsync("/api/v1/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Contains("camfw_up 0\n", await api.Client.GetStringAsync("/metrics"), StringComparison.Ordinal);
     }

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Bridge throughput: camfw's data plane against a minimal C libpcap forwarder (pcapfwd.c) and the kernel bridge,
+# on veth pairs between network namespaces this script creates and always removes. tcpreplay sends generated
+# 1,000-camera traffic (video-sized and small frames) into the camera-side port; frames arriving at the far side
+# are counted from the receiving veth's rx_packets. For each forwarder and traffic type it reports the top-speed
+# send rate and delivery, then the highest rate with zero loss (binary search on tcpreplay --pps), and camfw's
+# ratio to pcapfwd.
+#
+# usage: benchmarks/bridge/run.sh [--frames-per-trial N] [--steps N]    (root; needs tcpreplay, gcc, python3-scapy)
+# Not a test: figures depend on the machine and on what else runs on it.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+here="$root/benchmarks/bridge"
+frames_per_trial=150000
+steps=6
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --frames-per-trial) frames_per_trial="$2"; shift 2 ;;
+    --steps) steps="$2"; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+[ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root (network namespaces)" >&2; exit 1; }
+for tool in tcpreplay gcc ip ethtool /usr/bin/python3 dotnet; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
+done
+
+suffix="$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+ns_tx="cbtx$suffix"; ns_ap="cbap$suffix"; ns_rx="cbrx$suffix"
+tx_if="cb${suffix}t"; ap_a="cb${suffix}a"; ap_b="cb${suffix}b"; rx_if="cb${suffix}r"
+work="$(mktemp -d /tmp/camfw-bridge-bench.XXXXXX)"
+fwd_pid=""
+
+cleanup() {
+  [ -n "$fwd_pid" ] && kill "$fwd_pid" 2>/dev/null && wait "$fwd_pid" 2>/dev/null || true
+  for ns in "$ns_tx" "$ns_ap" "$ns_rx"; do ip netns delete "$ns" 2>/dev/null || true; done
+  ip link delete "$tx_if" 2>/dev/null || true
+  ip link delete "$ap_b" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+echo "== building pcapfwd, BridgeBench; generating 1,000-camera traffic" >&2
+gcc -O2 -Wall -o "$work/pcapfwd" "$here/pcapfwd.c" -lpcap
+dotnet build "$here/BridgeBench/BridgeBench.csproj" -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary" -o "$work/bench" >&2
+/usr/bin/python3 "$here/gen_traffic.py" "$work" 5
+
+echo "== namespaces $ns_tx -> $ns_ap -> $ns_rx" >&2
+for ns in "$ns_tx" "$ns_ap" "$ns_rx"; do
+  ip netns add "$ns"
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+ip link add "$tx_if" type veth peer name "$ap_a"
+ip link add "$ap_b" type veth peer name "$rx_if"
+ip link set "$tx_if" netns "$ns_tx"; ip link set "$ap_a" netns "$ns_ap"
+ip link set "$ap_b" netns "$ns_ap"; ip link set "$rx_if" netns "$ns_rx"
+ip netns exec "$ns_rx" ip link set "$rx_if" address 02:00:00:00:0a:01
+for pair in "$ns_tx:$tx_if" "$ns_ap:$ap_a" "$ns_ap:$ap_b" "$ns_rx:$rx_if"; do
+  ns="${pair%%:*}"; dev="${pair#*:}"
+  ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+  ip netns exec "$ns" ip link set "$dev" up
+  ip netns exec "$ns" ethtool -K "$dev" gro off tso off gso off tx off rx off >/dev/null 2>&1 || true
+done
+
+rx_count() { ip netns exec "$ns_rx" cat "/sys/class/net/$rx_if/statistics/rx_packets"; }
+
+start_forwarder() { # $1 = camfw | pcapfwd | kernel
+  case "$1" in
+    kernel)
+      ip netns exec "$ns_ap" ip link add br0 type bridge
+      ip netns exec "$ns_ap" ip link set "$ap_a" master br0
+      ip netns exec "$ns_ap" ip link set "$ap_b" master br0
+      ip netns exec "$ns_ap" ip link set br0 up
+      sleep 0.2
+      return ;;
+    camfw) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
+    pcapfwd) ip netns exec "$ns_ap" "$work/pcapfwd" "$ap_a" "$ap_b" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
+  esac
+  fwd_pid=$!
+  for _ in $(seq 1 100); do grep -q ready "$work/fwd.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q ready "$work/fwd.out" || { echo "forwarder $1 did not start:" >&2; cat "$work/fwd.err" >&2; exit 1; }
+}
+
+stop_forwarder() { # $1
+  if [ "$1" = kernel ]; then
+    ip netns exec "$ns_ap" ip link delete br0
+  else
+    kill -TERM "$fwd_pid"; wait "$fwd_pid" || true; fwd_pid=""
+    tail -1 "$work/fwd.out" >&2
+  fi
+}
+
+# trial PCAP RATE -> "sent delivered achieved_pps" (RATE = top or a pps figure)
+trial() {
+  local pcap="$1" rate="$2" frames loops before after out sent pps
+  frames=$(( $(stat -c %s "$pcap") > 1000000 ? 5000 : 5000 ))
+  loops=$(( (frames_per_trial + frames - 1) / frames ))
+  before=$(rx_count)
+  if [ "$rate" = top ]; then speed=(--topspeed); else speed=(--pps="$rate"); fi
+  out=$(ip netns exec "$ns_tx" tcpreplay -i "$tx_if" "${speed[@]}" --loop="$loops" "$pcap" 2>&1)
+  sleep 0.5
+  after=$(rx_count)
+  sent=$(echo "$out" | sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' | head -1)
+  pps=$(echo "$out" | sed -n 's/.*Rated: .*, *\([0-9.]*\) pps.*/\1/p' | head -1)
+  echo "${sent:-0} $((after - before)) ${pps%.*}"
+}
+
+results=()
+for traffic in video small; do
+  pcap="$work/$traffic.pcap"
+  for fwd in pcapfwd camfw kernel; do
+    start_forwarder "$fwd"
+    read -r sent got top <<<"$(trial "$pcap" top)"
+    echo "$traffic/$fwd: top speed sent $sent at ${top} pps, delivered $got" >&2
+    if [ "$got" -ge "$sent" ]; then
+      best=$top
+    else
+      lo=0; hi=$top
+      for _ in $(seq 1 "$steps"); do
+        mid=$(( (lo + hi) / 2 ))
+        [ "$mid" -lt 1000 ] && break
+        read -r s g _ <<<"$(trial "$pcap" "$mid")"
+        if [ "$g" -ge "$s" ]; then lo=$mid; else hi=$mid; fi
+        echo "  $mid pps: sent $s delivered $g" >&2
+      done
+      best=$lo
+    fi
+    stop_forwarder "$fwd"
+    results+=("$traffic $fwd $top $sent $got $best")
+  done
+done
+
+printf '\n%-6s %-8s %14s %12s %12s %16s\n' traffic forwarder top_pps sent delivered lossfree_pps
+for r in "${results[@]}"; do printf '%-6s %-8s %14s %12s %12s %16s\n' $r; done
+for traffic in video small; do
+  c=$(printf '%s\n' "${results[@]}" | awk -v t="$traffic" '$1==t && $2=="camfw" {print $6}')
+  p=$(printf '%s\n' "${results[@]}" | awk -v t="$traffic" '$1==t && $2=="pcapfwd" {print $6}')
+  awk -v t="$traffic" -v c="$c" -v p="$p" 'BEGIN { printf "%s: camfw / pcapfwd loss-free ratio = %s\n", t, (p > 0 ? sprintf("%.2f", c / p) : "n/a") }'
+done

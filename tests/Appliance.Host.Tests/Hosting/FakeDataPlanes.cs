@@ -1,0 +1,52 @@
+using Appliance.Core.Engine;
+using Appliance.Host.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Host.Tests.Hosting;
+
+/// <summary>Data planes without interfaces: they "run" until stopped or told to fail.</summary>
+internal sealed class FakeDataPlaneFactory : IDataPlaneFactory
+{
+    public List<FakeDataPlane> Planes { get; } = [];
+
+    public IDataPlane Create(BridgePairSettings pair, BridgeSettings bridge, PacketEngine engine, ILogger logger)
+    {
+        var plane = new FakeDataPlane(pair.EffectiveName, engine);
+        Planes.Add(plane);
+        return plane;
+    }
+}
+
+internal sealed class FakeDataPlane(string name, PacketEngine engine) : IDataPlane
+{
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string Name => name;
+
+    public PacketEngine Engine => engine;
+
+    public Task Completion => _completion.Task;
+
+    public bool Started { get; private set; }
+
+    public bool Stopped { get; private set; }
+
+    public bool IsHealthy => Started && !_completion.Task.IsCompleted;
+
+    public Exception? Fault => _completion.Task.Exception?.InnerException;
+
+    public long CaptureDrops => 0;
+
+    public void Start() => Started = true;
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stopped = true;
+        _completion.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    public void Die(Exception fault) => _completion.TrySetException(fault);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,143 @@
+using Appliance.Host.Lab;
+
+namespace Appliance.Host.Tests.Lab;
+
+/// <summary>The lab's pure parts: judging expectations, reading metrics, the one-lab-per-machine lock.</summary>
+public sealed class LabPartsTests
+{
+    private static readonly LabSite Site = LabSite.Example;
+
+    private static Dictionary<string, TrafficStatus> Traffic(params (string Host, string Key, long Value)[] counters)
+    {
+        var result = new Dictionary<string, TrafficStatus>();
+        foreach (var group in counters.GroupBy(c => c.Host))
+        {
+            result[group.Key] = new TrafficStatus(group.Key, group.ToDictionary(c => c.Key, c => c.Value));
+        }
+
+        return result;
+    }
+
+    private static LabCheck Find(IReadOnlyList<LabCheck> checks, string fragment) => Assert.Single(checks, c => c.Name.Contains(fragment, StringComparison.Ordinal));
+
+    [Fact]
+    public void Evaluate_NothingReportedYet_EveryCheckUndecided()
+    {
+        var checks = LabCheck.Evaluate(Site, Traffic());
+
+        Assert.NotEmpty(checks);
+        Assert.All(checks, c => Assert.Null(c.Ok));
+    }
+
+    [Fact]
+    public void Evaluate_StreamBytesArrived_StreamCheckPasses()
+    {
+        var checks = LabCheck.Evaluate(Site, Traffic(("nvr", "bytes_from_north-gate", 5000), ("nvr", "failed_north-lobby", 3)));
+
+        Assert.True(Find(checks, "stream of north-gate").Ok);
+        Assert.Equal(5000, Find(checks, "stream of north-gate").Successes);
+        Assert.False(Find(checks, "stream of north-lobby").Ok); // tried three times, not a byte
+        Assert.Null(Find(checks, "stream of south-gate").Ok);
+    }
+
+    [Fact]
+    public void Evaluate_PhoneHomeOnlyFailed_BlockedCheckPasses()
+    {
+        var checks = LabCheck.Evaluate(Site, Traffic(("cam1", "phone_home_tcp_failed", 4), ("cam1", "phone_home_udp_unanswered", 4)));
+
+        var phoneHome = Find(checks, "phones home");
+        Assert.True(phoneHome.Ok);
+        Assert.Equal(8, phoneHome.Attempts);
+        Assert.Equal(0, phoneHome.Successes);
+    }
+
+    [Fact]
+    public void Evaluate_CloudAcceptedAConnectionTheCameraMissed_BlockedCheckFails()
+    {
+        // The listener's own count catches a leak even when the camera's side did not notice it.
+        var checks = LabCheck.Evaluate(Site, Traffic(("cam1", "phone_home_tcp_failed", 4), ("cloud", "tcp443_accepted", 1)));
+
+        Assert.False(Find(checks, "phones home").Ok);
+    }
+
+    [Fact]
+    public void Evaluate_RogueReachedTheNvr_RogueCheckFails()
+    {
+        var checks = LabCheck.Evaluate(Site, Traffic(("rogue", "poke_198_51_100_10_failed", 2), ("nvr", "web_accepted", 1)));
+
+        Assert.False(Find(checks, "reaches nvr").Ok);
+        Assert.Null(Find(checks, "reaches internet-host").Ok);
+    }
+
+    [Fact]
+    public void Evaluate_InternetHostOnlyFailed_InboundCheckPasses()
+    {
+        var checks = LabCheck.Evaluate(Site, Traffic(("inet", "poke_192_0_2_17_failed", 3)));
+
+        Assert.True(Find(checks, "opens south-gate's web page").Ok);
+    }
+
+    [Fact]
+    public void ParseReasons_PrometheusExposition_SumsPerReasonAndIgnoresOtherMetrics()
+    {
+        const string Text = """
+            # HELP camfw_frames_by_reason_total Frames decided, by reason (pass reasons and drop reasons).
+            # TYPE camfw_frames_by_reason_total counter
+            camfw_frames_by_reason_total{reason="established-flow",verdict="pass"} 4239
+            camfw_frames_by_reason_total{reason="no-rule-matched",verdict="drop"} 14
+            camfw_frames_by_reason_total{reason="no-rule-matched",verdict="drop",plane="b"} 1
+            camfw_frames_by_reason_total{verdict="drop"} 99
+            camfw_camera_frames_total{camera="north-gate",verdict="pass"} 1433
+            camfw_up 1
+            """;
+
+        var reasons = LabApiClient.ParseReasons(Text);
+
+        Assert.Equal(2, reasons.Count);
+        Assert.Equal(4239, reasons["established-flow"]);
+        Assert.Equal(15, reasons["no-rule-matched"]);
+    }
+
+    [Fact]
+    public void TryAcquire_SecondLabWhileFirstHoldsIt_RefusedWithFirstPid()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "camfw-lablock-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            using (var first = LabLock.TryAcquire(dir, out _))
+            {
+                Assert.NotNull(first);
+
+                var second = LabLock.TryAcquire(dir, out var holder);
+
+                Assert.Null(second);
+                Assert.Equal(Environment.ProcessId, holder);
+            }
+
+            // Released: the next lab gets it, even though a pid file of a gone lab could have been left.
+            File.WriteAllText(Path.Combine(dir, "lab.pid"), "999999\n");
+            using var third = LabLock.TryAcquire(dir, out _);
+            Assert.NotNull(third);
+            Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(dir, "lab.pid")).Trim());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Example_InterfaceAndNamespaceNames_FitKernelLimitsAndCarryThePrefix()
+    {
+        foreach (var host in Site.Hosts)
+        {
+            Assert.StartsWith(LabNetwork.Prefix, host.Namespace, StringComparison.Ordinal);
+            Assert.InRange(host.Id.Length, 1, 15); // the switch-side veth is named after the host
+        }
+
+        Assert.InRange(LabNetwork.CameraPort.Length, 1, 15);
+        Assert.InRange(LabNetwork.UplinkPort.Length, 1, 15);
+        Assert.Equal(Site.Hosts.Count, Site.Hosts.Select(h => h.Mac).Distinct().Count());
+        Assert.Equal(Site.Hosts.Count, Site.Hosts.Select(h => h.Address).Distinct().Count());
+    }
+}

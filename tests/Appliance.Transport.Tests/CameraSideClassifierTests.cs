@@ -1,0 +1,48 @@
+using System.Net;
+using Appliance.Core;
+using Appliance.Core.Policy;
+using Appliance.Core.Wire;
+using Appliance.TestSupport.Frames;
+
+namespace Appliance.Transport.Tests;
+
+public sealed class CameraSideClassifierTests
+{
+    private static readonly CameraSideClassifier Classifier = new(new PolicySpec
+    {
+        Sha256 = "",
+        Cameras =
+        [
+            // Bound by MAC and IP.
+            new CameraSpec { Name = "gate", Mac = Frames.CameraMac, Addresses = [IPAddress.Parse("192.0.2.10")], Rules = [] },
+            // By IP alone (v4 and v6).
+            new CameraSpec { Name = "dock", Addresses = [IPAddress.Parse("192.0.2.11"), IPAddress.Parse("2001:db8::11")], Rules = [] },
+        ],
+    });
+
+    public static TheoryData<string, byte[], Side> Cases => new()
+    {
+        { "camera MAC as source", Frames.Udp(Frames.CameraMac, Frames.NvrMac, "192.0.2.10", "192.0.2.53", 1, 53).ToArray(), Side.Camera },
+        { "camera MAC with a foreign IP still came from the camera port", Frames.Udp(Frames.CameraMac, Frames.NvrMac, "192.0.2.99", "192.0.2.53", 1, 53).ToArray(), Side.Camera },
+        { "IP-only camera as source", Frames.Udp(Frames.OtherCameraMac, Frames.NvrMac, "192.0.2.11", "192.0.2.53", 1, 53).ToArray(), Side.Camera },
+        { "IPv6 camera as source", Frames.Udp(Frames.OtherCameraMac, Frames.NvrMac, "2001:db8::11", "2001:db8::53", 1, 53).ToArray(), Side.Camera },
+        { "VLAN-tagged camera source IP", FrameBuilder.Ethernet(Frames.OtherCameraMac, Frames.NvrMac).Vlan(10).Ip("192.0.2.11", "192.0.2.53").Udp(1, 53).ToArray(), Side.Camera },
+        { "ARP from the IP-only camera", Frames.ArpRequest(Frames.OtherCameraMac, "192.0.2.11", "192.0.2.1").ToArray(), Side.Camera },
+        { "NVR towards the camera", Frames.Tcp(Frames.NvrMac, Frames.CameraMac, "192.0.2.20", "192.0.2.10", 5, 554, TcpFlags.Syn).ToArray(), Side.Uplink },
+        { "ARP from the router", Frames.ArpRequest(Frames.RouterMac, "192.0.2.1", "192.0.2.10").ToArray(), Side.Uplink },
+        { "runt frame", new byte[5], Side.Uplink },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ClassifyFrame_Table(string because, byte[] frame, Side expected)
+        => Assert.True(expected == Classifier.ClassifyFrame(frame), because);
+
+    [Fact]
+    public void ClassifyPacket_BareIp_BySourceAddress()
+    {
+        Assert.Equal(Side.Camera, Classifier.ClassifyPacket(Frames.Ip("192.0.2.10", "192.0.2.53").Udp(1, 53).ToArray()));
+        Assert.Equal(Side.Uplink, Classifier.ClassifyPacket(Frames.Ip("192.0.2.53", "192.0.2.10").Udp(53, 1).ToArray()));
+        Assert.Equal(Side.Uplink, Classifier.ClassifyPacket([]));
+    }
+}
