@@ -29,6 +29,9 @@ internal sealed class NetworkDecl(string name, SourceLocation at)
     public SourceLocation At { get; } = at;
 
     public List<Token> Items { get; } = [];
+
+    /// <summary>Its value was unreadable (already reported); users of the name are not blamed again.</summary>
+    public bool Broken { get; set; }
 }
 
 internal sealed class RuleDecl(SourceLocation at, string owner)

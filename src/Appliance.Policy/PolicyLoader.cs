@@ -31,8 +31,10 @@ public sealed record PolicyLoadResult(IReadOnlyList<Diagnostic> Diagnostics, Pol
     /// <summary>The files that were read (relative names, ordinal order), whether or not they had errors.</summary>
     public IReadOnlyList<string> Sources { get; init; } = [];
 
+    /// <summary>How many diagnostics are errors.</summary>
     public int ErrorCount => Diagnostics.Count(d => d.Severity == Severity.Error);
 
+    /// <summary>How many diagnostics are warnings.</summary>
     public int WarningCount => Diagnostics.Count(d => d.Severity == Severity.Warning);
 }
 

@@ -186,9 +186,11 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
         }
 
         var network = new NetworkDecl(key.Value, At(key));
+        into.Networks.Add(network);
         var items = ScalarList(value, $"network '{key.Value}'", allowEmpty: false);
         if (items is null)
         {
+            network.Broken = true;
             return;
         }
 
@@ -196,8 +198,6 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
         {
             network.Items.Add(new Token(item.Value.Trim(), At(item)));
         }
-
-        into.Networks.Add(network);
     }
 
     private void ReadProfile(YScalar key, YNode value)

@@ -127,7 +127,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         }
 
         var result = new List<IPNetwork>();
-        var ok = true;
+        var ok = !decl.Broken;
         foreach (var item in decl.Items)
         {
             var expanded = ResolvePeerToken(item, $"network '{name}'", depth + 1, name);

@@ -28,6 +28,12 @@ namespace Appliance.Syslog;
 /// </remarks>
 public sealed partial class SyslogSender : BackgroundService
 {
+    /// <summary>A connection lost sooner than this after it opened counts as a failed attempt for the backoff.</summary>
+    private static readonly TimeSpan QuickDrop = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a new TCP/TLS connection must stay up before its first message counts as delivered.</summary>
+    private static readonly TimeSpan ConnectionSettle = TimeSpan.FromMilliseconds(100);
+
     private readonly SyslogQueue _queue;
     private readonly SyslogOptions _options;
     private readonly ILogger _logger;
@@ -113,7 +119,13 @@ public sealed partial class SyslogSender : BackgroundService
                 state.Pending = next;
             }
 
-            // 2. Make sure there is a live connection; back off while there is none.
+            // 2. Make sure there is a live connection; back off while there is none, and before replacing one the
+            //    collector dropped right after accepting it (it would otherwise be a hot connect-drop loop).
+            if (state.Connection is null or { IsBroken: true } && state.RetryAfter > _time.GetUtcNow())
+            {
+                await Task.Delay(state.RetryAfter - _time.GetUtcNow(), _time, ct).ConfigureAwait(false);
+            }
+
             if (!await EnsureConnectedAsync(state, tls, ct).ConfigureAwait(false))
             {
                 await Task.Delay(NextBackoff(state), _time, ct).ConfigureAwait(false);
@@ -121,10 +133,26 @@ public sealed partial class SyslogSender : BackgroundService
             }
 
             // 3. Write; only success releases the message.
-            if (await TrySendAsync(state, ct).ConfigureAwait(false))
+            if (!await TrySendAsync(state, ct).ConfigureAwait(false))
             {
-                state.Pending = null;
+                continue;
             }
+
+            // 4. On a fresh connection, hold the first message until the connection has stayed up a moment: a
+            //    collector that accepts and then drops us (session limit, rejected client certificate, crash
+            //    loop) would otherwise swallow it and everything written behind it. If the connection does not
+            //    survive, the message is written again on the next one (the documented single duplicate).
+            if (state.Fresh)
+            {
+                state.Fresh = false;
+                await Task.Delay(ConnectionSettle, _time, ct).ConfigureAwait(false);
+                if (state.Connection!.IsBroken)
+                {
+                    continue;
+                }
+            }
+
+            Release(state);
         }
     }
 
@@ -152,7 +180,7 @@ public sealed partial class SyslogSender : BackgroundService
                     break;
                 }
 
-                state.Pending = null;
+                Release(state);
             }
         }
         catch (OperationCanceledException)
@@ -210,6 +238,8 @@ public sealed partial class SyslogSender : BackgroundService
             return false;
         }
 
+        state.ConnectedAt = _time.GetUtcNow();
+        state.Fresh = _options.Transport != SyslogTransport.Udp;
         _queue.Stats.OnConnected(state.EverConnected);
         if (state.EverConnected)
         {
@@ -229,7 +259,6 @@ public sealed partial class SyslogSender : BackgroundService
         try
         {
             await state.Connection!.SendAsync(state.Pending!, timeout.Token).ConfigureAwait(false);
-            _queue.Stats.OnSent();
             return true;
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -240,11 +269,20 @@ public sealed partial class SyslogSender : BackgroundService
         }
     }
 
+    private void Release(SendState state)
+    {
+        state.Pending = null;
+        _queue.Stats.OnSent();
+    }
+
     private async Task DropConnectionAsync(SendState state, string why)
     {
         _queue.Stats.OnDisconnected();
         _queue.Stats.OnError(why, _time.GetUtcNow());
         Log.ConnectionLost(_logger, _options.Host!, _options.EffectivePort, why);
+        var now = _time.GetUtcNow();
+        state.QuickDrops = now - state.ConnectedAt < QuickDrop ? state.QuickDrops + 1 : 0;
+        state.RetryAfter = state.QuickDrops > 0 ? now + NextBackoff(state.QuickDrops) : now;
         var connection = state.Connection;
         state.Connection = null;
         if (connection is not null)
@@ -253,8 +291,10 @@ public sealed partial class SyslogSender : BackgroundService
         }
     }
 
-    private TimeSpan NextBackoff(SendState state)
-        => Backoff(state.Failures, _options.InitialReconnectDelay, _options.MaxReconnectDelay, Random.Shared.NextDouble());
+    private TimeSpan NextBackoff(SendState state) => NextBackoff(state.Failures);
+
+    private TimeSpan NextBackoff(int failures)
+        => Backoff(failures, _options.InitialReconnectDelay, _options.MaxReconnectDelay, Random.Shared.NextDouble());
 
     /// <summary>
     /// The delay after <paramref name="failures"/> consecutive failed attempts: the initial delay doubled per
@@ -276,6 +316,10 @@ public sealed partial class SyslogSender : BackgroundService
         public int Failures;
         public bool EverConnected;
         public bool WasConnected;
+        public DateTimeOffset ConnectedAt;
+        public int QuickDrops;
+        public bool Fresh;
+        public DateTimeOffset RetryAfter;
     }
 
     private static partial class Log

@@ -27,12 +27,16 @@ public sealed class ReplayCameraSummary
     /// <summary>Camera name, or <c>(no camera)</c>.</summary>
     public string Name { get; }
 
+    /// <summary>Frames that passed (monitored ones included).</summary>
     public long FramesPassed { get; private set; }
 
+    /// <summary>Wire bytes of <see cref="FramesPassed"/>.</summary>
     public long BytesPassed { get; private set; }
 
+    /// <summary>Frames dropped.</summary>
     public long FramesDropped { get; private set; }
 
+    /// <summary>Wire bytes of <see cref="FramesDropped"/>.</summary>
     public long BytesDropped { get; private set; }
 
     /// <summary>Drop reasons (and monitored would-be drops) by count, largest first.</summary>
@@ -91,10 +95,13 @@ public sealed class ReplayResult
     /// <summary>Every reason (pass and drop) by count, largest first.</summary>
     public IReadOnlyList<(Reason Reason, long Count)> ReasonTotals { get; }
 
+    /// <summary>Frames in the capture.</summary>
     public long Frames { get; }
 
+    /// <summary>Frames that passed.</summary>
     public long FramesPassed { get; }
 
+    /// <summary>Frames dropped.</summary>
     public long FramesDropped { get; }
 }
 

@@ -224,6 +224,17 @@ public class PolicyDiagnosticsTests
             """
         },
 
+        // An empty network is reported once, not again at every rule that uses it.
+        {
+            """
+            networks:
+              nvr:
+            profiles:
+              p: { rules: [ { id: a, direction: ingress, protocol: tcp, ports: 554, peer: nvr } ] }
+            """,
+            "test.yaml:2:7: error: network 'nvr' must be a value or a list of values, not empty"
+        },
+
         // A duplicate key inside one mapping.
         {
             """

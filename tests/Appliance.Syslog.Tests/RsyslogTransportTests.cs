@@ -116,8 +116,10 @@ public sealed class RsyslogTransportTests
         Assert.Equal(Enumerable.Range(0, 10_000), seqs);
     }
 
-    [Fact]
-    public async Task Tcp_CollectorRestartMidStream_EverythingQueuedArrivesAtMostOneDuplicate()
+    [Theory]
+    [InlineData(true)]  // a restart: SIGTERM, rsyslog closes its connections
+    [InlineData(false)] // a crash: SIGKILL, the kernel resets them
+    public async Task Tcp_CollectorRestartMidStream_EverythingQueuedArrivesAtMostOneDuplicate(bool graceful)
     {
         using var collector = await RsyslogServer.StartAsync(CollectorMode.Tcp);
         await using var host = await SyslogTestHost.StartAsync(o =>
@@ -135,7 +137,7 @@ public sealed class RsyslogTransportTests
         await collector.WaitForAsync(m => m.Count >= 300, Patience);
 
         // 2. The collector goes away; logging goes on and the sender notices (connection closed, reconnects refused).
-        await collector.StopProcessAsync();
+        await collector.StopProcessAsync(graceful);
         for (var i = 300; i < 600; i++)
         {
             TestLog.Sequence(host.Logger, i);
@@ -166,6 +168,75 @@ public sealed class RsyslogTransportTests
         Assert.Equal(0, host.Stats.Dropped);
         Assert.True(host.Stats.Reconnects >= 1);
         Assert.True(host.Stats.Connected);
+    }
+
+    [Fact]
+    public async Task Udp_CollectorCrashedAndBack_SenderKeepsGoing()
+    {
+        using var collector = await RsyslogServer.StartAsync(CollectorMode.Udp);
+        await using var host = await SyslogTestHost.StartAsync(o =>
+        {
+            o.Host = "127.0.0.1";
+            o.Port = collector.Port;
+            o.Transport = SyslogTransport.Udp;
+        });
+
+        // While the collector is away the datagrams are lost (UDP), and ICMP errors surface on later sends.
+        await collector.StopProcessAsync(graceful: false);
+        for (var i = 0; i < 20; i++)
+        {
+            TestLog.Sequence(host.Logger, i);
+            await Task.Delay(2);
+        }
+
+        Assert.True(await host.WaitDrainedAsync(Patience));
+        await collector.StartProcessAsync();
+        TestLog.Sequence(host.Logger, 1000);
+        var got = await collector.WaitForAsync(m => m.Any(x => Seq(x) == 1000), Patience);
+
+        Assert.Contains(got, m => Seq(m) == 1000);
+        Assert.Equal(0, host.Stats.Dropped);
+    }
+
+    [Fact]
+    public async Task Tcp_CollectorDropsEveryConnectionAtOnce_ReconnectsWithBackoffNotInALoop()
+    {
+        // A collector that accepts and closes at once (session limit, rejected client certificate...).
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = 0;
+        using var stop = new CancellationTokenSource();
+        var acceptor = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                Interlocked.Increment(ref accepted);
+            }
+        });
+
+        await using (var host = await SyslogTestHost.StartAsync(o =>
+        {
+            o.Host = "127.0.0.1";
+            o.Port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }))
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                TestLog.Sequence(host.Logger, i);
+            }
+
+            await Task.Delay(1500);
+
+            // Backoff 50 ms doubling to 400 ms: about eight attempts in 1.5 s; a hot loop makes hundreds.
+            Assert.InRange(Volatile.Read(ref accepted), 2, 30);
+            // The first message on each new connection is held until the connection proves itself, so the
+            // collector's drops do not swallow the backlog.
+            Assert.True(host.Stats.Pending >= 990, $"{host.Stats.Pending} pending");
+        }
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => acceptor);
     }
 
     [Fact]

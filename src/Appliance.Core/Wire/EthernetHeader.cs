@@ -15,9 +15,6 @@ public readonly ref struct EthernetHeader
     private const int SourceOffset = 6;
     private const int EtherTypeOffset = 12;
 
-    /// <summary>EtherType values below this are IEEE 802.3 lengths (LLC frames: STP, CDP...), not protocols.</summary>
-    public const ushort MinEtherType = 0x0600;
-
     private readonly ReadOnlySpan<byte> _frame;
 
     private EthernetHeader(ReadOnlySpan<byte> frame) => _frame = frame;

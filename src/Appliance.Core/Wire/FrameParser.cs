@@ -161,6 +161,7 @@ public static class FrameParser
             info.FragmentOffset = ip.FragmentOffset;
             info.MoreFragments = ip.MoreFragments;
             info.FragmentId = ip.Identification;
+            info.FragmentDataLength = ip.Payload.Length;
             if (info.FragmentOffset != 0)
             {
                 return CheckLaterFragment(info.Protocol, info.FragmentOffset, ip.Payload.Length + ip.HeaderLength, ref info);
@@ -203,6 +204,7 @@ public static class FrameParser
             info.FragmentOffset = chain.FragmentOffset;
             info.MoreFragments = chain.MoreFragments;
             info.FragmentId = chain.FragmentId;
+            info.FragmentDataLength = chain.FragmentDataLength;
             if (chain.FragmentOffset != 0)
             {
                 return CheckLaterFragment(chain.Protocol, chain.FragmentOffset, chain.UpperLayer.Length, ref info);

@@ -45,7 +45,7 @@ public readonly ref struct Ipv6ExtensionChain
 
     private Ipv6ExtensionChain(
         ReadOnlySpan<byte> upperLayer, byte protocol, int headerCount, int length, bool hasFragment,
-        ushort fragmentOffset, bool moreFragments, uint fragmentId)
+        ushort fragmentOffset, bool moreFragments, uint fragmentId, int fragmentDataLength)
     {
         _upperLayer = upperLayer;
         Protocol = protocol;
@@ -55,6 +55,7 @@ public readonly ref struct Ipv6ExtensionChain
         FragmentOffset = fragmentOffset;
         MoreFragments = moreFragments;
         FragmentId = fragmentId;
+        FragmentDataLength = fragmentDataLength;
     }
 
     /// <summary>The upper-layer protocol (or, for a non-first fragment, the fragment header's next header).</summary>
@@ -78,6 +79,9 @@ public readonly ref struct Ipv6ExtensionChain
     /// <summary>Fragment identification.</summary>
     public uint FragmentId { get; }
 
+    /// <summary>Bytes after the fragment header (the fragmentable part this fragment carries); 0 without one.</summary>
+    public int FragmentDataLength { get; }
+
     /// <summary>The bytes after the chain: the upper-layer header, or fragment data for a non-first fragment.</summary>
     public ReadOnlySpan<byte> UpperLayer => _upperLayer;
 
@@ -99,6 +103,7 @@ public readonly ref struct Ipv6ExtensionChain
         ushort fragmentOffset = 0;
         var moreFragments = false;
         uint fragmentId = 0;
+        var fragmentDataLength = 0;
 
         while (IsExtensionHeader(protocol))
         {
@@ -130,6 +135,7 @@ public readonly ref struct Ipv6ExtensionChain
                     fragmentOffset = (ushort)(offsetFlags >> 3);
                     moreFragments = (offsetFlags & 1) != 0;
                     fragmentId = BinaryPrimitives.ReadUInt32BigEndian(header[FragmentIdOffset..]);
+                    fragmentDataLength = header.Length - MinHeaderLength;
                     length = MinHeaderLength;
                     break;
 
@@ -178,7 +184,7 @@ public readonly ref struct Ipv6ExtensionChain
             }
         }
 
-        chain = new Ipv6ExtensionChain(payload[offset..], protocol, count, offset, hasFragment, fragmentOffset, moreFragments, fragmentId);
+        chain = new Ipv6ExtensionChain(payload[offset..], protocol, count, offset, hasFragment, fragmentOffset, moreFragments, fragmentId, fragmentDataLength);
         error = 0;
         return true;
     }

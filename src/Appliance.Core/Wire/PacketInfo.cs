@@ -74,6 +74,13 @@ public struct PacketInfo
     /// <summary>IPv4 identification (16 bits) or IPv6 fragment identification (32 bits).</summary>
     public uint FragmentId;
 
+    /// <summary>
+    /// For a fragment, the bytes of fragment data it carries (after the IPv4 header, or after the IPv6 fragment
+    /// header). The parser does not reassemble; a flow table that remembers where the first fragment ended can drop
+    /// a later fragment starting before that point (an overlap, which RFC 5722 forbids and RFC 1858 warns of).
+    /// </summary>
+    public int FragmentDataLength;
+
     // ---- Layer 4 (HasL4: unfragmented, or the first fragment) ----
     public bool HasL4;
     public ushort SourcePort;

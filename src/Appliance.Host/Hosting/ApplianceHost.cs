@@ -149,6 +149,9 @@ internal static class ApplianceHost
                 return (ExitCodes.ConfigInvalid, ["camfw: invalid configuration:", .. validation.Failures.Select(f => "  " + f)]);
             case StartupException startup:
                 return (startup.ExitCode, ["camfw: " + startup.Message, .. startup.Details.Select(d => "  " + d)]);
+            case AggregateException { InnerExceptions.Count: > 0 } aggregate when aggregate.InnerExceptions.All(i => i is OptionsValidationException):
+                // Every invalid section at once, so an admin fixes the file in one go.
+                return (ExitCodes.ConfigInvalid, ["camfw: invalid configuration:", .. aggregate.InnerExceptions.Cast<OptionsValidationException>().SelectMany(v => v.Failures).Select(f => "  " + f)]);
             case AggregateException { InnerExceptions.Count: > 0 } aggregate:
                 return Describe(aggregate.InnerExceptions[0]);
             default:

@@ -27,6 +27,11 @@ internal sealed class LabRunner : IDisposable
     private readonly Lock _teardownGate = new();
     private readonly List<LabProcess> _traffic = [];
     private readonly Stopwatch _clock = new();
+
+    /// <summary>How far back "now" looks: a few attempts of every traffic role (they try every 2 s).</summary>
+    private static readonly TimeSpan RecentWindow = TimeSpan.FromSeconds(6);
+
+    private readonly Queue<(TimeSpan At, IReadOnlyList<LabCheck> Checks)> _checkHistory = new();
     private LabPaths? _paths;
     private LabLock? _lock;
     private LabProcess? _syslog;
@@ -264,6 +269,7 @@ internal sealed class LabRunner : IDisposable
         _console.MarkupLine($"  Management API:           [bold]{url}[/] [grey](relayed to {ApiEndpoint} inside {LabNetwork.ApplianceNamespace})[/]");
         _console.MarkupLine($"  API token (0600):         {Markup.Escape(paths.TokenFile)}");
         _console.MarkupLine($"    [grey]curl -s -H \"Authorization: Bearer $(sudo cat {Markup.Escape(paths.TokenFile)})\" {url}/api/v1/cameras[/]");
+        _console.MarkupLine($"    [grey]sudo ./camfw status --url {url} --token-file {Markup.Escape(paths.TokenFile)}[/]");
         _console.MarkupLine($"  Syslog (rsyslog):         {Markup.Escape(paths.SyslogFile)}");
         _console.MarkupLine($"  Logs:                     {Markup.Escape(paths.Logs)}");
         _console.MarkupLine($"  [bold]Try it:[/] let {Markup.Escape(phoning.Name)} reach its vendor cloud. In {Markup.Escape(Path.Combine(paths.Policies, "cameras", "north.yaml"))}, add under [bold]{Markup.Escape(phoning.Name)}:[/]");
@@ -281,7 +287,11 @@ internal sealed class LabRunner : IDisposable
         var live = !_options.Headless && _console.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
         if (live)
         {
-            await _console.Live(LabView.Render(snapshot, banner)).AutoClear(false).StartAsync(async context =>
+            await _console.Live(LabView.Render(snapshot, banner))
+                .AutoClear(false)
+                .Overflow(VerticalOverflow.Ellipsis)
+                .Cropping(VerticalOverflowCropping.Bottom)
+                .StartAsync(async context =>
             {
                 while (!ct.IsCancellationRequested)
                 {
@@ -337,7 +347,7 @@ internal sealed class LabRunner : IDisposable
     private async Task<LabSnapshot> SnapshotAsync(LabTraffic traffic, int events, CancellationToken ct)
     {
         var devices = traffic.Read(_site);
-        var checks = LabCheck.Evaluate(_site, devices);
+        var checks = RecordChecks(LabCheck.Evaluate(_site, devices));
         if (_api is null)
         {
             return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, null, null, 0, [], new Dictionary<string, long>(), devices, checks, "not started");
@@ -358,6 +368,20 @@ internal sealed class LabRunner : IDisposable
         {
             return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, null, null, 0, [], new Dictionary<string, long>(), devices, checks, e.Message);
         }
+    }
+
+    /// <summary>Keeps a few seconds of checks so each one can say what happens now, not only in total.</summary>
+    private IReadOnlyList<LabCheck> RecordChecks(IReadOnlyList<LabCheck> checks)
+    {
+        var now = _clock.Elapsed;
+        _checkHistory.Enqueue((now, checks));
+        while (_checkHistory.Count > 1 && now - _checkHistory.Peek().At > RecentWindow)
+        {
+            _checkHistory.Dequeue();
+        }
+
+        var (at, earlier) = _checkHistory.Peek();
+        return now - at >= RecentWindow / 2 ? LabCheck.WithRecent(checks, earlier) : checks;
     }
 
     private async Task WriteSummaryAsync(LabSnapshot? last, string exit)

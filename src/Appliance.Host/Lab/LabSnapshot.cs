@@ -7,14 +7,53 @@ namespace Appliance.Host.Lab;
 /// (the NVR's stream) or an attempt that must fail (phone-home, inbound from the internet, the rogue device).
 /// </summary>
 /// <param name="Name">What is tried, e.g. <c>lobby-hik-01 phones home to 203.0.113.50:443</c>.</param>
-/// <param name="MustPass">True when the policy allows it, false when it must be blocked.</param>
+/// <param name="MustPass">True when the example policy allows it, false when it must be blocked.</param>
 /// <param name="Attempts">Attempts (or bytes, for the stream) seen so far.</param>
 /// <param name="Successes">Attempts that got through (bytes that arrived, for the stream).</param>
 /// <param name="Unit">What is counted: attempts, answers or bytes.</param>
 internal sealed record LabCheck(string Name, bool MustPass, long Attempts, long Successes, string Unit)
 {
-    /// <summary>Null while there is nothing to judge yet.</summary>
-    public bool? Ok => MustPass ? (Successes > 0 ? true : Attempts > 0 ? false : null) : (Successes > 0 ? false : Attempts > 0 ? true : null);
+    /// <summary>Over the whole run: did it go as the example policy says? Null while there is nothing to judge.</summary>
+    public bool? Ok => Judge(Attempts, Successes);
+
+    /// <summary>Attempts in the last few seconds (null before there is a window to compare with).</summary>
+    public long? RecentAttempts { get; init; }
+
+    /// <summary>Successes in the last few seconds.</summary>
+    public long? RecentSuccesses { get; init; }
+
+    /// <summary>
+    /// What happens now: true when it gets through, false when it is blocked, null when idle or not known. This is
+    /// what turns when an admin edits the policy while the lab runs.
+    /// </summary>
+    public bool? GettingThroughNow => RecentSuccesses > 0 ? true : RecentAttempts > 0 ? false : null;
+
+    /// <summary>Does what happens now match the example policy? Falls back to the whole run before a window exists.</summary>
+    public bool? OkNow => GettingThroughNow is { } now ? now == MustPass : Ok;
+
+    private bool? Judge(long attempts, long successes)
+        => MustPass ? (successes > 0 ? true : attempts > 0 ? false : null) : (successes > 0 ? false : attempts > 0 ? true : null);
+
+    /// <summary>Adds what changed since <paramref name="earlier"/> (the same checks, a few seconds older).</summary>
+    public static IReadOnlyList<LabCheck> WithRecent(IReadOnlyList<LabCheck> now, IReadOnlyList<LabCheck>? earlier)
+    {
+        if (earlier is null || earlier.Count != now.Count)
+        {
+            return now;
+        }
+
+        var result = new List<LabCheck>(now.Count);
+        for (var i = 0; i < now.Count; i++)
+        {
+            result.Add(now[i] with
+            {
+                RecentAttempts = now[i].Attempts - earlier[i].Attempts,
+                RecentSuccesses = now[i].Successes - earlier[i].Successes,
+            });
+        }
+
+        return result;
+    }
 
     /// <summary>Judges the lab's expectations from the devices' counters.</summary>
     public static IReadOnlyList<LabCheck> Evaluate(LabSite site, IReadOnlyDictionary<string, TrafficStatus> traffic)

@@ -91,6 +91,10 @@ internal static class LabSummary
                 w.WriteNumber("attempts", check.Attempts);
                 w.WriteNumber("successes", check.Successes);
                 w.WriteString("unit", check.Unit);
+                if (check.GettingThroughNow is { } now)
+                {
+                    w.WriteBoolean("gettingThroughNow", now);
+                }
                 if (check.Ok is { } ok)
                 {
                     w.WriteBoolean("ok", ok);

@@ -89,6 +89,12 @@ internal static partial class SafeYamlReader
             diagnostics.Error(file, Math.Max(1, (int)ex.Start.Line), Math.Max(1, (int)ex.Start.Column), "YAML syntax: " + CleanMessage(ex.Message));
             return false;
         }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or OverflowException or IndexOutOfRangeException)
+        {
+            // The text is untrusted: a parser bug on strange input must become a diagnostic, not a failed reload.
+            diagnostics.Error(file, 1, 1, "the file could not be read as YAML: " + ex.Message);
+            return false;
+        }
 
         return ok;
     }

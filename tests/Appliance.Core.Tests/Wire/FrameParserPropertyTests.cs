@@ -11,8 +11,11 @@ namespace Appliance.Core.Tests.Wire;
 /// </summary>
 public class FrameParserPropertyTests
 {
-    private const int RandomTests = 5000;
-    private const int MutationTests = 20000;
+    // CAMFW_FUZZ_SCALE multiplies the test counts for a long soak (e.g. 100 in a nightly job); the default keeps the
+    // suite fast.
+    private static readonly int Scale = int.TryParse(Environment.GetEnvironmentVariable("CAMFW_FUZZ_SCALE"), out var s) && s > 0 ? s : 1;
+    private static readonly int RandomTests = 5000 * Scale;
+    private static readonly int MutationTests = 20000 * Scale;
 
     /// <summary>A byte array that prints as hex, so a counterexample can be pasted into the regression file.</summary>
     public sealed record Input(byte[] Bytes)
@@ -219,7 +222,7 @@ public class FrameParserPropertyTests
             from trailer in Bytes(1, 64)
             select (Frame: ipFrames[index], Trailer: new Input(trailer));
 
-        Check.One(Quick.WithMaxTest(2000), Prop.ForAll(Arb.From(gen), t =>
+        Check.One(Quick.WithMaxTest(2000 * Scale), Prop.ForAll(Arb.From(gen), t =>
         {
             FrameParser.ParseEthernet(t.Frame, out var expected);
             Assert.True(FrameParser.ParseEthernet([.. t.Frame, .. t.Trailer.Bytes], out var actual));

@@ -213,6 +213,7 @@ public class FrameParserTests
         Assert.True(info.MoreFragments);
         Assert.Equal(0, info.FragmentOffset);
         Assert.Equal(0xBEEFu, info.FragmentId);
+        Assert.Equal(1480, info.FragmentDataLength);
         Assert.True(info.HasL4);
         Assert.Equal(5000, info.SourcePort);
         Assert.Equal(6000, info.DestinationPort);
@@ -240,6 +241,7 @@ public class FrameParserTests
         Assert.Equal(offset, info.FragmentOffset);
         Assert.Equal(more, info.MoreFragments);
         Assert.Equal(7u, info.FragmentId);
+        Assert.Equal(64, info.FragmentDataLength);
         Assert.Equal(protocol, info.Protocol);
         Assert.False(info.HasL4);
         Assert.Equal(0, info.SourcePort);
@@ -330,6 +332,7 @@ public class FrameParserTests
         Assert.Equal(185, info.FragmentOffset);
         Assert.True(info.MoreFragments);
         Assert.Equal(0xCAFEu, info.FragmentId);
+        Assert.Equal(64, info.FragmentDataLength);
         Assert.Equal(IpProtocols.Tcp, info.Protocol);
         Assert.False(info.HasL4);
     }
@@ -344,6 +347,7 @@ public class FrameParserTests
 
         Assert.True(info.IsFragment);
         Assert.True(info.MoreFragments);
+        Assert.Equal(1232, info.FragmentDataLength);
         Assert.True(info.HasL4);
         Assert.Equal(6000, info.DestinationPort);
     }

@@ -49,6 +49,7 @@ internal static class ParserInvariants
         var l4Protocol = info.Protocol is IpProtocols.Tcp or IpProtocols.Udp
             || info.Protocol == (v6 ? IpProtocols.Icmpv6 : IpProtocols.Icmp);
 
+        Require(info.IsFragment ? info.FragmentDataLength >= 0 && info.FragmentDataLength < info.IpLength : info.FragmentDataLength == 0, "fragment data length");
         Require(info.HasL4 == (l4Protocol && !laterFragment), $"HasL4 {info.HasL4} for protocol {info.Protocol}, offset {info.FragmentOffset}");
         if (info.HasL4)
         {

@@ -106,8 +106,8 @@ internal sealed class RsyslogServer : IDisposable
         await WaitReadyAsync();
     }
 
-    /// <summary>Stops rsyslogd gracefully (SIGTERM) and waits for it to exit.</summary>
-    public async Task StopProcessAsync()
+    /// <summary>Stops rsyslogd gracefully (SIGTERM; or SIGKILL, a crash) and waits for it to exit.</summary>
+    public async Task StopProcessAsync(bool graceful = true)
     {
         var p = _process;
         if (p is null)
@@ -116,6 +116,11 @@ internal sealed class RsyslogServer : IDisposable
         }
 
         _process = null;
+        if (!graceful && !p.HasExited)
+        {
+            p.Kill();
+        }
+
         if (!p.HasExited)
         {
             using (var kill = Process.Start("/bin/kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)]))
@@ -250,6 +255,7 @@ internal sealed class RsyslogServer : IDisposable
     private async Task WaitReadyAsync()
     {
         var sw = Stopwatch.StartNew();
+        var token = Guid.NewGuid().ToString("N");
         while (sw.Elapsed < TimeSpan.FromSeconds(10))
         {
             if (_process!.HasExited)
@@ -260,10 +266,11 @@ internal sealed class RsyslogServer : IDisposable
             if (_mode == CollectorMode.Udp)
             {
                 // UDP has no handshake: send probes (another APP-NAME) until one comes out the other end.
+                // The token tells this start's probe from an earlier one already in the output file.
                 using var udp = new UdpClient();
-                var probe = Encoding.ASCII.GetBytes("<14>1 - - probe - - - ready");
+                var probe = Encoding.ASCII.GetBytes("<14>1 - - probe - - - ready " + token);
                 await udp.SendAsync(probe, new IPEndPoint(IPAddress.Loopback, Port));
-                if (Read("probe").Count > 0)
+                if (Read("probe").Any(m => m.Message.EndsWith(token, StringComparison.Ordinal)))
                 {
                     return;
                 }

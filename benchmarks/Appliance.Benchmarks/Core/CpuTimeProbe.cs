@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Appliance.Benchmarks.Core;
+
+/// <summary>
+/// A load-insensitive second opinion for the core benchmarks on a shared, oversubscribed machine: runs each
+/// benchmark body in a loop and divides the process CPU time (not wall-clock time) by the frames decided, so time
+/// spent waiting for a core does not count. Cache and SMT contention still do. Not a replacement for an idle
+/// BenchmarkDotNet run; <c>dotnet run -c Release --project benchmarks/Appliance.Benchmarks -- --cpu-probe</c>.
+/// </summary>
+internal static class CpuTimeProbe
+{
+    private const int Batch = 1024;
+
+    public static int Run(TextWriter output)
+    {
+        output.WriteLine("| Scenario | Cameras / flows | CPU ns per frame | Allocated B per frame |");
+        output.WriteLine("|---|---:|---:|---:|");
+        foreach (var cameras in new[] { 10, 1_000, 10_000, 100_000 })
+        {
+            var b = new EngineBenchmarks { Cameras = cameras };
+            b.Setup();
+            Report(output, "parse only", cameras, b.ParseOnly);
+            Report(output, "parse + decide, established flow", cameras, b.EstablishedFlow);
+            Report(output, "parse + decide, new flow (SYN)", cameras, b.NewFlow);
+        }
+
+        foreach (var flows in new[] { 10_000, 1_000_000 })
+        {
+            var t = new FlowTableBenchmarks { Flows = flows };
+            t.Setup();
+            Report(output, "flow table: established lookup", flows, t.Lookup);
+            Report(output, "flow table: churn (create + expire)", flows, t.Churn);
+        }
+
+        return 0;
+    }
+
+    private static void Report(TextWriter output, string name, int n, Func<int> body)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            body();
+        }
+
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var cpu0 = process.TotalProcessorTime;
+        var alloc0 = GC.GetAllocatedBytesForCurrentThread();
+        var wall = Stopwatch.StartNew();
+        long calls = 0;
+        while (wall.ElapsedMilliseconds < 3_000)
+        {
+            body();
+            calls++;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpu0;
+        var frames = calls * Batch;
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| {name} | {n:N0} | {cpu.TotalNanoseconds / frames:F1} | {(double)allocated / frames:F2} |"));
+    }
+}
