@@ -33,6 +33,14 @@ internal static class AddressText
                 return false;
             }
 
+            if (v6.IsIPv4MappedToIPv6)
+            {
+                // The core keys IPv4 as IPv4-mapped IPv6; letting the policy spell it both ways would make one
+                // address two different things to an admin.
+                error = $"'{text}' is an IPv4-mapped IPv6 address; write it as IPv4 ({v6.MapToIPv4()})";
+                return false;
+            }
+
             address = v6;
             return true;
         }

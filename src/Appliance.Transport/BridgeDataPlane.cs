@@ -225,12 +225,21 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
         var statsEvery = Stopwatch.Frequency * _options.StatisticsInterval.Ticks / TimeSpan.TicksPerSecond;
         var nextStats = Stopwatch.GetTimestamp() + statsEvery;
         var idleRounds = 0;
+        var lastMaintainMs = long.MinValue;
 
         while (!_stopRequested)
         {
             var now = _clock();
             var handled = _pump.Round(now, _cameraCounters, _uplinkCounters);
-            _pump.Maintain(now);
+
+            // Housekeeping at most once per engine millisecond: each call sweeps a fixed slice of the flow table
+            // (microseconds), which at low traffic would otherwise be paid once per frame. A thousand slices a
+            // second still sweep the default table several times a second.
+            if (now != lastMaintainMs)
+            {
+                _pump.Maintain(now);
+                lastMaintainMs = now;
+            }
 
             var ticks = Stopwatch.GetTimestamp();
             Volatile.Write(ref _lastTurnTicks, ticks);

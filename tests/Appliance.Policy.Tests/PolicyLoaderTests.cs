@@ -258,6 +258,26 @@ public class PolicyLoaderTests
     }
 
     [Fact]
+    public void Load_LongChainOfNetworks_StopsAtNestingLimit()
+    {
+        // n0 includes n1, which includes n2, ... 200 levels: bounded, reported, never a deep recursion.
+        var sb = new StringBuilder("networks:\n");
+        for (var i = 0; i < 200; i++)
+        {
+            sb.Append("  n").Append(i).Append(": n").Append(i + 1).Append('\n');
+        }
+
+        sb.Append("  n200: 198.51.100.1\n");
+
+        var result = PolicyTestHelpers.LoadOne(sb.ToString());
+
+        Assert.Null(result.Spec);
+        Assert.Equal(
+            $"test.yaml:{PolicyLimits.MaxNetworkNesting + 1}:{8 + PolicyLimits.MaxNetworkNesting.ToString(System.Globalization.CultureInfo.InvariantCulture).Length}: error: networks include each other more than {PolicyLimits.MaxNetworkNesting} levels deep at network 'n{PolicyLimits.MaxNetworkNesting + 1}'",
+            PolicyTestHelpers.Lines(result)[0]);
+    }
+
+    [Fact]
     public void Load_TenThousandCameras_LoadsWithoutDiagnostics()
     {
         var result = PolicyLoader.Load(SyntheticPolicy.Generate(10_000));

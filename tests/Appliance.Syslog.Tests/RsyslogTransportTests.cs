@@ -45,6 +45,7 @@ public sealed class RsyslogTransportTests
 
             // Non-ASCII MSG goes as MSG-UTF8: BOM first (rsyslog keeps it in msg).
             Assert.Equal("\uFEFFCamera cam-1 \"lobby\" says a\\b]c wörld", m.Message);
+            Assert.True(await host.WaitDrainedAsync(Patience));
             Assert.Equal(1, host.Stats.Sent);
         }
     }

@@ -39,6 +39,7 @@ internal sealed class LabRunner : IDisposable
     private LabApiClient? _api;
     private LabApiRelay? _relay;
     private bool _tornDown;
+    private volatile bool _hungUp;
 
     public LabRunner(LabOptions options)
     {
@@ -82,7 +83,9 @@ internal sealed class LabRunner : IDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
+            // The terminal went away: stop as on Ctrl-C rather than die with everything left behind.
             context.Cancel = true;
+            _hungUp = true;
             stop.Cancel();
         });
 
@@ -103,13 +106,14 @@ internal sealed class LabRunner : IDisposable
             }
 
             last = await MonitorAsync(stop.Token).ConfigureAwait(false);
-            exit = cancel.IsCancellationRequested ? "interrupted" : "duration";
+            exit = WhyStopped(cancel);
             return 0;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            exit = cancel.IsCancellationRequested ? "interrupted" : "duration";
-            return cancel.IsCancellationRequested ? 0 : 0;
+            // Stopped during set-up: not a failure, and the teardown below removes what was made so far.
+            exit = WhyStopped(cancel);
+            return 0;
         }
         catch (LabException e)
         {
@@ -130,6 +134,8 @@ internal sealed class LabRunner : IDisposable
             AppDomain.CurrentDomain.ProcessExit -= onExit;
         }
     }
+
+    private string WhyStopped(CancellationToken cancel) => cancel.IsCancellationRequested ? "interrupted" : _hungUp ? "hangup" : "duration";
 
     private static bool Preflight(out string failure)
     {
@@ -196,7 +202,16 @@ internal sealed class LabRunner : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         _console.Markup($"{Markup.Escape(what)}... ");
-        action();
+        try
+        {
+            action();
+        }
+        catch
+        {
+            _console.MarkupLine("[red]failed[/]");
+            throw;
+        }
+
         _console.MarkupLine($"[green]done[/] [grey]({Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)[/]");
     }
 
@@ -412,7 +427,7 @@ internal sealed class LabRunner : IDisposable
             if (exit != "interrupted" || _options.Headless)
             {
                 // Plain text, straight to stdout: no markup, no wrapping at a guessed width.
-                    Console.Out.Write(LabView.Summarize(snapshot));
+                Console.Out.Write(LabView.Summarize(snapshot));
             }
 
             _console.MarkupLine($"Summary: {Markup.Escape(_paths.Summary)}");
@@ -432,7 +447,8 @@ internal sealed class LabRunner : IDisposable
     {
         lock (_teardownGate)
         {
-            if (_tornDown)
+            // Without the lock this run made nothing, and the namespaces out there belong to the lab that holds it.
+            if (_tornDown || _lock is null)
             {
                 return;
             }

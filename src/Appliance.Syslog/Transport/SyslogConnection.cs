@@ -34,6 +34,7 @@ internal abstract class SyslogConnection : IAsyncDisposable
         {
             await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            var tcp = socket;
             stream = new NetworkStream(socket, ownsSocket: true);
             socket = null; // the stream owns it now
             if (options.Transport == SyslogTransport.Tls)
@@ -43,7 +44,7 @@ internal abstract class SyslogConnection : IAsyncDisposable
                 stream = await AuthenticateAsync(plain, options, tls, cancellationToken).ConfigureAwait(false);
             }
 
-            var connection = new StreamConnection(stream);
+            var connection = new StreamConnection(stream, tcp);
             stream = null; // the connection owns it now
             return connection;
         }
@@ -179,21 +180,45 @@ internal sealed class UdpConnection : SyslogConnection
 internal sealed class StreamConnection : SyslogConnection
 {
     private readonly Stream _stream;
+    private readonly Socket _socket;
     private readonly CancellationTokenSource _readerStop = new();
     private readonly Task _reader;
     private volatile bool _broken;
 
-    public StreamConnection(Stream stream)
+    public StreamConnection(Stream stream, Socket socket)
     {
         _stream = stream;
+        _socket = socket;
         _reader = WatchAsync();
     }
 
-    public override bool IsBroken => _broken;
+    public override bool IsBroken => _broken || PeerClosed();
+
+    /// <summary>
+    /// Asks the kernel directly, so a FIN or RST that arrived a moment ago counts even before the watcher task
+    /// has been scheduled: readable with nothing to read is end of stream or an error. A race with the watcher
+    /// consuming data can only make this say "closed" wrongly, which costs a reconnect, never a message.
+    /// </summary>
+    private bool PeerClosed()
+    {
+        try
+        {
+            if (_socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0)
+            {
+                _broken = true;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            _broken = true;
+        }
+
+        return _broken;
+    }
 
     public override async ValueTask SendAsync(byte[] message, CancellationToken cancellationToken)
     {
-        if (_broken)
+        if (IsBroken)
         {
             throw new IOException("The collector closed the connection.");
         }

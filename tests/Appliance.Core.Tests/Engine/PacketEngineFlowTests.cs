@@ -406,4 +406,31 @@ public class PacketEngineFlowTests
         Assert.Equal(1, e.Events.Count);
         Assert.True(Assert.Single(e.Flows.Snapshot(1)).Monitored);
     }
+    [Fact]
+    public void IcmpV6PacketTooBig_QuotingTrackedFlow_PassesAsRelated()
+    {
+        // IPv6 path MTU discovery: routers never fragment, so a lost packet-too-big stalls the connection.
+        var e = NewEngine();
+        Uplink(e, Frames.Tcp(NvrMac, Cam5Mac, NvrIp6, Cam5Ip6, 50000, 554, TcpFlags.Syn).ToArray(), 0);
+        var fromCamera = Frames.Ip(Cam5Ip6, NvrIp6).Tcp(554, 50000, TcpFlags.Syn | TcpFlags.Ack).Payload(new byte[64]);
+
+        var tooBig = Frames.IcmpError(RouterMac, Cam5Mac, "2001:db8:ffff::1", Cam5Ip6, 2, 0, fromCamera).ToArray();
+        var forged = Frames.IcmpError(RouterMac, Cam5Mac, "2001:db8:ffff::1", Cam5Ip6, 2, 0, Frames.Ip(Cam5Ip6, NvrIp6).Tcp(554, 50001, TcpFlags.Ack)).ToArray();
+
+        Assert.Equal(Reason.RelatedIcmpError, Uplink(e, tooBig, 1).Reason);
+        Assert.Equal(Reason.IcmpErrorUnrelated, Uplink(e, forged, 1).Reason);
+    }
+
+    [Fact]
+    public void Flow_SameTupleOnAnotherVlan_IsNotTheSameFlow()
+    {
+        var e = NewEngine();
+        Camera(e, FrameBuilder.Ethernet(Cam1Mac, RouterMac).Vlan(10).Ipv4(Cam1Ip, NvrIp).Tcp(40000, 443, TcpFlags.Syn).ToArray(), 0);
+
+        var sameVlan = FrameBuilder.Ethernet(NvrMac, Cam1Mac).Vlan(10).Ipv4(NvrIp, Cam1Ip).Tcp(443, 40000, TcpFlags.Syn | TcpFlags.Ack).ToArray();
+        var otherVlan = FrameBuilder.Ethernet(NvrMac, Cam1Mac).Vlan(20).Ipv4(NvrIp, Cam1Ip).Tcp(443, 40000, TcpFlags.Syn | TcpFlags.Ack).ToArray();
+
+        Assert.Equal(Reason.TcpStateBypass, Uplink(e, otherVlan, 1).Reason);
+        Assert.Equal(Reason.EstablishedFlow, Uplink(e, sameVlan, 1).Reason);
+    }
 }

@@ -119,6 +119,7 @@ public sealed class LabTests
         // Hold the machine-wide lock the way a running lab does (an exclusive flock), from another process.
         Directory.CreateDirectory("/run/camfw-lab");
         using var holder = Process.Start(new ProcessStartInfo("flock", ["-x", "/run/camfw-lab/lab.lock", "sleep", "30"]) { UseShellExecute = false })!;
+        Run("ip", ["netns", "add", Prefix + "other"]);
         try
         {
             await File.WriteAllTextAsync("/run/camfw-lab/lab.pid", holder.Id + "\n");
@@ -129,13 +130,16 @@ public sealed class LabTests
 
             Assert.Equal(3, lab.ExitCode);
             Assert.Contains($"another lab is running (pid {holder.Id})", output, StringComparison.Ordinal);
-            Assert.DoesNotContain(Run("ip", ["netns", "list"]).Split('\n'), l => l.StartsWith(Prefix, StringComparison.Ordinal));
+
+            // The refused lab touched nothing: the running lab's namespaces (here a stand-in) are left alone.
+            Assert.Contains(Run("ip", ["netns", "list"]).Split('\n'), l => l.StartsWith(Prefix + "other", StringComparison.Ordinal));
         }
         finally
         {
-            holder.Kill();
+            holder.Kill(entireProcessTree: true); // the sleep inherited the locked descriptor
             await holder.WaitForExitAsync();
             File.Delete("/run/camfw-lab/lab.pid");
+            Run("ip", ["netns", "del", Prefix + "other"], check: false);
         }
     }
 

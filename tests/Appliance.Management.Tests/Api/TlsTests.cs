@@ -68,6 +68,7 @@ public sealed class TlsTests : IDisposable
 
     private HttpClient Client(Uri url, X509Certificate2? clientCertificate)
     {
+#pragma warning disable CA2000 // the HttpClient owns the handler
         var handler = new HttpClientHandler
         {
             // Pin the test server's self-signed certificate.
@@ -80,6 +81,7 @@ public sealed class TlsTests : IDisposable
         }
 
         return new HttpClient(handler, disposeHandler: true) { BaseAddress = url };
+#pragma warning restore CA2000
     }
 
     private static X509Certificate2 CreateCa(string subject)
