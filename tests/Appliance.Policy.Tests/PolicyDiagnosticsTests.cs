@@ -190,7 +190,7 @@ public class PolicyDiagnosticsTests
             profiles:
               p: { rules: [ { id: a, direction: egress, protocol: udp, ports: 53, peer: "::ffff:198.51.100.2" } ] }
             """,
-            "test.yaml:2:73: error: rule 'a' in profile 'p': '::ffff:198.51.100.2' is an IPv4-mapped IPv6 address; write it as IPv4 (198.51.100.2)"
+            "test.yaml:2:77: error: rule 'a' in profile 'p': '::ffff:198.51.100.2' is an IPv4-mapped IPv6 address; write it as IPv4 (198.51.100.2)"
         },
 
         // Wrong types and missing required keys.

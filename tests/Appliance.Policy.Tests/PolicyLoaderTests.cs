@@ -260,7 +260,8 @@ public class PolicyLoaderTests
     [Fact]
     public void Load_LongChainOfNetworks_StopsAtNestingLimit()
     {
-        // n0 includes n1, which includes n2, ... 200 levels: bounded, reported, never a deep recursion.
+        // n0 includes n1, which includes n2, ... 200 levels: bounded, reported, never a deep recursion. Line 1 is
+        // "networks:", so network nK is on line K + 2 and its value ("n(K+1)") starts after "  nK: ".
         var sb = new StringBuilder("networks:\n");
         for (var i = 0; i < 200; i++)
         {
@@ -273,7 +274,7 @@ public class PolicyLoaderTests
 
         Assert.Null(result.Spec);
         Assert.Equal(
-            $"test.yaml:{PolicyLimits.MaxNetworkNesting + 1}:{8 + PolicyLimits.MaxNetworkNesting.ToString(System.Globalization.CultureInfo.InvariantCulture).Length}: error: networks include each other more than {PolicyLimits.MaxNetworkNesting} levels deep at network 'n{PolicyLimits.MaxNetworkNesting + 1}'",
+            $"test.yaml:{PolicyLimits.MaxNetworkNesting + 2}:{6 + PolicyLimits.MaxNetworkNesting.ToString(System.Globalization.CultureInfo.InvariantCulture).Length}: error: networks include each other more than {PolicyLimits.MaxNetworkNesting} levels deep at network 'n{PolicyLimits.MaxNetworkNesting + 1}'",
             PolicyTestHelpers.Lines(result)[0]);
     }
 

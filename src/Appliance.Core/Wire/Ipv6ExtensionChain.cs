@@ -7,8 +7,8 @@ namespace Appliance.Core.Wire;
 /// upper-layer data behind it. <see cref="TryWalk"/> checks every header's length against the packet once.
 /// <para>
 /// Why the caps: a filter that gives up on a long or odd chain and then treats the packet as "no L4 header, no
-/// rule matched, fall through" lets an attacker hide TCP/UDP behind it (RFC 7112, RFC 8883; the FreeBSD ip6fw
-/// and Linux ip6tables bypasses). So the walk fails closed on anything it cannot finish: more than
+/// rule matched, fall through" lets an attacker hide TCP/UDP behind it (RFC 7112, RFC 8883; the Linux and
+/// FreeBSD filter bypasses were of this kind). So the walk fails closed on anything it cannot finish: more than
 /// <see cref="MaxHeaders"/> headers or more than <see cref="MaxBytes"/> bytes of them is
 /// <see cref="Reason.Ipv6ChainTooLong"/>; a header running past the packet is <see cref="Reason.Ipv6ChainTruncated"/>;
 /// a second fragment header is <see cref="Reason.Ipv6DuplicateFragmentHeader"/>; hop-by-hop anywhere but first is

@@ -29,7 +29,7 @@ internal static class HistoryCommand
                     e.AppliedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
                     Markup.Escape(StatusCommand.Origin(e.Origin)),
                     Markup.Escape(e.Sha256[..Math.Min(12, e.Sha256.Length)]),
-                    Markup.Escape(string.Join(", ", e.Sources)));
+                    e.Sources.Count == 1 ? Markup.Escape(e.Sources[0]) : $"{e.Sources.Count} files");
             }
 
             console.Write(table);
