@@ -8,9 +8,11 @@ namespace Appliance.Syslog;
 /// <summary>
 /// Drains the <see cref="SyslogQueue"/> to the collector on one background task. A message leaves the queue
 /// only when its write succeeded: when a write fails the message is kept and written again on the next
-/// connection, so an outage loses nothing that fits the queue. The price, with TCP and TLS, is that a message
-/// whose write failed after the collector had in fact received it is delivered twice: at most one duplicate
-/// per reconnect. Reconnects back off exponentially (with jitter) from
+/// connection, so an outage loses nothing that fits the queue. With TCP and TLS, when a connection is found
+/// dead between writes, the last message written on it is written again first, since the collector may have
+/// closed without reading it; and a message whose write failed is written again although the collector may
+/// have received it. Either way a reconnect duplicates at most one message, byte for byte identical (same
+/// TIMESTAMP to the microsecond), so a SIEM can recognise it. Reconnects back off exponentially (with jitter) from
 /// <see cref="SyslogOptions.InitialReconnectDelay"/> to <see cref="SyslogOptions.MaxReconnectDelay"/>.
 /// </summary>
 /// <remarks>
@@ -132,8 +134,10 @@ public sealed partial class SyslogSender : BackgroundService
                 continue;
             }
 
-            // 3. Write; only success releases the message.
-            if (!await TrySendAsync(state, ct).ConfigureAwait(false))
+            // 3. Write: first the replay of the message last written on a connection found dead, else the next
+            //    one. Only success releases it.
+            var message = state.Replay ?? state.Pending;
+            if (!await TrySendAsync(state, message, ct).ConfigureAwait(false))
             {
                 continue;
             }
@@ -141,7 +145,7 @@ public sealed partial class SyslogSender : BackgroundService
             // 4. On a fresh connection, hold the first message until the connection has stayed up a moment: a
             //    collector that accepts and then drops us (session limit, rejected client certificate, crash
             //    loop) would otherwise swallow it and everything written behind it. If the connection does not
-            //    survive, the message is written again on the next one (the documented single duplicate).
+            //    survive, the message is written again on the next one.
             if (state.Fresh)
             {
                 state.Fresh = false;
@@ -152,7 +156,7 @@ public sealed partial class SyslogSender : BackgroundService
                 }
             }
 
-            Release(state);
+            Release(state, message);
         }
     }
 
@@ -175,12 +179,18 @@ public sealed partial class SyslogSender : BackgroundService
                 }
 
                 // One attempt per message: a collector that is down at shutdown is not waited for.
-                if (!await EnsureConnectedAsync(state, tls, cts.Token).ConfigureAwait(false) || !await TrySendAsync(state, cts.Token).ConfigureAwait(false))
+                if (!await EnsureConnectedAsync(state, tls, cts.Token).ConfigureAwait(false))
                 {
                     break;
                 }
 
-                Release(state);
+                var message = state.Replay ?? state.Pending;
+                if (!await TrySendAsync(state, message, cts.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                Release(state, message);
             }
         }
         catch (OperationCanceledException)
@@ -214,6 +224,9 @@ public sealed partial class SyslogSender : BackgroundService
 
         if (state.Connection is not null)
         {
+            // Found dead between writes: the last message written on it may have been lost with it (the collector
+            // closed before reading it), so it goes again first. This is the one duplicate a reconnect may cause.
+            state.Replay ??= state.LastWritten;
             await DropConnectionAsync(state, "the collector closed the connection").ConfigureAwait(false);
         }
 
@@ -239,6 +252,7 @@ public sealed partial class SyslogSender : BackgroundService
         }
 
         state.ConnectedAt = _time.GetUtcNow();
+        state.LastWritten = null;
         state.Fresh = _options.Transport != SyslogTransport.Udp;
         _queue.Stats.OnConnected(state.EverConnected);
         if (state.EverConnected)
@@ -252,25 +266,39 @@ public sealed partial class SyslogSender : BackgroundService
         return true;
     }
 
-    private async Task<bool> TrySendAsync(SendState state, CancellationToken ct)
+    private async Task<bool> TrySendAsync(SendState state, byte[]? message, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.WriteTimeout);
         try
         {
-            await state.Connection!.SendAsync(state.Pending!, timeout.Token).ConfigureAwait(false);
+            await state.Connection!.SendAsync(message!, timeout.Token).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            var message = ex is OperationCanceledException ? $"write timed out after {_options.WriteTimeout.TotalSeconds:0.#} s" : ex.Message;
-            await DropConnectionAsync(state, message).ConfigureAwait(false);
+            // The failed message itself is kept and written again; the one before it is not replayed as well,
+            // so a reconnect still duplicates at most one message.
+            state.LastWritten = null;
+            var error = ex is OperationCanceledException ? $"write timed out after {_options.WriteTimeout.TotalSeconds:0.#} s" : ex.Message;
+            await DropConnectionAsync(state, error).ConfigureAwait(false);
             return false;
         }
     }
 
-    private void Release(SendState state)
+    private void Release(SendState state, byte[]? message)
     {
+        if (_options.Transport != SyslogTransport.Udp)
+        {
+            state.LastWritten = message;
+        }
+
+        if (ReferenceEquals(message, state.Replay))
+        {
+            state.Replay = null; // a re-send: already counted
+            return;
+        }
+
         state.Pending = null;
         _queue.Stats.OnSent();
     }
@@ -313,6 +341,8 @@ public sealed partial class SyslogSender : BackgroundService
     {
         public SyslogConnection? Connection;
         public byte[]? Pending;
+        public byte[]? Replay;
+        public byte[]? LastWritten;
         public int Failures;
         public bool EverConnected;
         public bool WasConnected;
