@@ -60,7 +60,9 @@ chmod -R u=rwX,go=rX "$prefix.new"
 if [ -d "$prefix" ]; then rm -rf "$prefix.old"; mv "$prefix" "$prefix.old"; fi
 mv "$prefix.new" "$prefix"
 rm -rf "$prefix.old"
-say "installed $prefix/camfw"
+mkdir -p "$root/usr/local/bin"
+ln -sfn /opt/camfw/camfw "$root/usr/local/bin/camfw"
+say "installed $prefix/camfw (and /usr/local/bin/camfw)"
 
 # 2. The service user: no login, no home of its own.
 owner="root"

@@ -85,6 +85,11 @@ public enum Reason : ushort
     BroadcastBlocked = 209,
     /// <summary>The frame is between two uplink hosts or two camera-side hosts and crossed no camera boundary.</summary>
     NotForCamera = 210,
+    /// <summary>
+    /// A router advertisement or redirect from the camera side: cameras are hosts, and a host that announces itself
+    /// as a router takes over its neighbours' traffic (RFC 6105, RA-Guard).
+    /// </summary>
+    RouterGuard = 211,
 
     // ---- Connection state (300..399) ----
     /// <summary>A TCP segment that is not an opener (SYN-ACK, ACK, data) with no tracked flow.</summary>
@@ -98,6 +103,11 @@ public enum Reason : ushort
     FlowRevoked = 305,
     /// <summary>A reply-direction packet (e.g. an echo reply) with no tracked request.</summary>
     UnsolicitedReply = 306,
+    /// <summary>
+    /// A later fragment starting before its datagram's first fragment ended: it could rewrite the layer-4 header
+    /// the decision was made on (RFC 5722 forbids overlaps; the rest of the datagram is dropped too).
+    /// </summary>
+    OverlappingFragment = 307,
 
     // ---- Engine (900..) ----
     /// <summary>No policy is loaded: fail closed.</summary>

@@ -8,11 +8,11 @@ namespace Appliance.Syslog;
 /// <summary>
 /// Drains the <see cref="SyslogQueue"/> to the collector on one background task. A message leaves the queue
 /// only when its write succeeded: when a write fails the message is kept and written again on the next
-/// connection, so an outage loses nothing that fits the queue. With TCP and TLS, when a connection is found
-/// dead between writes, the last message written on it is written again first, since the collector may have
-/// closed without reading it; and a message whose write failed is written again although the collector may
-/// have received it. Either way a reconnect duplicates at most one message, byte for byte identical (same
-/// TIMESTAMP to the microsecond), so a SIEM can recognise it. Reconnects back off exponentially (with jitter) from
+/// connection, so an outage loses nothing that fits the queue. With TCP and TLS, when a connection breaks, the
+/// last message written on it is written again first on the next one, since the collector may have gone
+/// without reading it; a write that failed never completed its frame and is simply retried. So a reconnect
+/// duplicates at most one message, byte for byte identical (same TIMESTAMP to the microsecond), which a SIEM
+/// can recognise. Reconnects back off exponentially (with jitter) from
 /// <see cref="SyslogOptions.InitialReconnectDelay"/> to <see cref="SyslogOptions.MaxReconnectDelay"/>.
 /// </summary>
 /// <remarks>
@@ -277,8 +277,10 @@ public sealed partial class SyslogSender : BackgroundService
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            // The failed message itself is kept and written again; the one before it is not replayed as well,
-            // so a reconnect still duplicates at most one message.
+            // The failed message is kept and written again: a failed write never completed its frame, so the
+            // collector cannot have taken it as a message. The one written before it may have been lost with the
+            // connection, so it goes again first: the single duplicate a reconnect may cause.
+            state.Replay ??= state.LastWritten;
             state.LastWritten = null;
             var error = ex is OperationCanceledException ? $"write timed out after {_options.WriteTimeout.TotalSeconds:0.#} s" : ex.Message;
             await DropConnectionAsync(state, error).ConfigureAwait(false);

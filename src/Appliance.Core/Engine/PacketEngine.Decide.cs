@@ -14,6 +14,9 @@ public sealed partial class PacketEngine
     private const ushort SsdpPort = 1900;
     private const ushort MdnsPort = 5353;
     private const ushort ArpReply = 2;
+    private const byte RouterAdvertisement = 134;
+    private const byte Redirect = 137;
+    private const uint LimitedBroadcast = 0xFFFF_FFFFu;
 
     // 239.255.255.250 (WS-Discovery, SSDP), 224.0.0.251 (mDNS); ff02::c, ff02::fb.
     private static readonly IpAddr SsdpGroupV4 = IpAddr.FromV4(0xEFFF_FFFA);
@@ -34,10 +37,18 @@ public sealed partial class PacketEngine
     {
         var v6 = info.Kind == L3Kind.Ipv6;
 
-        // A DHCP client has no address yet (it sends from 0.0.0.0): its MAC is its identity.
-        if (!v6 && IsUdp(ref info, DhcpClientPort, DhcpServerPort))
+        // A DHCP client has no address yet (it sends from 0.0.0.0): its MAC is its identity. Only the broadcast form
+        // is special: the port pair alone to a unicast address would be a free channel to any host on the internet
+        // (or to another camera), so a unicast renewal or release goes through the rules like any datagram.
+        if (!v6 && IsUdp(ref info, DhcpClientPort, DhcpServerPort) && info.Destination.V4 == LimitedBroadcast)
         {
-            return DhcpFromCamera(p, ref info);
+            var dhcp = DhcpFromCamera(p, ref info);
+            if (dhcp.Reason == Reason.DhcpAllowed && (uint)dhcp.CameraSlot < (uint)_dhcpAskedUntil.Length)
+            {
+                _dhcpAskedUntil[dhcp.CameraSlot] = nowMs + _udpMs;
+            }
+
+            return dhcp;
         }
 
         var spoof = Identify(p, ref info, info.SourceMac, info.Source, v6, out var cam);
@@ -61,7 +72,11 @@ public sealed partial class PacketEngine
 
             if (IsNeighborDiscovery(ref info))
             {
-                return Verdict.Pass(Reason.NeighborDiscoveryAllowed, r.Slot);
+                // RA-Guard (RFC 6105): a camera is a host; its router advertisement or redirect would make it the
+                // uplink's router and put it in the middle of everyone's traffic.
+                return info.IcmpType is RouterAdvertisement or Redirect
+                    ? Deny(p, cam, Reason.RouterGuard)
+                    : Verdict.Pass(Reason.NeighborDiscoveryAllowed, r.Slot);
             }
         }
 
@@ -120,7 +135,17 @@ public sealed partial class PacketEngine
         ref readonly var r = ref p.Record(cam);
         if (!v6 && IsUdp(ref info, DhcpServerPort, DhcpClientPort))
         {
-            return r.AllowDhcp ? Verdict.Pass(Reason.DhcpAllowed, r.Slot) : Deny(p, cam, Reason.DhcpBlocked);
+            if (!r.AllowDhcp)
+            {
+                return Deny(p, cam, Reason.DhcpBlocked);
+            }
+
+            // A unicast offer or ack answers the camera's own broadcast; at any other time the port pair is just a
+            // datagram into the camera (a renewal the rules admitted finds its flow below).
+            if ((uint)r.Slot < (uint)_dhcpAskedUntil.Length && nowMs < _dhcpAskedUntil[r.Slot])
+            {
+                return Verdict.Pass(Reason.DhcpAllowed, r.Slot);
+            }
         }
 
         if (v6)
@@ -218,16 +243,18 @@ public sealed partial class PacketEngine
     /// <summary>
     /// Broadcast and multicast from the uplink reach every camera at once, so they are judged against the union of
     /// the cameras' settings: a DHCP server's broadcast reply passes when some camera uses DHCP, a discovery probe
-    /// when some camera answers that protocol.
+    /// when some camera answers that protocol. The union holds only for a group IP destination too: a unicast
+    /// address inside a broadcast frame is delivered to that one host (Linux accepts it), so it must not ride on
+    /// other cameras' settings.
     /// </summary>
     private static Verdict GroupFromUplink(CompiledPolicy p, ref PacketInfo info, bool v6)
     {
-        if (!v6 && IsUdp(ref info, DhcpServerPort, DhcpClientPort))
+        if (!v6 && IsUdp(ref info, DhcpServerPort, DhcpClientPort) && info.Destination.V4 == LimitedBroadcast)
         {
             return p.AnyDhcp ? Verdict.Pass(Reason.DhcpAllowed) : Verdict.Drop(Reason.DhcpBlocked);
         }
 
-        if (v6 && IsNeighborDiscovery(ref info))
+        if (v6 && IsNeighborDiscovery(ref info) && info.Destination.Value >> 120 == 0xFF)
         {
             return p.AnyIpv6 ? Verdict.Pass(Reason.NeighborDiscoveryAllowed) : Verdict.Drop(Reason.Ipv6Disabled);
         }

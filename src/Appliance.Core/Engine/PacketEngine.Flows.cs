@@ -425,6 +425,7 @@ public sealed partial class PacketEngine
 
         ref var e = ref _flows.At(index);
         e.State = FlowState.Fragment;
+        e.FragmentEnd = (ushort)Math.Min(info.FragmentDataLength, ushort.MaxValue);
         e.Direction = fromCamera ? Direction.Egress : Direction.Ingress;
         e.PolicyVersion = p.Version;
         e.ExpiresMs = nowMs + _fragmentMs;
@@ -444,6 +445,15 @@ public sealed partial class PacketEngine
         {
             _flows.Remove(index);
             return Deny(p, cam, Reason.FlowRevoked);
+        }
+
+        // The parser can refuse an overlap of the bare TCP header only; behind IPv6 extension headers (or TCP
+        // options) it cannot know where the first fragment's headers end, so the first fragment's length decides.
+        // An overlap poisons the whole datagram (RFC 5722): the rest of it becomes orphans.
+        if (info.FragmentOffset * 8 < e.FragmentEnd)
+        {
+            _flows.Remove(index);
+            return Deny(p, cam, Reason.OverlappingFragment);
         }
 
         return Verdict.Pass(Reason.FragmentOfAllowed, e.CameraSlot);

@@ -38,6 +38,9 @@ public sealed partial class PacketEngine
     private readonly int _defaultQuota;
     private readonly int _maintenanceSlots;
 
+    // Per camera slot: until when a unicast DHCP offer/ack from the uplink answers the camera's own broadcast.
+    private readonly long[] _dhcpAskedUntil;
+
     public PacketEngine(PolicyHolder policies, EngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
@@ -55,6 +58,7 @@ public sealed partial class PacketEngine
         _fragmentMs = (long)Options.FragmentTimeout.TotalMilliseconds;
         _defaultQuota = Options.DefaultFlowQuota;
         _maintenanceSlots = Options.MaintenanceSlotsPerCall;
+        _dhcpAskedUntil = new long[policies.Slots.Capacity];
     }
 
     public EngineOptions Options { get; }

@@ -142,7 +142,9 @@ internal struct FlowEntry
 
     /// <summary>Who opened the flow, seen from the camera.</summary>
     public Direction Direction;
-    private readonly ushort _reserved;
+
+    /// <summary>For a fragment entry: bytes of fragment data the first fragment carried; a later one must start at or after it.</summary>
+    public ushort FragmentEnd;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool Matches(in FlowKey key)

@@ -11,6 +11,7 @@ internal static class LabCommand
         var duration = new Option<int?>("--duration")
         {
             Description = "Stop by itself after this many seconds (default: run until Ctrl-C).",
+            HelpName = "SECONDS",
         };
         duration.Validators.Add(result =>
         {
@@ -26,14 +27,17 @@ internal static class LabCommand
         var summary = new Option<string?>("--summary")
         {
             Description = "Also write the final JSON summary to this file (always written to summary.json in the work directory).",
+            HelpName = "FILE",
         };
         var workDirectory = new Option<string?>("--work-dir")
         {
             Description = "Lab state: policy copy, logs, API token, syslog file (default: .lab/ in the repository).",
+            HelpName = "DIR",
         };
         var policies = new Option<string?>("--policies")
         {
             Description = "The site to load; copied into the work directory first (default: policies/ in the repository).",
+            HelpName = "DIR",
         };
 
         var command = new Command("lab", "Run the appliance in a lab of network namespaces: cameras, an NVR, DNS/NTP, a vendor cloud, an internet host, a rogue device and live traffic (needs root).")

@@ -83,10 +83,34 @@ internal sealed class DataPlaneService(
 
     private async Task SuperviseAsync(RunningPair pair)
     {
+        // A loop that died completes its task; a loop that is wedged (stuck in a driver, a livelock) does not, but
+        // stops reporting healthy. Either way the process exits: under systemd the watchdog would kill it too, this
+        // also covers running without one.
         Exception? fault = null;
+        var unhealthyChecks = 0;
         try
         {
-            await pair.Plane.Completion.ConfigureAwait(false);
+            while (!pair.Plane.Completion.IsCompleted)
+            {
+                await Task.WhenAny(pair.Plane.Completion, Task.Delay(HealthCheckInterval)).ConfigureAwait(false);
+                if (_stopping)
+                {
+                    return;
+                }
+
+                unhealthyChecks = pair.Plane.IsHealthy || pair.Plane.Completion.IsCompleted ? 0 : unhealthyChecks + 1;
+                if (unhealthyChecks >= 2)
+                {
+                    HostLog.DataPlaneStalled(logger, pair.Plane.Name);
+                    fault = new TimeoutException($"data plane {pair.Plane.Name} stopped turning");
+                    break;
+                }
+            }
+
+            if (fault is null)
+            {
+                await pair.Plane.Completion.ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {
@@ -102,4 +126,7 @@ internal sealed class DataPlaneService(
         exitCode.Fail(ExitCodes.DataPlaneFailed);
         lifetime.StopApplication();
     }
+
+    /// <summary>How often a running plane's health is checked.</summary>
+    internal static TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -53,7 +53,7 @@ internal sealed class LabRunner : IDisposable
 
     public async Task<int> RunAsync(CancellationToken cancel)
     {
-        if (!Preflight(out var failure))
+        if (!CheckPlatform(out var failure))
         {
             _console.MarkupLine($"[red]camfw lab:[/] {Markup.Escape(failure)}");
             return 2;
@@ -63,6 +63,12 @@ internal sealed class LabRunner : IDisposable
         if (repository is null)
         {
             _console.MarkupLine("[red]camfw lab:[/] cannot find the repository (lab/traffic.py and policies/); run it from the camfw checkout");
+            return 2;
+        }
+
+        if (!EnsureTools(repository, out failure))
+        {
+            _console.MarkupLine($"[red]camfw lab:[/] {Markup.Escape(failure)}");
             return 2;
         }
 
@@ -137,7 +143,9 @@ internal sealed class LabRunner : IDisposable
 
     private string WhyStopped(CancellationToken cancel) => cancel.IsCancellationRequested ? "interrupted" : _hungUp ? "hangup" : "duration";
 
-    private static bool Preflight(out string failure)
+    private static readonly string[] RequiredTools = ["ip", "ethtool", "setsid", "rsyslogd", "python3", "sysctl"];
+
+    private static bool CheckPlatform(out string failure)
     {
         failure = "";
         if (!OperatingSystem.IsLinux())
@@ -148,14 +156,34 @@ internal sealed class LabRunner : IDisposable
 
         if (!Environment.IsPrivilegedProcess)
         {
-            failure = "the lab creates network namespaces and needs root: run [bold]sudo ./camfw lab[/]";
+            failure = "the lab creates network namespaces and needs root: run sudo ./camfw lab";
             return false;
         }
 
-        var missing = new[] { "ip", "ethtool", "setsid", "rsyslogd", "python3", "sysctl" }.Where(tool => Shell.Find(tool) is null).ToList();
+        return true;
+    }
+
+    /// <summary>
+    /// On a fresh machine some tools are missing (Debian no longer installs rsyslog by default, nor ethtool): the
+    /// lab runs as root anyway, so it installs them with the repository's own script rather than send a newcomer
+    /// away with a list.
+    /// </summary>
+    private bool EnsureTools(string repository, out string failure)
+    {
+        failure = "";
+        var missing = RequiredTools.Where(tool => Shell.Find(tool) is null).ToList();
+        var script = Path.Combine(repository, "scripts", "install-deps.sh");
+        if (missing.Count > 0 && File.Exists(script))
+        {
+            _console.MarkupLine($"Missing {Markup.Escape(string.Join(", ", missing))}: running scripts/install-deps.sh (apt-get)...");
+            using var install = Process.Start(new ProcessStartInfo("bash", [script]) { UseShellExecute = false });
+            install?.WaitForExit();
+            missing = RequiredTools.Where(tool => Shell.Find(tool) is null).ToList();
+        }
+
         if (missing.Count > 0)
         {
-            failure = $"missing {string.Join(", ", missing)}: run [bold]sudo scripts/install-deps.sh[/]";
+            failure = $"missing {string.Join(", ", missing)}: install them (Debian: sudo scripts/install-deps.sh) and try again";
             return false;
         }
 
@@ -186,6 +214,7 @@ internal sealed class LabRunner : IDisposable
         File.Delete(paths.Summary);
         var source = Path.GetFullPath(_options.PolicyDirectory ?? Path.Combine(paths.Repository, "policies"));
         LabPaths.CopyPolicies(source, paths.Policies);
+        WarnIfPolicyDiffers(paths.Policies);
         ct.ThrowIfCancellationRequested();
 
         Step("Building the lab network (namespaces cfwlab-*)", () => LabNetwork.Build(_site, _ => ct.ThrowIfCancellationRequested()));
@@ -196,6 +225,29 @@ internal sealed class LabRunner : IDisposable
         var (file, prefix) = Self();
         _appliance = LabProcess.Start("camfw run", LabNetwork.ApplianceNamespace, file, [.. prefix, "run", "--config", paths.Config],
             Path.Combine(paths.Logs, "camfw.log"), paths.Work);
+    }
+
+    /// <summary>
+    /// The lab's hosts are the example site's; say so when the policy no longer describes them. An invalid policy
+    /// is left to the appliance, whose start-up error names every file, line and column.
+    /// </summary>
+    private void WarnIfPolicyDiffers(string policies)
+    {
+        var loaded = Appliance.Policy.PolicyLoader.LoadDirectory(policies);
+        if (loaded.HasErrors || loaded.Spec is null)
+        {
+            return;
+        }
+
+        var problems = LabSiteCheck.Mismatches(_site, loaded.Spec);
+        if (problems.Count > 0)
+        {
+            _console.MarkupLine("[yellow]This policy does not describe the lab's hosts the way the example site does; some expectations will not hold:[/]");
+            foreach (var problem in problems)
+            {
+                _console.MarkupLine($"  [yellow]-[/] {Markup.Escape(problem)}");
+            }
+        }
     }
 
     private void Step(string what, Action action)

@@ -10,6 +10,7 @@ public class PacketEngineDecisionTests
 {
     private static readonly MacAddress AllHostsV6Mac = Frames.Mac("33:33:ff:00:00:10");
     private static readonly MacAddress SsdpMac = Frames.Mac("01:00:5e:7f:ff:fa");
+    private static readonly MacAddress AllNodesV6Mac = Frames.Mac("33:33:00:00:00:01");
 
     public static TheoryData<string, Side, byte[], Reason, bool> CameraSideCases => new()
     {
@@ -45,6 +46,11 @@ public class PacketEngineDecisionTests
         { "neighbour solicitation from link-local", Side.Camera, FrameBuilder.Ethernet(Cam5Mac, AllHostsV6Mac).Ipv6("fe80::5", "ff02::1:ff00:10").Ttl(255).Icmp(135).Payload(new byte[20]).ToArray(), Reason.NeighborDiscoveryAllowed, true },
         { "monitored camera, would-be drop passes", Side.Camera, Frames.Tcp(Cam6Mac, RouterMac, Cam6Ip, InternetIp, 40000, 443, TcpFlags.Syn).ToArray(), Reason.NoRuleMatched, true },
         { "monitored camera, spoof passes too", Side.Camera, Frames.Tcp(Cam6Mac, RouterMac, "10.0.0.66", NvrIp, 40000, 443, TcpFlags.Syn).ToArray(), Reason.MacSpoof, true },
+        { "DHCP port pair unicast to an internet host is no DHCP pass (exfiltration)", Side.Camera, Frames.Udp(Cam1Mac, RouterMac, Cam1Ip, InternetIp, 68, 67).Payload(new byte[64]).ToArray(), Reason.NoRuleMatched, false },
+        { "DHCP port pair to another camera", Side.Camera, Frames.Udp(Cam1Mac, Cam2Mac, Cam1Ip, Cam2Ip, 68, 67).ToArray(), Reason.NotForCamera, false },
+        { "router advertisement from a camera (rogue router)", Side.Camera, FrameBuilder.Ethernet(Cam5Mac, AllNodesV6Mac).Ipv6("fe80::5", "ff02::1").Ttl(255).Icmp(134).Payload(new byte[8]).ToArray(), Reason.RouterGuard, false },
+        { "redirect from a camera", Side.Camera, FrameBuilder.Ethernet(Cam5Mac, NvrMac).Ipv6("fe80::5", "fe80::10").Ttl(255).Icmp(137).Payload(new byte[32]).ToArray(), Reason.RouterGuard, false },
+        { "neighbour advertisement from a camera still passes", Side.Camera, FrameBuilder.Ethernet(Cam5Mac, NvrMac).Ipv6(Cam5Ip6, NvrIp6).Ttl(255).Icmp(136).Payload(new byte[20]).ToArray(), Reason.NeighborDiscoveryAllowed, true },
     };
 
     public static TheoryData<string, Side, byte[], Reason, bool> UplinkSideCases => new()
@@ -67,6 +73,9 @@ public class PacketEngineDecisionTests
         { "SSDP search, no camera answers it", Side.Uplink, Frames.Udp(NvrMac, SsdpMac, NvrIp, "239.255.255.250", 40000, 1900).ToArray(), Reason.DiscoveryBlocked, false },
         { "other broadcast", Side.Uplink, Frames.Udp(NvrMac, MacAddress.Broadcast, NvrIp, "255.255.255.255", 40000, 9).ToArray(), Reason.BroadcastBlocked, false },
         { "monitored camera, would-be drop passes", Side.Uplink, Frames.Tcp(RouterMac, Cam6Mac, InternetIp, Cam6Ip, 50000, 23, TcpFlags.Syn).ToArray(), Reason.NoRuleMatched, true },
+        { "DHCP port pair unicast from an internet host, camera asked nothing", Side.Uplink, Frames.Udp(RouterMac, Cam1Mac, InternetIp, Cam1Ip, 67, 68).Payload(new byte[64]).ToArray(), Reason.NoRuleMatched, false },
+        { "DHCP port pair in a broadcast frame to a camera's unicast address", Side.Uplink, Frames.Udp(RouterMac, MacAddress.Broadcast, InternetIp, Cam3Ip, 67, 68).ToArray(), Reason.BroadcastBlocked, false },
+        { "neighbour discovery in a multicast frame to a unicast address", Side.Uplink, FrameBuilder.Ethernet(RouterMac, AllHostsV6Mac).Ipv6("fe80::1", "2001:db8::99").Ttl(255).Icmp(136).Payload(new byte[20]).ToArray(), Reason.BroadcastBlocked, false },
     };
 
     public static TheoryData<string, Side, byte[], Reason, bool> ArpCases => new()

@@ -247,6 +247,48 @@ public class PacketEngineFlowTests
     }
 
     [Fact]
+    public void Fragments_LaterFragmentOverlappingFirst_DropsItAndTheRestOfTheDatagram()
+    {
+        // RFC 5722 / RFC 1858 overlap with the TCP header behind a 40-byte destination-options header: the later
+        // fragment (offset 40, next header TCP so it keys like the first) would land on the ports the decision read.
+        var e = NewEngine();
+        var first = FrameBuilder.Ethernet(NvrMac, Cam5Mac).Ipv6(NvrIp6, Cam5Ip6).FragmentHeader(0, true, 99).DestinationOptions(4)
+            .Tcp(50000, 554, TcpFlags.Syn).Payload(new byte[4]).ToArray(); // 40 + 20 + 4 = 64 fragment bytes
+        var overlapping = FrameBuilder.Ethernet(NvrMac, Cam5Mac).Ipv6(NvrIp6, Cam5Ip6).FragmentHeader(5, true, 99).Protocol(6).Payload(new byte[24]).ToArray();
+        var next = FrameBuilder.Ethernet(NvrMac, Cam5Mac).Ipv6(NvrIp6, Cam5Ip6).FragmentHeader(8, false, 99).Protocol(6).Payload(new byte[16]).ToArray();
+
+        Assert.Equal(Reason.RuleMatch, Uplink(e, first, 0).Reason);
+        Assert.Equal(Reason.OverlappingFragment, Uplink(e, overlapping, 1).Reason);
+        Assert.Equal(Reason.OrphanFragment, Uplink(e, next, 2).Reason);
+    }
+
+    [Fact]
+    public void Fragments_LaterFragmentStartingWhereFirstEnded_Passes()
+    {
+        var e = NewEngine();
+        var first = FrameBuilder.Ethernet(NvrMac, Cam5Mac).Ipv6(NvrIp6, Cam5Ip6).FragmentHeader(0, true, 98).DestinationOptions(4)
+            .Tcp(50000, 554, TcpFlags.Syn).Payload(new byte[4]).ToArray();
+        var next = FrameBuilder.Ethernet(NvrMac, Cam5Mac).Ipv6(NvrIp6, Cam5Ip6).FragmentHeader(8, false, 98).Protocol(6).Payload(new byte[16]).ToArray();
+
+        Assert.Equal(Reason.RuleMatch, Uplink(e, first, 0).Reason);
+        Assert.Equal(Reason.FragmentOfAllowed, Uplink(e, next, 1).Reason);
+    }
+
+    [Fact]
+    public void Dhcp_UnicastReply_PassesOnlyWhileTheCameraIsAsking()
+    {
+        // A unicast 67->68 from the uplink is a channel into the camera unless the camera itself just asked.
+        var e = NewEngine();
+        var request = Frames.Udp(Cam1Mac, MacAddress.Broadcast, "0.0.0.0", "255.255.255.255", 68, 67).ToArray();
+        var ack = Frames.Udp(RouterMac, Cam1Mac, RouterIp, Cam1Ip, 67, 68).ToArray();
+
+        Assert.Equal(Reason.NoRuleMatched, Uplink(e, ack, 0).Reason);
+        Assert.Equal(Reason.DhcpAllowed, Camera(e, request, 1).Reason);
+        Assert.Equal(Reason.DhcpAllowed, Uplink(e, ack, 2).Reason);
+        Assert.Equal(Reason.NoRuleMatched, Uplink(e, ack, 2 + Udp + 1).Reason);
+    }
+
+    [Fact]
     public void Fragments_FirstFragmentDropped_LaterOnesAreOrphans()
     {
         var e = NewEngine();

@@ -56,6 +56,17 @@ public sealed class ApplianceHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_DataPlaneStalls_ExitsNonZero()
+    {
+        using var notify = new NotifySocket(_root.Combine("notify.sock"));
+        using var host = Build(notify);
+        var run = ApplianceHost.RunAsync(host, TextWriter.Null);
+        await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(20));
+        Assert.Single(_planes.Planes).Stalled = true;
+        Assert.Equal(ExitCodes.DataPlaneFailed, await run.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public async Task Run_StopRequested_StopsDataPlanesAndExitsZero()
     {
         using var notify = new NotifySocket(_root.Combine("notify.sock"));

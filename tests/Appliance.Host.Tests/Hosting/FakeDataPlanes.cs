@@ -31,7 +31,10 @@ internal sealed class FakeDataPlane(string name, PacketEngine engine) : IDataPla
 
     public bool Stopped { get; private set; }
 
-    public bool IsHealthy => Started && !_completion.Task.IsCompleted;
+    /// <summary>Simulates a wedged loop: still "running" but no longer turning.</summary>
+    public bool Stalled { get; set; }
+
+    public bool IsHealthy => Started && !Stalled && !_completion.Task.IsCompleted;
 
     public Exception? Fault => _completion.Task.Exception?.InnerException;
 

@@ -140,4 +140,54 @@ public sealed class LabPartsTests
         Assert.Equal(Site.Hosts.Count, Site.Hosts.Select(h => h.Mac).Distinct().Count());
         Assert.Equal(Site.Hosts.Count, Site.Hosts.Select(h => h.Address).Distinct().Count());
     }
+
+    [Fact]
+    public void Mismatches_RepositoryExamplePolicy_DescribesEveryLabHost()
+    {
+        var loaded = Appliance.Policy.PolicyLoader.LoadDirectory(Path.Combine(Repository(), "policies"));
+        Assert.False(loaded.HasErrors, string.Join('\n', loaded.Diagnostics));
+
+        var problems = LabSiteCheck.Mismatches(Site, loaded.Spec!);
+
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void Mismatches_CloudAllowedAndCameraMissing_NamesBoth()
+    {
+        var loaded = Appliance.Policy.PolicyLoader.LoadDirectory(Path.Combine(Repository(), "policies"));
+        var spec = loaded.Spec!;
+        var gate = spec.Cameras.Single(c => c.Name == "north-gate");
+        var cloudRule = new Appliance.Core.Policy.RuleSpec
+        {
+            Id = "vendor-cloud",
+            Direction = Appliance.Core.Direction.Egress,
+            Protocol = Appliance.Core.Policy.RuleProtocol.Tcp,
+            Ports = [new Appliance.Core.Policy.PortRange(443, 443)],
+            Peers = [System.Net.IPNetwork.Parse("203.0.113.50/32")],
+        };
+        var edited = spec with
+        {
+            Cameras = [.. spec.Cameras.Where(c => c.Name != "south-gate" && c.Name != "north-gate"), gate with { Rules = [.. gate.Rules, cloudRule] }],
+        };
+
+        var problems = LabSiteCheck.Mismatches(Site, edited);
+
+        Assert.Contains(problems, p => p.Contains("south-gate is not in the policy", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("rule vendor-cloud allows the phone-home", StringComparison.Ordinal));
+        Assert.Equal(2, problems.Count);
+    }
+
+    private static string Repository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "lab", "traffic.py")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository not found above " + AppContext.BaseDirectory);
+    }
 }
