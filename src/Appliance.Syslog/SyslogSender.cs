@@ -19,9 +19,11 @@ namespace Appliance.Syslog;
 /// <para>
 /// What TCP cannot promise: syslog over TCP/TLS has no application acknowledgement (RFC 6587, 5425), so bytes
 /// the kernel accepted after the collector stopped reading but before its close reached us are gone with it.
-/// A reader task watches every connection and the sender reconnects as soon as the collector closes it, which
-/// keeps that window to the few messages written in the same instant as a crash; a graceful collector restart
-/// loses nothing. Use RELP or a local relay where even that matters.
+/// The sender checks the socket before every write and replays the last message after a break, which closes
+/// that window for the usual case of one message in flight: with a message a millisecond logged straight through
+/// an rsyslog restart or crash, 10 of 10 runs lost nothing, but in a later series one run in about ten lost
+/// one message at the break. Messages queued while the collector is away are not at risk. Use RELP or a local
+/// relay where even that matters.
 /// </para>
 /// <para>
 /// Its own diagnostics go to the other log providers only (<see cref="SyslogLoggerProvider"/> ignores this
