@@ -56,6 +56,10 @@ internal static partial class Log
         Message = "Policy directory watcher: {Error}")]
     public static partial void WatcherError(ILogger logger, string error);
 
+    [LoggerMessage(EventId = 7013, EventName = "PolicyEventReportFailed", Level = LogLevel.Error,
+        Message = "Reporting a policy change as a security event failed: {Error}")]
+    public static partial void EventSinkFailed(ILogger logger, string error);
+
     [LoggerMessage(EventId = 7020, EventName = "ManagementListening", Level = LogLevel.Information,
         Message = "Management API listening on {Address} ({Tls})")]
     public static partial void Listening(ILogger logger, string address, string tls);

@@ -31,7 +31,7 @@ internal static class PolicyCommand
     {
         var dir = DirectoryArgument();
         var check = new Command("check", "Validate a policy directory; exit 1 when it has errors.") { dir };
-        check.SetAction(parseResult => Check(parseResult.GetValue(dir) ?? DefaultDirectory, Console.Out));
+        check.SetAction(parseResult => Check(parseResult.GetValue(dir) ?? DefaultDirectory, parseResult.InvocationConfiguration.Output));
         return check;
     }
 
@@ -40,7 +40,7 @@ internal static class PolicyCommand
         var dir = DirectoryArgument();
         var camera = new Option<string?>("--camera") { Description = "Show only this camera." };
         var show = new Command("show", "Print each camera's effective allowlist, read back from the compiled tables.") { dir, camera };
-        show.SetAction(parseResult => Show(parseResult.GetValue(dir) ?? DefaultDirectory, parseResult.GetValue(camera), Console.Out));
+        show.SetAction(parseResult => Show(parseResult.GetValue(dir) ?? DefaultDirectory, parseResult.GetValue(camera), parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
         return show;
     }
 
@@ -66,7 +66,7 @@ internal static class PolicyCommand
         return result.HasErrors ? 1 : 0;
     }
 
-    internal static int Show(string directory, string? camera, TextWriter output)
+    internal static int Show(string directory, string? camera, TextWriter output, TextWriter error)
     {
         var result = PolicyLoader.LoadDirectory(directory);
         if (result.Spec is not { } spec)
@@ -89,7 +89,8 @@ internal static class PolicyCommand
 
         if (!PolicyFormatter.WriteShow(output, compiled, camera))
         {
-            output.WriteLine($"error: no camera named '{camera}' in {directory}");
+            // On stderr, so `camfw policy show --camera x > file` does not leave an error in the file.
+            error.WriteLine($"error: no camera named '{camera}' in {directory}");
             return 1;
         }
 

@@ -77,12 +77,16 @@ internal static class ApplianceHost
         services.AddSingleton<ExitCodeHolder>();
         services.AddSingleton(new PolicyHolder());
         services.TryAddSingleton<IPolicyCompiler>(PolicyCompiler.Instance);
+
+        // Every policy change (startup, watcher, API, rollback, auto-revert) also becomes a security event.
+        services.TryAddSingleton<IPolicyEventSink, SecurityEventPolicySink>();
         services.AddSingleton(sp => new PolicyService(
             sp.GetRequiredService<PolicyHolder>(),
             sp.GetRequiredService<IPolicyCompiler>(),
             sp.GetRequiredService<IOptions<PolicyServiceOptions>>().Value,
             sp.GetRequiredService<ILogger<PolicyService>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IPolicyEventSink>()));
         services.AddSingleton(sp => new PolicyDirectoryWatcher(sp.GetRequiredService<PolicyService>(), sp.GetRequiredService<ILogger<PolicyDirectoryWatcher>>()));
         services.AddSingleton(new DeniedDestinationTracker());
         services.AddSingleton<IEventFeed, SecurityEventFeed>();

@@ -40,4 +40,7 @@ internal static partial class HostLog
 
     [LoggerMessage(EventId = 7131, EventName = "ManagementTokenCreated", Level = LogLevel.Warning, Message = "Management API token generated into {Path} (mode 0600); the CLI reads it from there")]
     public static partial void TokenCreated(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 7132, EventName = "DeniedDestinationsFailed", Level = LogLevel.Error, Message = "Updating the per-camera denied destinations from the security events failed")]
+    public static partial void DeniedDestinationsFailed(ILogger logger, Exception exception);
 }

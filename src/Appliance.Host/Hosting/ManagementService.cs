@@ -21,13 +21,16 @@ internal sealed class ManagementService(
     private ManagementServer? _server;
     private ITimer? _catchUp;
 
+    /// <summary>How often the denied-destination counts read the new security events.</summary>
+    internal static readonly TimeSpan CatchUpInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>Where the API listens (after start).</summary>
     public IReadOnlyList<Uri> Addresses => _server?.Addresses ?? [];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        _catchUp = TimeProvider.System.CreateTimer(_ => denied.CatchUp(events), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _catchUp = TimeProvider.System.CreateTimer(_ => CatchUp(), null, CatchUpInterval, CatchUpInterval);
         if (!o.Enabled)
         {
             return;
@@ -67,6 +70,20 @@ internal sealed class ManagementService(
         }
 
         _server = server;
+    }
+
+    // A timer callback that throws takes the whole process (and so the data path) down; a bug in a statistics
+    // view must cost only that view.
+    private void CatchUp()
+    {
+        try
+        {
+            denied.CatchUp(events);
+        }
+        catch (Exception e)
+        {
+            HostLog.DeniedDestinationsFailed(_logger, e);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -44,7 +44,8 @@ public sealed record ApplyResult(ApplyOutcome Outcome, IReadOnlyList<Diagnostic>
 /// <summary>
 /// The one path every policy change takes, whatever its source (startup, the directory watcher, the API,
 /// rollback, auto-revert): parse, validate, compile, persist, swap atomically (bumping the version so flows
-/// admitted by older policies are checked again), record history, notify (log/syslog and the audit log).
+/// admitted by older policies are checked again), record history, notify (log lines, the audit log, and the
+/// <see cref="IPolicyEventSink"/> that turns each change into a security event for the SIEM).
 /// Operations are serialised; a rejected change leaves the running policy untouched.
 /// </summary>
 public sealed class PolicyService : IDisposable
@@ -53,6 +54,7 @@ public sealed class PolicyService : IDisposable
     private readonly IPolicyCompiler _compiler;
     private readonly PolicyHistory _history;
     private readonly AuditLog _audit;
+    private readonly IPolicyEventSink _events;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -65,12 +67,20 @@ public sealed class PolicyService : IDisposable
     private long _reloads;
     private long _reloadFailures;
 
-    public PolicyService(PolicyHolder holder, IPolicyCompiler compiler, PolicyServiceOptions options, ILogger<PolicyService> logger, TimeProvider? time = null)
+    /// <summary>Creates the service; nothing is loaded until <see cref="LoadInitialAsync"/>.</summary>
+    /// <param name="holder">Where compiled policies are swapped in for the engines.</param>
+    /// <param name="compiler">Parses, validates and compiles.</param>
+    /// <param name="options">Directories, history and watch settings.</param>
+    /// <param name="logger">Its log lines (event ids 7001-7012).</param>
+    /// <param name="time">Clock for confirmation deadlines (tests pass their own).</param>
+    /// <param name="events">Receives every apply, rejection and rollback as a security event; none when null.</param>
+    public PolicyService(PolicyHolder holder, IPolicyCompiler compiler, PolicyServiceOptions options, ILogger<PolicyService> logger, TimeProvider? time = null, IPolicyEventSink? events = null)
     {
         _holder = holder;
         _compiler = compiler;
         Options = options;
         _logger = logger;
+        _events = events ?? NullPolicyEventSink.Instance;
         _time = time ?? TimeProvider.System;
         _history = new PolicyHistory(options.HistoryDirectory, options.HistoryLimit);
         _audit = new AuditLog(options.AuditLogPath);
@@ -371,11 +381,14 @@ public sealed class PolicyService : IDisposable
 
         if (origin.Kind is ChangeOrigin.RollbackKind or ChangeOrigin.AutoRevertKind)
         {
-            Log.PolicyRolledBack(_logger, current?.Version ?? 0, state.Version, state.Sha256, origin.ToString(), diff.Summary());
+            var from = current?.Version ?? 0;
+            Log.PolicyRolledBack(_logger, from, state.Version, state.Sha256, origin.ToString(), diff.Summary());
+            Notify(static (sink, a) => sink.RolledBack(a.From, a.State), (From: from, State: state));
         }
         else
         {
             Log.PolicyApplied(_logger, state.Version, state.Sha256, origin.ToString(), spec.Cameras.Count, diff.Summary());
+            Notify(static (sink, a) => sink.Applied(a), state);
         }
 
         WriteAudit(action, "applied", origin, current, state, diff, null);
@@ -390,8 +403,23 @@ public sealed class PolicyService : IDisposable
         Interlocked.Increment(ref _reloadFailures);
         var errors = diagnostics.Where(d => d.Severity == Severity.Error).ToList();
         Log.PolicyRejected(_logger, origin.ToString(), errors.Count, string.Join("; ", errors.Take(5)), Current?.Version ?? 0);
+        Notify(static (sink, a) => sink.Rejected(a.Errors, a.Origin), (Errors: (IReadOnlyList<Diagnostic>)errors, Origin: origin));
         WriteAudit(action, "rejected", origin, Current, null, PolicyDiff.Empty, string.Join("; ", errors.Take(20)));
         return new ApplyResult(ApplyOutcome.Rejected, diagnostics, Current, PolicyDiff.Empty, Message: $"rejected with {errors.Count} error(s); version {Current?.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} stays in force");
+    }
+
+    // The change has already happened (or been refused) when this runs: a failing sink must not turn an applied
+    // policy into an error for the caller, nor skip the audit record after it.
+    private void Notify<TArg>(Action<IPolicyEventSink, TArg> report, TArg arg)
+    {
+        try
+        {
+            report(_events, arg);
+        }
+        catch (Exception e)
+        {
+            Log.EventSinkFailed(_logger, e.Message);
+        }
     }
 
     private void WriteAudit(string action, string outcome, ChangeOrigin origin, PolicyState? before, PolicyState? after, PolicyDiff diff, string? detail)

@@ -10,36 +10,55 @@ public sealed record DeniedDestination(string Address, int Port, string Protocol
 /// event per new denied flow, then periodic repeat counts). Memory is bounded whatever the traffic: at most
 /// <c>trackedPerCamera</c> destinations per camera and <c>maxCameras</c> cameras.
 /// </summary>
+/// <remarks>
+/// The field names and values read here are those the syslog drop-event reporter writes (its
+/// <c>SecurityEventLog</c> message templates): <c>direction</c> is <c>egress</c>/<c>ingress</c>, <c>action</c> is
+/// <c>dropped</c>, <c>monitored</c> or <c>passed</c>, and a <c>flow-repeat</c> carries the original
+/// <c>kind</c> and a <c>count</c>. Host tests feed the real reporter's output through this class, so a rename on
+/// either side fails a test instead of leaving the column blank.
+/// </remarks>
 public sealed class DeniedDestinationTracker(int trackedPerCamera = 32, int maxCameras = 131_072)
 {
+    /// <summary>The reporter's <c>action</c> for a frame the engine dropped (not monitor mode, not a logged pass).</summary>
+    internal const string DroppedAction = "dropped";
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TopN> _perCamera = new(StringComparer.Ordinal);
     private long _lastSequence;
 
-    /// <summary>Reads the events reported since the last call. Call it every second or so.</summary>
+    /// <summary>Reads the events reported since the last call. The host calls it every second.</summary>
     public void CatchUp(IEventFeed feed)
     {
-        var batch = feed.Recent(4096, Interlocked.Read(ref _lastSequence));
-        if (batch.Count == 0)
-        {
-            return;
-        }
+        ArgumentNullException.ThrowIfNull(feed);
 
+        // The whole read-and-count under the lock: two overlapping calls (a slow timer tick) must not both count
+        // the events after the same sequence number.
         lock (_gate)
         {
+            var batch = feed.Recent(4096, _lastSequence);
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
             // Newest first: walk backwards so counts accumulate in order.
             for (var i = batch.Count - 1; i >= 0; i--)
             {
                 Observe(batch[i]);
             }
 
-            Interlocked.Exchange(ref _lastSequence, Math.Max(_lastSequence, batch[0].Sequence));
+            _lastSequence = Math.Max(_lastSequence, batch[0].Sequence);
         }
     }
 
-    /// <summary>Counts one event if it is a camera's own attempt that was refused.</summary>
+    /// <summary>
+    /// Counts one event if it is a camera's own attempt that was refused: a <c>flow-denied</c> or
+    /// <c>phone-home</c> (or a repeat count of one) in the egress direction whose frames were dropped. A camera in
+    /// monitor mode phoning home is reported too, but was not refused, so it is not counted here.
+    /// </summary>
     public void Observe(ReportedEvent e)
     {
+        ArgumentNullException.ThrowIfNull(e);
         var f = e.Fields;
         long count;
         var kind = e.Kind;
@@ -57,7 +76,7 @@ public sealed class DeniedDestinationTracker(int trackedPerCamera = 32, int maxC
 
         if (kind is not ("flow-denied" or "phone-home")
             || !f.TryGetValue("direction", out var direction) || direction != "egress"
-            || !f.TryGetValue("action", out var action) || action != "drop"
+            || !f.TryGetValue("action", out var action) || action != DroppedAction
             || !f.TryGetValue("camera", out var camera) || camera.Length == 0 || camera == "-"
             || !f.TryGetValue("dst", out var dst)
             || !f.TryGetValue("dport", out var dportText) || !int.TryParse(dportText, NumberStyles.None, CultureInfo.InvariantCulture, out var dport))

@@ -13,10 +13,10 @@ public sealed class TrafficViewTests
     {
         var tracker = new DeniedDestinationTracker(trackedPerCamera: 4);
         var feed = new ListFeed();
-        feed.Add("flow-denied", ("camera", "cam-a"), ("direction", "egress"), ("action", "drop"), ("dst", "203.0.113.5"), ("dport", "443"), ("proto", "tcp"));
-        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("action", "drop"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
-        feed.Add("flow-repeat", ("kind", "phone-home"), ("count", "41"), ("camera", "cam-a"), ("direction", "egress"), ("action", "drop"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
-        feed.Add("flow-denied", ("camera", "cam-a"), ("direction", "ingress"), ("action", "drop"), ("dst", "192.0.2.11"), ("dport", "23"), ("proto", "tcp"));
+        feed.Add("flow-denied", ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "203.0.113.5"), ("dport", "443"), ("proto", "tcp"));
+        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
+        feed.Add("flow-repeat", ("kind", "phone-home"), ("count", "41"), ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
+        feed.Add("flow-denied", ("camera", "cam-a"), ("direction", "ingress"), ("action", "dropped"), ("dst", "192.0.2.11"), ("dport", "23"), ("proto", "tcp"));
         feed.Add("monitored-drop", ("camera", "cam-a"), ("direction", "egress"), ("action", "pass"), ("dst", "203.0.113.1"), ("dport", "53"), ("proto", "udp"));
         tracker.CatchUp(feed);
         tracker.CatchUp(feed); // nothing new: no double counting
@@ -29,14 +29,26 @@ public sealed class TrafficViewTests
     }
 
     [Fact]
+    public void Tracker_MonitorModePhoneHome_NotCountedAsDenied()
+    {
+        // A camera in monitor mode is reported phoning home, but its frames passed: not a refused destination.
+        var tracker = new DeniedDestinationTracker();
+        var feed = new ListFeed();
+        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("action", "monitored"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
+        feed.Add("flow-repeat", ("kind", "phone-home"), ("count", "7"), ("camera", "cam-a"), ("direction", "egress"), ("action", "monitored"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
+        tracker.CatchUp(feed);
+        Assert.Empty(tracker.Top("cam-a", 5));
+    }
+
+    [Fact]
     public void Tracker_FullTable_KeepsHeavyHitter()
     {
         var tracker = new DeniedDestinationTracker(trackedPerCamera: 2);
         var feed = new ListFeed();
-        feed.Add("flow-repeat", ("kind", "flow-denied"), ("count", "100"), ("camera", "c"), ("direction", "egress"), ("action", "drop"), ("dst", "198.51.100.1"), ("dport", "1"), ("proto", "tcp"));
+        feed.Add("flow-repeat", ("kind", "flow-denied"), ("count", "100"), ("camera", "c"), ("direction", "egress"), ("action", "dropped"), ("dst", "198.51.100.1"), ("dport", "1"), ("proto", "tcp"));
         for (var i = 2; i < 50; i++)
         {
-            feed.Add("flow-denied", ("camera", "c"), ("direction", "egress"), ("action", "drop"), ("dst", $"198.51.100.{i}"), ("dport", "1"), ("proto", "tcp"));
+            feed.Add("flow-denied", ("camera", "c"), ("direction", "egress"), ("action", "dropped"), ("dst", $"198.51.100.{i}"), ("dport", "1"), ("proto", "tcp"));
         }
 
         tracker.CatchUp(feed);
@@ -48,7 +60,7 @@ public sealed class TrafficViewTests
     {
         var traffic = new FakeTraffic();
         var feed = new ListFeed();
-        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("action", "drop"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
+        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
         var tracker = new DeniedDestinationTracker();
         tracker.CatchUp(feed);
         await using var api = await ApiHarness.StartAsync(traffic: traffic, events: feed, denied: tracker);

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using Appliance.Host.Cli;
+using Appliance.TestSupport.Host;
+
+namespace Appliance.Host.Tests.Cli;
+
+/// <summary><c>camfw policy check</c> and <c>camfw policy show</c>, invoked through the same root command as <c>camfw</c>.</summary>
+public sealed partial class PolicyCommandTests : IDisposable
+{
+    private readonly TempDirectory _root = new("camfw-policy-cli");
+
+    [Fact]
+    public async Task Check_ExamplePolicies_Exits0WithSummary()
+    {
+        var (code, output, error) = await Invoke("policy", "check", RepoPaths.ExamplePolicies);
+        Assert.True(code == 0, output + error);
+        Assert.Contains("0 error(s)", output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(DiagnosticLine(), output);
+    }
+
+    [Fact]
+    public async Task Check_BrokenCopy_Exits1WithFileLineColumnForEveryError()
+    {
+        var dir = CopyExamplePolicies();
+        var north = Path.Combine(dir, "cameras", "north.yaml");
+        var text = File.ReadAllText(north);
+
+        // Two independent mistakes in one file: both must be reported, each where it is.
+        var profileLine = LineOf(text, "profiles: [hikvision]");
+        var peerLine = LineOf(text, "peer: mail-relay");
+        text = ReplaceFirst(text, "profiles: [hikvision]", "profiles: [hikvisoin]");
+        text = ReplaceFirst(text, "peer: mail-relay", "peer: mail-relai");
+        File.WriteAllText(north, text);
+
+        var (code, output, _) = await Invoke("policy", "check", dir);
+
+        Assert.Equal(1, code);
+        var errors = DiagnosticLine().Matches(output).Select(m => (File: m.Groups["file"].Value, Line: int.Parse(m.Groups["line"].Value, System.Globalization.CultureInfo.InvariantCulture), Message: m.Groups["message"].Value)).ToList();
+        Assert.Contains(errors, e => e.File.EndsWith("cameras/north.yaml", StringComparison.Ordinal) && e.Line == profileLine && e.Message.Contains("hikvisoin", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.File.EndsWith("cameras/north.yaml", StringComparison.Ordinal) && e.Line == peerLine && e.Message.Contains("mail-relai", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Check_MissingDirectory_Exits1()
+    {
+        var (code, output, error) = await Invoke("policy", "check", _root.Combine("nope"));
+        Assert.Equal(1, code);
+        Assert.Contains("error", output + error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Show_Camera_PrintsOnlyThatCamerasRules()
+    {
+        var (code, output, error) = await Invoke("policy", "show", RepoPaths.ExamplePolicies, "--camera", "north-gate");
+
+        Assert.True(code == 0, output + error);
+        Assert.Contains("camera north-gate", output, StringComparison.Ordinal);
+        Assert.Contains("mac 02:00:00:00:01:01 ip 192.0.2.11", output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s+rtsp-from-nvr\s+ingress\s+tcp\s+554\s+from 198\.51\.100\.10", output);
+        Assert.Matches(@"(?m)^\s+dns\s+egress\s+udp\s+53\s+to ", output);
+        Assert.DoesNotContain("camera north-dock", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("smtp-alerts", output, StringComparison.Ordinal); // north-dock's own rule
+        Assert.Empty(error);
+    }
+
+    [Fact]
+    public async Task Show_UnknownCamera_Exits1NamingItOnStderr()
+    {
+        var (code, output, error) = await Invoke("policy", "show", RepoPaths.ExamplePolicies, "--camera", "no-such-camera");
+
+        Assert.Equal(1, code);
+        Assert.Contains("no camera named 'no-such-camera'", error, StringComparison.Ordinal);
+        Assert.Empty(output);
+    }
+
+    public void Dispose() => _root.Dispose();
+
+    // file:line:column: error: message, as compilers print them (editors jump to them).
+    [GeneratedRegex(@"(?m)^(?<file>[^\s:][^:\n]*):(?<line>\d+):(?<column>\d+): error: (?<message>.+)$")]
+    private static partial Regex DiagnosticLine();
+
+    private static int LineOf(string text, string fragment)
+    {
+        var index = text.IndexOf(fragment, StringComparison.Ordinal);
+        Assert.True(index >= 0, $"'{fragment}' not in the example policy any more");
+        return text.AsSpan(0, index).Count('\n') + 1;
+    }
+
+    private static string ReplaceFirst(string text, string old, string replacement)
+    {
+        var index = text.IndexOf(old, StringComparison.Ordinal);
+        return string.Concat(text.AsSpan(0, index), replacement, text.AsSpan(index + old.Length));
+    }
+
+    private static async Task<(int Code, string Output, string Error)> Invoke(params string[] args)
+    {
+        var root = new RootCommand();
+        foreach (var command in CommandCatalog.All())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string CopyExamplePolicies()
+    {
+        var source = RepoPaths.ExamplePolicies;
+        var target = _root.Combine("policies");
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(source, file);
+            _root.Write(Path.Combine("policies", relative), File.ReadAllText(file));
+        }
+
+        return target;
+    }
+}
