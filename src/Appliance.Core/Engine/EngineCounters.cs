@@ -69,7 +69,7 @@ public sealed class EngineCounters
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void Record(in Verdict verdict, int length, long nowMs)
+    internal void Record(Decision verdict, int length, long nowMs)
     {
         _frames++;
         _bytes += length;

@@ -24,16 +24,16 @@ public sealed partial class PacketEngine
     private static readonly IpAddr SsdpGroupV6 = new(new UInt128(0xFF02_0000_0000_0000UL, 0xCUL));
     private static readonly IpAddr MdnsGroupV6 = new(new UInt128(0xFF02_0000_0000_0000UL, 0xFBUL));
 
-    private Verdict Decide(CompiledPolicy policy, ref PacketInfo info, Side side, long nowMs) => info.Kind switch
+    private Decision Decide(CompiledPolicy policy, ref PacketInfo info, Side side, long nowMs) => info.Kind switch
     {
         L3Kind.Arp => DecideArp(policy, ref info, side),
         L3Kind.Ipv4 or L3Kind.Ipv6 => side == Side.Camera
             ? FromCameraSide(policy, ref info, nowMs)
             : FromUplinkSide(policy, ref info, nowMs),
-        _ => Verdict.Drop(Reason.UnsupportedProtocol),
+        _ => Decision.Drop(Reason.UnsupportedProtocol),
     };
 
-    private Verdict FromCameraSide(CompiledPolicy p, ref PacketInfo info, long nowMs)
+    private Decision FromCameraSide(CompiledPolicy p, ref PacketInfo info, long nowMs)
     {
         var v6 = info.Kind == L3Kind.Ipv6;
 
@@ -76,7 +76,7 @@ public sealed partial class PacketEngine
                 // uplink's router and put it in the middle of everyone's traffic.
                 return info.IcmpType is RouterAdvertisement or Redirect
                     ? Deny(p, cam, Reason.RouterGuard)
-                    : Verdict.Pass(Reason.NeighborDiscoveryAllowed, r.Slot);
+                    : Decision.Pass(Reason.NeighborDiscoveryAllowed, r.Slot);
             }
         }
 
@@ -100,7 +100,7 @@ public sealed partial class PacketEngine
         return Unicast(p, cam, ref info, Direction.Egress, v6, nowMs);
     }
 
-    private Verdict FromUplinkSide(CompiledPolicy p, ref PacketInfo info, long nowMs)
+    private Decision FromUplinkSide(CompiledPolicy p, ref PacketInfo info, long nowMs)
     {
         var v6 = info.Kind == L3Kind.Ipv6;
 
@@ -144,7 +144,7 @@ public sealed partial class PacketEngine
             // datagram into the camera (a renewal the rules admitted finds its flow below).
             if ((uint)r.Slot < (uint)_dhcpAskedUntil.Length && nowMs < _dhcpAskedUntil[r.Slot])
             {
-                return Verdict.Pass(Reason.DhcpAllowed, r.Slot);
+                return Decision.Pass(Reason.DhcpAllowed, r.Slot);
             }
         }
 
@@ -157,7 +157,7 @@ public sealed partial class PacketEngine
 
             if (IsNeighborDiscovery(ref info))
             {
-                return Verdict.Pass(Reason.NeighborDiscoveryAllowed, r.Slot);
+                return Decision.Pass(Reason.NeighborDiscoveryAllowed, r.Slot);
             }
         }
 
@@ -200,7 +200,7 @@ public sealed partial class PacketEngine
         return byAddress >= 0 && info.HasEthernet && p.Record(byAddress).HasMac ? Reason.IpSpoof : 0;
     }
 
-    private static Verdict DhcpFromCamera(CompiledPolicy p, ref PacketInfo info)
+    private static Decision DhcpFromCamera(CompiledPolicy p, ref PacketInfo info)
     {
         int cam;
         if (info.Source.V4 == 0)
@@ -223,17 +223,17 @@ public sealed partial class PacketEngine
         }
 
         ref readonly var r = ref p.Record(cam);
-        return r.AllowDhcp ? Verdict.Pass(Reason.DhcpAllowed, r.Slot) : Deny(p, cam, Reason.DhcpBlocked);
+        return r.AllowDhcp ? Decision.Pass(Reason.DhcpAllowed, r.Slot) : Deny(p, cam, Reason.DhcpBlocked);
     }
 
-    private static Verdict GroupFromCamera(CompiledPolicy p, int cam, ref PacketInfo info, bool v6)
+    private static Decision GroupFromCamera(CompiledPolicy p, int cam, ref PacketInfo info, bool v6)
     {
         var discovery = DiscoveryOf(ref info, v6);
         if (discovery != DiscoveryProtocols.None)
         {
             ref readonly var r = ref p.Record(cam);
             return (r.Discovery & discovery) != 0
-                ? Verdict.Pass(Reason.DiscoveryAllowed, r.Slot)
+                ? Decision.Pass(Reason.DiscoveryAllowed, r.Slot)
                 : Deny(p, cam, Reason.DiscoveryBlocked);
         }
 
@@ -247,27 +247,27 @@ public sealed partial class PacketEngine
     /// address inside a broadcast frame is delivered to that one host (Linux accepts it), so it must not ride on
     /// other cameras' settings.
     /// </summary>
-    private static Verdict GroupFromUplink(CompiledPolicy p, ref PacketInfo info, bool v6)
+    private static Decision GroupFromUplink(CompiledPolicy p, ref PacketInfo info, bool v6)
     {
         if (!v6 && IsUdp(ref info, DhcpServerPort, DhcpClientPort) && info.Destination.V4 == LimitedBroadcast)
         {
-            return p.AnyDhcp ? Verdict.Pass(Reason.DhcpAllowed) : Verdict.Drop(Reason.DhcpBlocked);
+            return p.AnyDhcp ? Decision.Pass(Reason.DhcpAllowed) : Decision.Drop(Reason.DhcpBlocked);
         }
 
         if (v6 && IsNeighborDiscovery(ref info) && info.Destination.Value >> 120 == 0xFF)
         {
-            return p.AnyIpv6 ? Verdict.Pass(Reason.NeighborDiscoveryAllowed) : Verdict.Drop(Reason.Ipv6Disabled);
+            return p.AnyIpv6 ? Decision.Pass(Reason.NeighborDiscoveryAllowed) : Decision.Drop(Reason.Ipv6Disabled);
         }
 
         var discovery = DiscoveryOf(ref info, v6);
         if (discovery != DiscoveryProtocols.None)
         {
             return (p.AnyDiscovery & discovery) != 0
-                ? Verdict.Pass(Reason.DiscoveryAllowed)
-                : Verdict.Drop(Reason.DiscoveryBlocked);
+                ? Decision.Pass(Reason.DiscoveryAllowed)
+                : Decision.Drop(Reason.DiscoveryBlocked);
         }
 
-        return Verdict.Drop(Reason.BroadcastBlocked);
+        return Decision.Drop(Reason.BroadcastBlocked);
     }
 
     /// <summary>
@@ -276,7 +276,7 @@ public sealed partial class PacketEngine
     /// address or MAC, and a request or reply must be for a listed camera. The Ethernet source must equal the ARP
     /// sender hardware address on both sides.
     /// </summary>
-    private static Verdict DecideArp(CompiledPolicy p, ref PacketInfo info, Side side)
+    private static Decision DecideArp(CompiledPolicy p, ref PacketInfo info, Side side)
     {
         var probe = info.ArpSenderIp.V4 == 0;
         var byAddress = probe ? -1 : p.CameraByAddress(info.ArpSenderIp);
@@ -304,11 +304,11 @@ public sealed partial class PacketEngine
             }
             else
             {
-                return hardwareMismatch ? Verdict.Drop(Reason.ArpSpoof) : Unknown(p);
+                return hardwareMismatch ? Decision.Drop(Reason.ArpSpoof) : Unknown(p);
             }
 
             ref readonly var r = ref p.Record(cam);
-            return r.AllowArp ? Verdict.Pass(Reason.ArpAllowed, r.Slot) : Deny(p, cam, Reason.ArpBlocked);
+            return r.AllowArp ? Decision.Pass(Reason.ArpAllowed, r.Slot) : Deny(p, cam, Reason.ArpBlocked);
         }
 
         if (byAddress >= 0 || byMac >= 0)
@@ -318,7 +318,7 @@ public sealed partial class PacketEngine
 
         if (hardwareMismatch)
         {
-            return Verdict.Drop(Reason.ArpSpoof);
+            return Decision.Drop(Reason.ArpSpoof);
         }
 
         var target = p.CameraByAddress(info.ArpTargetIp);
@@ -333,28 +333,28 @@ public sealed partial class PacketEngine
             return Deny(p, target, Reason.ArpSpoof);
         }
 
-        return t.AllowArp ? Verdict.Pass(Reason.ArpAllowed, t.Slot) : Deny(p, target, Reason.ArpBlocked);
+        return t.AllowArp ? Decision.Pass(Reason.ArpAllowed, t.Slot) : Deny(p, target, Reason.ArpBlocked);
     }
 
     /// <summary>A drop for the camera at <paramref name="cam"/>, or a monitored pass when that camera is in monitor mode.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Verdict Deny(CompiledPolicy p, int cam, Reason reason, int rule = Verdict.NoRule)
+    private static Decision Deny(CompiledPolicy p, int cam, Reason reason, int rule = Verdict.NoRule)
     {
         if (cam < 0)
         {
-            return Verdict.Drop(reason);
+            return Decision.Drop(reason);
         }
 
         ref readonly var r = ref p.Record(cam);
         return r.Monitor
-            ? new Verdict(VerdictAction.Pass, reason, rule, r.Slot, monitored: true)
-            : Verdict.Drop(reason, r.Slot, rule);
+            ? new Decision(VerdictAction.Pass, reason, rule, r.Slot, monitored: true)
+            : Decision.Drop(reason, r.Slot, rule);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Verdict Unknown(CompiledPolicy p) => p.UnknownDevices == UnknownDeviceMode.Monitor
-        ? new Verdict(VerdictAction.Pass, Reason.UnknownDevice, monitored: true)
-        : Verdict.Drop(Reason.UnknownDevice);
+    private static Decision Unknown(CompiledPolicy p) => p.UnknownDevices == UnknownDeviceMode.Monitor
+        ? new Decision(VerdictAction.Pass, Reason.UnknownDevice, monitored: true)
+        : Decision.Drop(Reason.UnknownDevice);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsUdp(ref PacketInfo info, ushort sourcePort, ushort destinationPort)

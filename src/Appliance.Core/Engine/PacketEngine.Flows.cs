@@ -20,7 +20,7 @@ public sealed partial class PacketEngine
     private const byte EchoReplyV6 = 129;
 
     /// <summary>A unicast IP frame between camera <paramref name="cam"/> and a peer; <paramref name="dir"/> is the frame's direction.</summary>
-    private Verdict Unicast(CompiledPolicy p, int cam, ref PacketInfo info, Direction dir, bool v6, long nowMs)
+    private Decision Unicast(CompiledPolicy p, int cam, ref PacketInfo info, Direction dir, bool v6, long nowMs)
     {
         var fromCamera = dir == Direction.Egress;
         var camera = fromCamera ? info.Source : info.Destination;
@@ -34,7 +34,7 @@ public sealed partial class PacketEngine
 
         var cameraPort = fromCamera ? info.SourcePort : info.DestinationPort;
         var peerPort = fromCamera ? info.DestinationPort : info.SourcePort;
-        Verdict verdict;
+        Decision verdict;
         switch (info.Protocol)
         {
             case IpProtocols.Tcp:
@@ -60,7 +60,7 @@ public sealed partial class PacketEngine
         return verdict;
     }
 
-    private Verdict Tcp(CompiledPolicy p, int cam, ref PacketInfo info, FlowKey key, Direction dir, bool v6, long nowMs)
+    private Decision Tcp(CompiledPolicy p, int cam, ref PacketInfo info, FlowKey key, Direction dir, bool v6, long nowMs)
     {
         var flags = info.TcpFlags;
 
@@ -104,9 +104,9 @@ public sealed partial class PacketEngine
     /// The TCP state machine for a tracked flow. It follows the handshake and the closing; it does not track
     /// sequence numbers (the endpoints do), so its job is to refuse segments that cannot belong to the flow's state.
     /// </summary>
-    private Verdict TcpTrack(CompiledPolicy p, int cam, ref FlowEntry e, byte flags, bool fromOpener, bool fromCamera, long nowMs)
+    private Decision TcpTrack(CompiledPolicy p, int cam, ref FlowEntry e, byte flags, bool fromOpener, bool fromCamera, long nowMs)
     {
-        var pass = Verdict.Pass(Reason.EstablishedFlow, e.CameraSlot);
+        var pass = Decision.Pass(Reason.EstablishedFlow, e.CameraSlot);
         if ((flags & Rst) != 0)
         {
             e.State = FlowState.Closed;
@@ -193,7 +193,7 @@ public sealed partial class PacketEngine
         }
     }
 
-    private Verdict Datagram(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort destinationPort, long nowMs)
+    private Decision Datagram(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort destinationPort, long nowMs)
     {
         var index = _flows.Find(in key, nowMs);
         if (index >= 0)
@@ -211,7 +211,7 @@ public sealed partial class PacketEngine
             }
 
             e.ExpiresMs = nowMs + _udpMs;
-            return Verdict.Pass(Reason.EstablishedFlow, e.CameraSlot);
+            return Decision.Pass(Reason.EstablishedFlow, e.CameraSlot);
         }
 
         // Without a flow every datagram is an opener in its own direction (protocols without ports are keyed by 0).
@@ -219,7 +219,7 @@ public sealed partial class PacketEngine
         return Open(p, cam, in key, dir, v6, protocol, openerKey, FlowState.Datagram, _udpMs, nowMs);
     }
 
-    private Verdict Icmp(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, Direction dir, bool v6, long nowMs)
+    private Decision Icmp(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, Direction dir, bool v6, long nowMs)
     {
         var type = info.IcmpType;
         var protocol = info.Protocol;
@@ -248,7 +248,7 @@ public sealed partial class PacketEngine
                     }
 
                     e.ExpiresMs = nowMs + _icmpMs;
-                    return Verdict.Pass(Reason.EstablishedFlow, e.CameraSlot);
+                    return Decision.Pass(Reason.EstablishedFlow, e.CameraSlot);
                 }
 
                 if (reply)
@@ -279,7 +279,7 @@ public sealed partial class PacketEngine
     /// the quoted packet's sender: from the uplink, the quoted source must be the camera it is addressed to; from
     /// the camera, the quote must be a packet the camera received from the peer it is answering.
     /// </summary>
-    private Verdict IcmpError(CompiledPolicy p, int cam, ref PacketInfo info, Direction dir, bool v6, long nowMs)
+    private Decision IcmpError(CompiledPolicy p, int cam, ref PacketInfo info, Direction dir, bool v6, long nowMs)
     {
         if (!info.HasQuote)
         {
@@ -323,27 +323,27 @@ public sealed partial class PacketEngine
             return Deny(p, cam, Reason.FlowRevoked);
         }
 
-        return Verdict.Pass(Reason.RelatedIcmpError, e.CameraSlot);
+        return Decision.Pass(Reason.RelatedIcmpError, e.CameraSlot);
     }
 
-    private static Verdict Stateless(CompiledPolicy p, int cam, Direction dir, bool v6, byte protocol, byte type, IpAddr peer)
+    private static Decision Stateless(CompiledPolicy p, int cam, Direction dir, bool v6, byte protocol, byte type, IpAddr peer)
     {
         ref readonly var r = ref p.Record(cam);
         var rule = r.Rules.Match(v6, dir, protocol, type, peer);
-        return rule >= 0 ? Verdict.Pass(Reason.RuleMatch, r.Slot, rule) : Deny(p, cam, Reason.NoRuleMatched);
+        return rule >= 0 ? Decision.Pass(Reason.RuleMatch, r.Slot, rule) : Deny(p, cam, Reason.NoRuleMatched);
     }
 
     /// <summary>
     /// Decides an opener against the camera's rules and, when it is admitted, tracks it. A monitored camera's
     /// would-be drop is tracked too (flagged), so that its replies are not reported one by one.
     /// </summary>
-    private Verdict Open(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort openerKey, FlowState state, long timeoutMs, long nowMs)
+    private Decision Open(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort openerKey, FlowState state, long timeoutMs, long nowMs)
     {
         ref readonly var r = ref p.Record(cam);
         var rule = r.Rules.Match(v6, dir, protocol, openerKey, key.Peer);
         if (rule < 0 && !r.Monitor)
         {
-            return Verdict.Drop(Reason.NoRuleMatched, r.Slot);
+            return Decision.Drop(Reason.NoRuleMatched, r.Slot);
         }
 
         var quota = r.FlowQuota > 0 ? r.FlowQuota : _defaultQuota;
@@ -366,10 +366,10 @@ public sealed partial class PacketEngine
         if (rule < 0)
         {
             e.Flags = FlowFlags.Monitored;
-            return new Verdict(VerdictAction.Pass, Reason.NoRuleMatched, Verdict.NoRule, r.Slot, monitored: true);
+            return new Decision(VerdictAction.Pass, Reason.NoRuleMatched, Verdict.NoRule, r.Slot, monitored: true);
         }
 
-        return Verdict.Pass(Reason.RuleMatch, r.Slot, rule);
+        return Decision.Pass(Reason.RuleMatch, r.Slot, rule);
     }
 
     /// <summary>
@@ -431,7 +431,7 @@ public sealed partial class PacketEngine
         e.ExpiresMs = nowMs + _fragmentMs;
     }
 
-    private Verdict LaterFragment(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, bool fromCamera, bool v6, long nowMs)
+    private Decision LaterFragment(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, bool fromCamera, bool v6, long nowMs)
     {
         var key = FragmentKey(ref info, camera, peer, fromCamera, v6);
         var index = _flows.Find(in key, nowMs);
@@ -456,7 +456,7 @@ public sealed partial class PacketEngine
             return Deny(p, cam, Reason.OverlappingFragment);
         }
 
-        return Verdict.Pass(Reason.FragmentOfAllowed, e.CameraSlot);
+        return Decision.Pass(Reason.FragmentOfAllowed, e.CameraSlot);
     }
 
     /// <summary>A datagram's fragments share (source, destination, protocol, id); the id is split over the two ports.</summary>

@@ -109,32 +109,33 @@ public sealed partial class PacketEngine
     {
         // 1. Read the policy once: a swap in the middle of a frame must not mix two policies.
         var policy = _policies.Current;
-        Verdict verdict;
+        Decision decision;
         try
         {
-            verdict = policy is null ? Verdict.Drop(Reason.NoPolicy)
-                : info.Error != 0 ? Verdict.Drop(info.Error)
+            decision = policy is null ? Decision.Drop(Reason.NoPolicy)
+                : info.Error != 0 ? Decision.Drop(info.Error)
                 : Decide(policy, ref info, side, nowMs);
         }
         catch (Exception)
         {
             // A bug, never input: fail closed for this frame and make it visible.
             Counters.RecordFault();
-            verdict = Verdict.Drop(Reason.EngineFault);
+            decision = Decision.Drop(Reason.EngineFault);
         }
 
         // 2. Count, then 3. report what is worth reporting.
-        Counters.Record(verdict, length, nowMs);
-        if (!verdict.IsPass || verdict.Monitored || (verdict.Reason == Reason.RuleMatch && policy!.IsLogged(verdict.RuleIndex)))
+        Counters.Record(decision, length, nowMs);
+        if (!decision.IsPass || decision.Monitored || (decision.Reason == Reason.RuleMatch && policy!.IsLogged(decision.RuleIndex)))
         {
-            Report(policy, ref info, side, nowMs, length, verdict);
+            Report(policy, ref info, side, nowMs, length, decision);
         }
 
-        return verdict;
+        // The public form is built once, here (see Decision).
+        return decision.ToVerdict();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Report(CompiledPolicy? policy, ref PacketInfo info, Side side, long nowMs, int length, in Verdict verdict)
+    private void Report(CompiledPolicy? policy, ref PacketInfo info, Side side, long nowMs, int length, Decision verdict)
     {
         var arp = info.Kind == L3Kind.Arp;
         var e = new DropEvent

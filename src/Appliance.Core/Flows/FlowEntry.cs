@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Appliance.Core.Policy;
 
 namespace Appliance.Core.Flows;
 
@@ -89,13 +90,17 @@ internal struct FlowKey
 
     public readonly IpAddr Peer => new(new UInt128(PeerHi, PeerLo));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static FlowKey Create(IpAddr camera, ushort cameraPort, IpAddr peer, ushort peerPort, byte protocol, bool v6, ushort outerVlan, ushort innerVlan, FlowKind kind = FlowKind.Connection)
-        => new()
+    {
+        var (cameraHi, cameraLo) = IpIndex.Halves(camera.Value);
+        var (peerHi, peerLo) = IpIndex.Halves(peer.Value);
+        return new()
         {
-            CameraHi = (ulong)(camera.Value >> 64),
-            CameraLo = (ulong)camera.Value,
-            PeerHi = (ulong)(peer.Value >> 64),
-            PeerLo = (ulong)peer.Value,
+            CameraHi = cameraHi,
+            CameraLo = cameraLo,
+            PeerHi = peerHi,
+            PeerLo = peerLo,
             CameraPort = cameraPort,
             PeerPort = peerPort,
             OuterVlan = outerVlan,
@@ -104,6 +109,7 @@ internal struct FlowKey
             Kind = kind,
             Family = v6 ? (byte)1 : (byte)0,
         };
+    }
 
     /// <summary>Ports, VLANs, protocol, kind and family packed into two words for hashing and comparing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

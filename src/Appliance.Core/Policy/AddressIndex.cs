@@ -89,10 +89,11 @@ internal sealed class IpIndex
         Array.Fill(_entries, new Entry { Camera = -1 });
         foreach (var (address, camera) in items)
         {
-            var i = Home(address.Value);
+            var (hi, lo) = Halves(address.Value);
+            var i = Home(hi, lo);
             while (_entries[i].Camera >= 0)
             {
-                if (_entries[i].Key == address.Value)
+                if (_entries[i].Hi == hi && _entries[i].Lo == lo)
                 {
                     PolicyCompileException.Throw($"address {address} is bound to two cameras");
                 }
@@ -100,7 +101,7 @@ internal sealed class IpIndex
                 i = (i + 1) & _mask;
             }
 
-            _entries[i] = new Entry { Key = address.Value, Camera = camera };
+            _entries[i] = new Entry { Hi = hi, Lo = lo, Camera = camera };
         }
     }
 
@@ -108,12 +109,15 @@ internal sealed class IpIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(IpAddr address)
     {
+        // Compared as two words: UInt128's operators are calls whenever the JIT's inlining budget for the (large)
+        // caller has run out, and a probe is on every frame's path twice.
+        var (hi, lo) = Halves(address.Value);
         var entries = _entries;
-        var i = Home(address.Value);
+        var i = Home(hi, lo);
         while (true)
         {
             ref readonly var e = ref entries[i];
-            if (e.Camera < 0 || e.Key == address.Value)
+            if (e.Camera < 0 || (e.Lo == lo && e.Hi == hi))
             {
                 return e.Camera;
             }
@@ -122,17 +126,28 @@ internal sealed class IpIndex
         }
     }
 
+    // Fold the halves first: IPv4-mapped keys differ only in the low 32 bits, IPv6 ones mostly in the low 64.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Home(UInt128 key)
+    private int Home(ulong hi, ulong lo)
+        => (int)(((hi * 0xC2B2_AE3D_27D4_EB4FUL ^ lo) * 0x9E37_79B9_7F4A_7C15UL) >> _shift) & _mask;
+
+    /// <summary>The high and low 64 bits, without going through UInt128's shift operator (also used for flow keys).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (ulong Hi, ulong Lo) Halves(UInt128 value)
     {
-        // Fold the halves first: IPv4-mapped keys differ only in the low 32 bits, IPv6 ones mostly in the low 64.
-        var folded = (ulong)(key >> 64) * 0xC2B2_AE3D_27D4_EB4FUL ^ (ulong)key;
-        return (int)((folded * 0x9E37_79B9_7F4A_7C15UL) >> _shift) & _mask;
+        // UInt128 is two ulongs in memory, low word first on a little-endian machine; the big-endian branch keeps it
+        // correct anywhere and folds away at JIT time.
+        var words = Unsafe.BitCast<UInt128, Words>(value);
+        return BitConverter.IsLittleEndian ? (words.Second, words.First) : (words.First, words.Second);
     }
+
+    // Two words in memory order (sequential layout, the same 16 bytes as a UInt128).
+    private readonly record struct Words(ulong First, ulong Second);
 
     private struct Entry
     {
-        public UInt128 Key;
+        public ulong Hi;
+        public ulong Lo;
         public int Camera;
     }
 }
