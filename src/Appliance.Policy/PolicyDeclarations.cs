@@ -51,8 +51,6 @@ internal sealed class RuleDecl(SourceLocation at, string owner)
 
     public RuleProtocol? Protocol { get; set; }
 
-    public SourceLocation ProtocolAt { get; set; }
-
     public List<PortRange> Ports { get; } = [];
 
     public SourceLocation? PortsAt { get; set; }

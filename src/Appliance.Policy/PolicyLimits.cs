@@ -21,9 +21,6 @@ public static class PolicyLimits
     /// </summary>
     public const int MaxDepth = 32;
 
-    /// <summary>Aliases allowed per file. None: the schema never needs them and they are how billion-laughs works.</summary>
-    public const int MaxAliases = 0;
-
     /// <summary>Deepest chain of networks that include networks.</summary>
     public const int MaxNetworkNesting = 64;
 }

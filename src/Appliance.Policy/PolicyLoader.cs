@@ -84,23 +84,13 @@ public static partial class PolicyLoader
             var name = Path.GetRelativePath(directory, path).Replace(Path.DirectorySeparatorChar, '/');
             try
             {
-                var length = new FileInfo(path).Length;
-                total += length;
-                if (length > PolicyLimits.MaxFileBytes)
+                if (!WithinSizeLimits(name, new FileInfo(path).Length, ref total, diagnostics))
                 {
-                    diagnostics.Error(name, 1, 1, $"file is {length} bytes, more than the limit of {PolicyLimits.MaxFileBytes}; the file is not read");
-                    continue;
-                }
-
-                if (total > PolicyLimits.MaxTotalBytes)
-                {
-                    diagnostics.Error(name, 1, 1, $"the policy is more than {PolicyLimits.MaxTotalBytes} bytes in total; the file is not read");
                     continue;
                 }
 
                 var bytes = File.ReadAllBytes(path);
-                var text = StrictUtf8.GetString(bytes.AsSpan(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0));
-                sources.Add(new PolicySource(name, text));
+                sources.Add(new PolicySource(name, StrictUtf8.GetString(bytes)));
             }
             catch (DecoderFallbackException)
             {
@@ -142,6 +132,13 @@ public static partial class PolicyLoader
         long total = 0;
         foreach (var source in sources)
         {
+            if (source is null)
+            {
+                // Deserialised uploads can carry a null entry; it is a bad request, not a crash.
+                diagnostics.Error("(policy)", 1, 1, "a policy file entry is empty (null)");
+                continue;
+            }
+
             var name = source.Name ?? "";
             if (!IsSafeName(name))
             {
@@ -156,30 +153,79 @@ public static partial class PolicyLoader
             }
 
             var text = source.Text ?? "";
-            var bytes = Encoding.UTF8.GetMaxByteCount(text.Length) <= PolicyLimits.MaxFileBytes ? text.Length : Encoding.UTF8.GetByteCount(text);
-            total += bytes;
-            if (bytes > PolicyLimits.MaxFileBytes)
+            if (!WithinSizeLimits(name, Utf8Length(text), ref total, diagnostics))
             {
-                diagnostics.Error(name, 1, 1, $"file is {bytes} bytes, more than the limit of {PolicyLimits.MaxFileBytes}; the file is not read");
                 continue;
             }
 
-            if (total > PolicyLimits.MaxTotalBytes)
-            {
-                diagnostics.Error(name, 1, 1, $"the policy is more than {PolicyLimits.MaxTotalBytes} bytes in total; the file is not read");
-                continue;
-            }
-
-            // A byte-order mark is not part of the policy (LoadDirectory strips it too, so both hash alike).
-            accepted.Add(text.StartsWith('\uFEFF') ? new PolicySource(name, text[1..]) : source);
+            // The null-coalesced text: a null Text must not reach the YAML reader or the hash.
+            accepted.Add(new PolicySource(name, text));
         }
 
         return LoadCore(accepted, diagnostics);
     }
 
+    /// <summary>
+    /// Adds a file's size to <paramref name="total"/> and checks both caps; false (reported) when the file is not
+    /// to be read. A file refused for its own size still counts toward the total, in both entry points alike.
+    /// </summary>
+    private static bool WithinSizeLimits(string name, long length, ref long total, DiagnosticBag diagnostics)
+    {
+        total += length;
+        if (length > PolicyLimits.MaxFileBytes)
+        {
+            diagnostics.Error(name, 1, 1, $"file is {length} bytes, more than the limit of {PolicyLimits.MaxFileBytes}; the file is not read");
+            return false;
+        }
+
+        if (total > PolicyLimits.MaxTotalBytes)
+        {
+            diagnostics.Error(name, 1, 1, $"the policy is more than {PolicyLimits.MaxTotalBytes} bytes in total; the file is not read");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The text's UTF-8 length, counted in chunks as a long: <see cref="Encoding.GetByteCount(string)"/> returns an
+    /// int and throws past 2 GiB, which a long enough upload of three-byte characters reaches.
+    /// </summary>
+    private static long Utf8Length(string text)
+    {
+        const int Chunk = 1 << 20;
+        long bytes = 0;
+        var rest = text.AsSpan();
+        while (rest.Length > 0)
+        {
+            var n = Math.Min(rest.Length, Chunk);
+
+            // A surrogate pair split across chunks would count as two invalid halves (3 bytes each), not 4.
+            if (n < rest.Length && char.IsHighSurrogate(rest[n - 1]))
+            {
+                n--;
+            }
+
+            bytes += Encoding.UTF8.GetByteCount(rest[..n]);
+            rest = rest[n..];
+        }
+
+        return bytes;
+    }
+
     private static PolicyLoadResult LoadCore(List<PolicySource> sources, DiagnosticBag diagnostics)
     {
         sources.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (var i = 0; i < sources.Count; i++)
+        {
+            // A byte-order mark is not part of the policy: stripped here, for both entry points, so a file hashes
+            // the same read from disk or uploaded, with or without one.
+            if (sources[i].Text.StartsWith('\uFEFF'))
+            {
+                sources[i] = sources[i] with { Text = sources[i].Text[1..] };
+            }
+        }
+
         var decls = new PolicyDeclarations();
         foreach (var source in sources)
         {

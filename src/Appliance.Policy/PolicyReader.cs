@@ -239,7 +239,7 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
 
     private void ReadCamera(YScalar key, YNode value)
     {
-        if (!CheckName(key, "camera", CameraName()))
+        if (!CheckName(key, "camera", DottedName()))
         {
             return;
         }
@@ -394,7 +394,7 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
             if (map.TryGet("id", out var idNode) && Scalar(idNode, $"'id' of rule #{rule.Ordinal} in {owner}") is { } id)
             {
                 rule.IdAt = At(id);
-                if (RuleId().IsMatch(id.Value))
+                if (DottedName().IsMatch(id.Value))
                 {
                     rule.Id = id.Value;
                 }
@@ -432,7 +432,6 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
 
                     break;
                 case "protocol":
-                    rule.ProtocolAt = At(v);
                     rule.Protocol = Word(v, $"'protocol' of {what}", ["tcp", "udp", "icmp", "icmpv6", "any"]) switch
                     {
                         "tcp" => RuleProtocol.Tcp,
@@ -703,9 +702,7 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
     internal static partial Regex NetworkName();
 
+    /// <summary>Camera names and rule ids: they appear in logs and counters, where '.' is useful (<c>gate.north</c>).</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    internal static partial Regex CameraName();
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    internal static partial Regex RuleId();
+    internal static partial Regex DottedName();
 }

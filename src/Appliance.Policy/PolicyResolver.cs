@@ -286,7 +286,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             }
             else
             {
-                diagnostics.Error(token.At, $"'{token.Text}' is not an {(v6 ? "ICMPv6" : "ICMP")} type (a number 0-255 or a name like {(v6 ? "echo-request" : "echo-request")}) in {what}");
+                diagnostics.Error(token.At, $"'{token.Text}' is not an {(v6 ? "ICMPv6" : "ICMP")} type (a number 0-255 or a name like echo-request) in {what}");
                 ok = false;
             }
         }

@@ -162,6 +162,33 @@ public class PolicyLoaderTests
     }
 
     [Fact]
+    public void Load_BadEntries_EachReportedWithoutThrowing()
+    {
+        // Two-byte characters: over the cap in UTF-8 bytes, under it in chars.
+        var big = new string('\u00E9', (PolicyLimits.MaxFileBytes / 2) + 1);
+
+        var result = PolicyLoader.Load(
+        [
+            null!,
+            new("../x.yaml", ""),
+            new("a.yaml", "networks: { nvr: 198.51.100.10 }\n"),
+            new("a.yaml", ""),
+            new("big.yaml", big),
+            new("empty.yaml", null!),
+        ]);
+
+        Assert.Null(result.Spec);
+        Assert.Equal(
+            [
+                "(policy):1:1: error: a policy file entry is empty (null)",
+                "../x.yaml:1:1: error: a policy file name must be a relative path ending in .yaml or .yml, without '..'",
+                "a.yaml:1:1: error: two policy files have this name",
+                $"big.yaml:1:1: error: file is {PolicyLimits.MaxFileBytes + 2} bytes, more than the limit of {PolicyLimits.MaxFileBytes}; the file is not read",
+            ],
+            PolicyTestHelpers.Lines(result));
+    }
+
+    [Fact]
     public void ComputeSha256_AnyByteOrNameChange_ChangesHash()
     {
         var baseline = PolicyLoader.ComputeSha256([new("a.yaml", "x: 1\n"), new("b.yaml", "")]);
@@ -185,7 +212,7 @@ public class PolicyLoaderTests
             Directory.CreateDirectory(Path.Combine(dir.FullName, ".git"));
             File.WriteAllText(Path.Combine(dir.FullName, "networks.yaml"), Networks.Text);
             File.WriteAllText(Path.Combine(dir.FullName, "profiles.yml"), Profiles.Text);
-            File.WriteAllText(Path.Combine(dir.FullName, "cameras", "north", "gate.yaml"), "cameras:\n  gate: { mac: 02:00:00:00:01:01, profiles: [base] }\n");
+            File.WriteAllText(Path.Combine(dir.FullName, "cameras", "north", "gate.yaml"), "cameras:\n  gate: { mac: 02:00:00:00:01:01, profiles: [base] }\n", new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
 
             // None of these may be read: an editor's lock file, a hidden folder, notes.
             File.WriteAllText(Path.Combine(dir.FullName, "cameras", ".#gate.yaml"), "garbage: [");
@@ -197,10 +224,11 @@ public class PolicyLoaderTests
             Assert.Equal([], PolicyTestHelpers.Lines(result));
             Assert.Equal(["cameras/north/gate.yaml", "networks.yaml", "profiles.yml"], result.Spec!.Sources);
 
-            // The same text through the in-memory API gives the same hash.
+            // The same text through the in-memory API gives the same hash; a byte-order mark (on gate.yaml on disk,
+            // on networks.yaml here) is not part of the policy.
             var inMemory = PolicyLoader.Load(
             [
-                new("networks.yaml", Networks.Text),
+                new("networks.yaml", "\uFEFF" + Networks.Text),
                 new("profiles.yml", Profiles.Text),
                 new("cameras/north/gate.yaml", "cameras:\n  gate: { mac: 02:00:00:00:01:01, profiles: [base] }\n"),
             ]);

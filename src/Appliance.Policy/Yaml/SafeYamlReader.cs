@@ -47,7 +47,8 @@ internal static partial class SafeYamlReader
                         break;
 
                     case AnchorAlias alias:
-                        // Counted (and refused) before anything resolves it: this is where billion-laughs expands.
+                        // Refused before anything resolves it: the schema never needs aliases, and they are where
+                        // billion-laughs expands.
                         diagnostics.Error(file, line, column, $"aliases (*{alias.Value}) are not allowed in policy files; write the value out");
                         return false;
 
