@@ -40,11 +40,10 @@ public sealed class SyslogLoggerProvider : ILoggerProvider
     /// <inheritdoc />
     public void Dispose() => _loggers.Clear();
 
-    private bool IsEnabled(string category, LogLevel level)
+    private bool IsEnabled(LogLevel level)
         => _queue.Enabled
         && level != LogLevel.None
-        && level >= _minimum
-        && !category.StartsWith(OwnCategory, StringComparison.Ordinal);
+        && level >= _minimum;
 
     private void Write<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
@@ -99,14 +98,17 @@ public sealed class SyslogLoggerProvider : ILoggerProvider
 
     private sealed class SyslogLogger(string category, SyslogLoggerProvider provider) : ILogger
     {
+        /// <summary>The sender's own categories never reach syslog; decided once per logger, not per event.</summary>
+        private readonly bool _ownCategory = category.StartsWith(OwnCategory, StringComparison.Ordinal);
+
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => provider.IsEnabled(category, logLevel);
+        public bool IsEnabled(LogLevel logLevel) => !_ownCategory && provider.IsEnabled(logLevel);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (provider.IsEnabled(category, logLevel))
+            if (IsEnabled(logLevel))
             {
                 provider.Write(category, logLevel, eventId, state, exception, formatter);
             }

@@ -309,10 +309,10 @@ public sealed partial class SyslogSender : BackgroundService
 
     private async Task DropConnectionAsync(SendState state, string why)
     {
-        _queue.Stats.OnDisconnected();
-        _queue.Stats.OnError(why, _time.GetUtcNow());
-        Log.ConnectionLost(_logger, _options.Host!, _options.EffectivePort, why);
         var now = _time.GetUtcNow();
+        _queue.Stats.OnDisconnected();
+        _queue.Stats.OnError(why, now);
+        Log.ConnectionLost(_logger, _options.Host!, _options.EffectivePort, why);
         state.QuickDrops = now - state.ConnectedAt < QuickDrop ? state.QuickDrops + 1 : 0;
         state.RetryAfter = state.QuickDrops > 0 ? now + NextBackoff(state.QuickDrops) : now;
         var connection = state.Connection;

@@ -129,17 +129,7 @@ public sealed class LibPcapPort : IPacketPort
     public PortStatistics GetStatistics()
     {
         var (dropped, ifDropped) = PcapReceiver.Stats(_handle);
-        return new PortStatistics
-        {
-            FramesReceived = _counters.Received,
-            BytesReceived = _counters.ReceivedBytes,
-            FramesSent = _counters.Sent,
-            BytesSent = _counters.SentBytes,
-            SendErrors = _counters.SendErrors,
-            Truncated = _counters.Truncated,
-            CaptureDrops = dropped,
-            InterfaceDrops = ifDropped,
-        };
+        return _counters.ToStatistics(dropped, ifDropped);
     }
 
     /// <inheritdoc />

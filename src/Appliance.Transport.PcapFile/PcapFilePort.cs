@@ -65,9 +65,9 @@ public sealed class PcapFilePort : IPacketPort
                 throw new PacketPortException($"Cannot read capture {inputPath}: {Marshal.PtrToStringUTF8((nint)errbuf)}");
             }
 
-            if (!TryMapLinkType(PcapNative.pcap_datalink(input), out linkType))
+            var dlt = PcapNative.pcap_datalink(input);
+            if (!TryMapLinkType(dlt, out linkType))
             {
-                var dlt = PcapNative.pcap_datalink(input);
                 input.Dispose();
                 throw new PacketPortException(
                     $"Capture {inputPath} has link type {Marshal.PtrToStringUTF8(PcapNative.pcap_datalink_val_to_name(dlt)) ?? dlt.ToString()}; only Ethernet and raw IP captures can be replayed.");
@@ -125,15 +125,7 @@ public sealed class PcapFilePort : IPacketPort
     }
 
     /// <inheritdoc />
-    public PortStatistics GetStatistics() => new()
-    {
-        FramesReceived = _counters.Received,
-        BytesReceived = _counters.ReceivedBytes,
-        FramesSent = _counters.Sent,
-        BytesSent = _counters.SentBytes,
-        SendErrors = _counters.SendErrors,
-        Truncated = _counters.Truncated,
-    };
+    public PortStatistics GetStatistics() => _counters.ToStatistics(captureDrops: 0, interfaceDrops: 0);
 
     /// <inheritdoc />
     public void StopReceiving() => _completed = true;

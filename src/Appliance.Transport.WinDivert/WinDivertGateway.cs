@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Appliance.Core;
 using Appliance.Transport.WinDivert.Native;
@@ -96,7 +95,7 @@ public sealed partial class WinDivertGateway : IAsyncDisposable, IDisposable
             });
         }
 
-        var clock = options.ClockMs ?? DefaultClock();
+        var clock = options.ClockMs ?? EngineClock.CreateMonotonic();
         return new WinDivertGateway(handle, new Loop<TDecider>(decider, options.CameraInterfaceIndex, options.BufferSize, clock), logger ?? NullLogger.Instance);
     }
 
@@ -173,13 +172,6 @@ public sealed partial class WinDivertGateway : IAsyncDisposable, IDisposable
             Log.Faulted(_logger, ex);
             _completion.TrySetException(ex);
         }
-    }
-
-    private static Func<long> DefaultClock()
-    {
-        var originMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var originTicks = Stopwatch.GetTimestamp();
-        return () => originMs + (long)Stopwatch.GetElapsedTime(originTicks).TotalMilliseconds;
     }
 
     /// <summary>Length of the IP packet at the start of <paramref name="data"/> by its own header, or 0 when unreadable.</summary>

@@ -51,7 +51,7 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
         _uplink = uplink;
         _pump = pump;
         _logger = logger ?? NullLogger.Instance;
-        _clock = _options.ClockMs ?? CreateDefaultClock();
+        _clock = _options.ClockMs ?? EngineClock.CreateMonotonic();
         Name = _options.Name ?? $"{camera.Name}-{uplink.Name}";
     }
 
@@ -65,7 +65,7 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
     /// <param name="logger">Start, stop, fault and capture-drop events.</param>
     /// <param name="options">Tuning; defaults suit a 1-10 GbE port pair.</param>
     public BridgeDataPlane(IPacketPort camera, IPacketPort uplink, PacketEngine engine, ILogger? logger = null, BridgeOptions? options = null)
-        : this(camera, uplink, CreatePump(camera, uplink, new PacketEngineDecider(engine), options), logger, options)
+        : this(camera, uplink, new Pump<PacketEngineDecider>(camera, uplink, new PacketEngineDecider(engine)), logger, options)
     {
     }
 
@@ -75,12 +75,8 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
         where TDecider : IFrameDecider
     {
         ArgumentNullException.ThrowIfNull(decider);
-        return new BridgeDataPlane(camera, uplink, CreatePump(camera, uplink, decider, options), logger, options);
+        return new BridgeDataPlane(camera, uplink, new Pump<TDecider>(camera, uplink, decider), logger, options);
     }
-
-    private static Pump<TDecider> CreatePump<TDecider>(IPacketPort camera, IPacketPort uplink, TDecider decider, BridgeOptions? options)
-        where TDecider : IFrameDecider
-        => new(camera, uplink, decider, (options ?? new BridgeOptions()).BatchSize);
 
     /// <summary>The pair's name, e.g. <c>eth1-eth2</c>.</summary>
     public string Name { get; }
@@ -196,7 +192,7 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
             Loop();
             _running = false;
             ClosePorts();
-            DataPlaneLog.Stopped(_logger, Name, _cameraCounters.Passed, _cameraCounters.Dropped, _uplinkCounters.Passed, _uplinkCounters.Dropped);
+            DataPlaneLog.Stopped(_logger, Name, _cameraCounters.Total.Passed, _cameraCounters.Total.Dropped, _uplinkCounters.Total.Passed, _uplinkCounters.Total.Dropped);
             _completion.TrySetResult();
         }
         catch (Exception ex)
@@ -221,6 +217,7 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
         fds[0].Events = Posix.PollIn;
         fds[1].Fd = upFd;
         fds[1].Events = Posix.PollIn;
+        var batchSize = _options.BatchSize;
         var idleWaitMs = Math.Max(1, (int)_options.IdleWait.TotalMilliseconds);
         var statsEvery = Stopwatch.Frequency * _options.StatisticsInterval.Ticks / TimeSpan.TicksPerSecond;
         var nextStats = Stopwatch.GetTimestamp() + statsEvery;
@@ -230,7 +227,7 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
         while (!_stopRequested)
         {
             var now = _clock();
-            var handled = _pump.Round(now, _cameraCounters, _uplinkCounters);
+            var handled = _pump.Round(now, batchSize, _cameraCounters, _uplinkCounters);
 
             // Housekeeping at most once per engine millisecond: each call sweeps a fixed slice of the flow table
             // (microseconds), which at low traffic would otherwise be paid once per frame. A thousand slices a
@@ -282,22 +279,20 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
 
     private void RefreshCaptureStatistics()
     {
-        var cam = _camera.GetStatistics();
-        var up = _uplink.GetStatistics();
-        if (cam.CaptureDrops + cam.InterfaceDrops > _cameraCounters.CaptureDrops + _cameraCounters.InterfaceDrops)
+        RefreshCaptureStatistics(_camera, _cameraCounters);
+        RefreshCaptureStatistics(_uplink, _uplinkCounters);
+    }
+
+    private void RefreshCaptureStatistics(IPacketPort port, SideCounters counters)
+    {
+        var stats = port.GetStatistics();
+        if (stats.CaptureDrops + stats.InterfaceDrops > counters.CaptureDrops + counters.InterfaceDrops)
         {
-            DataPlaneLog.CaptureDrops(_logger, _camera.Name, cam.CaptureDrops, cam.InterfaceDrops);
+            DataPlaneLog.CaptureDrops(_logger, port.Name, stats.CaptureDrops, stats.InterfaceDrops);
         }
 
-        if (up.CaptureDrops + up.InterfaceDrops > _uplinkCounters.CaptureDrops + _uplinkCounters.InterfaceDrops)
-        {
-            DataPlaneLog.CaptureDrops(_logger, _uplink.Name, up.CaptureDrops, up.InterfaceDrops);
-        }
-
-        Volatile.Write(ref _cameraCounters.CaptureDrops, cam.CaptureDrops);
-        Volatile.Write(ref _cameraCounters.InterfaceDrops, cam.InterfaceDrops);
-        Volatile.Write(ref _uplinkCounters.CaptureDrops, up.CaptureDrops);
-        Volatile.Write(ref _uplinkCounters.InterfaceDrops, up.InterfaceDrops);
+        Volatile.Write(ref counters.CaptureDrops, stats.CaptureDrops);
+        Volatile.Write(ref counters.InterfaceDrops, stats.InterfaceDrops);
     }
 
     private void ClosePorts()
@@ -319,55 +314,42 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
         }
     }
 
-    private static Func<long> CreateDefaultClock()
-    {
-        var originMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var originTicks = Stopwatch.GetTimestamp();
-        return () => originMs + (long)Stopwatch.GetElapsedTime(originTicks).TotalMilliseconds;
-    }
-
     /// <summary>Counters of one side. Written only by the data-plane thread; read by anyone with volatile reads.</summary>
     internal sealed class SideCounters
     {
-        public long Received;
-        public long ReceivedBytes;
-        public long Passed;
-        public long Dropped;
-        public long Forwarded;
-        public long ForwardedBytes;
-        public long SendErrors;
-        public long Truncated;
+        /// <summary>Sums of every batch so far.</summary>
+        public ForwardCounts Total;
         public long CaptureDrops;
         public long InterfaceDrops;
 
         public BridgeSideStatistics Snapshot() => new()
         {
-            FramesReceived = Volatile.Read(ref Received),
-            BytesReceived = Volatile.Read(ref ReceivedBytes),
-            FramesPassed = Volatile.Read(ref Passed),
-            FramesDropped = Volatile.Read(ref Dropped),
-            FramesForwarded = Volatile.Read(ref Forwarded),
-            BytesForwarded = Volatile.Read(ref ForwardedBytes),
-            SendErrors = Volatile.Read(ref SendErrors),
-            Truncated = Volatile.Read(ref Truncated),
+            FramesReceived = Volatile.Read(ref Total.Received),
+            BytesReceived = Volatile.Read(ref Total.ReceivedBytes),
+            FramesPassed = Volatile.Read(ref Total.Passed),
+            FramesDropped = Volatile.Read(ref Total.Dropped),
+            FramesForwarded = Volatile.Read(ref Total.Forwarded),
+            BytesForwarded = Volatile.Read(ref Total.ForwardedBytes),
+            SendErrors = Volatile.Read(ref Total.SendErrors),
+            Truncated = Volatile.Read(ref Total.Truncated),
             CaptureDrops = Volatile.Read(ref CaptureDrops),
             InterfaceDrops = Volatile.Read(ref InterfaceDrops),
         };
 
         public void Add(in ForwardCounts c)
         {
-            Volatile.Write(ref Received, Received + c.Received);
-            Volatile.Write(ref ReceivedBytes, ReceivedBytes + c.ReceivedBytes);
-            Volatile.Write(ref Passed, Passed + c.Passed);
-            Volatile.Write(ref Dropped, Dropped + c.Dropped);
-            Volatile.Write(ref Forwarded, Forwarded + c.Forwarded);
-            Volatile.Write(ref ForwardedBytes, ForwardedBytes + c.ForwardedBytes);
-            Volatile.Write(ref SendErrors, SendErrors + c.SendErrors);
-            Volatile.Write(ref Truncated, Truncated + c.Truncated);
+            Volatile.Write(ref Total.Received, Total.Received + c.Received);
+            Volatile.Write(ref Total.ReceivedBytes, Total.ReceivedBytes + c.ReceivedBytes);
+            Volatile.Write(ref Total.Passed, Total.Passed + c.Passed);
+            Volatile.Write(ref Total.Dropped, Total.Dropped + c.Dropped);
+            Volatile.Write(ref Total.Forwarded, Total.Forwarded + c.Forwarded);
+            Volatile.Write(ref Total.ForwardedBytes, Total.ForwardedBytes + c.ForwardedBytes);
+            Volatile.Write(ref Total.SendErrors, Total.SendErrors + c.SendErrors);
+            Volatile.Write(ref Total.Truncated, Total.Truncated + c.Truncated);
         }
     }
 
-    /// <summary>Counts of one batch, kept in the handler (on the stack) and added to <see cref="SideCounters"/> once per batch.</summary>
+    /// <summary>Counts of one batch, kept in the handler (on the stack) and added to <see cref="SideCounters"/> once per batch; also the shape of its totals.</summary>
     internal struct ForwardCounts
     {
         public long Received;
@@ -383,17 +365,17 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
     /// <summary>The loop body, specialised per decider type by <see cref="Pump{TDecider}"/>.</summary>
     private abstract class Pump
     {
-        public abstract int Round(long nowMs, SideCounters camera, SideCounters uplink);
+        public abstract int Round(long nowMs, int batchSize, SideCounters camera, SideCounters uplink);
 
         public abstract void Maintain(long nowMs);
     }
 
-    private sealed class Pump<TDecider>(IPacketPort camera, IPacketPort uplink, TDecider decider, int batchSize) : Pump
+    private sealed class Pump<TDecider>(IPacketPort camera, IPacketPort uplink, TDecider decider) : Pump
         where TDecider : IFrameDecider
     {
         private readonly TDecider _decider = decider;
 
-        public override int Round(long nowMs, SideCounters cameraCounters, SideCounters uplinkCounters)
+        public override int Round(long nowMs, int batchSize, SideCounters cameraCounters, SideCounters uplinkCounters)
         {
             var fromCamera = new ForwardHandler<TDecider>(_decider, uplink, Side.Camera, nowMs);
             var n = camera.Receive(ref fromCamera, batchSize);

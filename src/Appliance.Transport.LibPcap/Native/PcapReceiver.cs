@@ -9,6 +9,19 @@ internal struct PcapCounters
     public long SentBytes;
     public long SendErrors;
     public long Truncated;
+
+    /// <summary>These counters as a port's statistics, with the capture drop figures the caller has (a file has none).</summary>
+    public readonly PortStatistics ToStatistics(long captureDrops, long interfaceDrops) => new()
+    {
+        FramesReceived = Received,
+        BytesReceived = ReceivedBytes,
+        FramesSent = Sent,
+        BytesSent = SentBytes,
+        SendErrors = SendErrors,
+        Truncated = Truncated,
+        CaptureDrops = captureDrops,
+        InterfaceDrops = interfaceDrops,
+    };
 }
 
 /// <summary>The receive and send loops shared by the live and the file ports.</summary>
