@@ -5,14 +5,8 @@ namespace Appliance.Host.Hosting;
 /// <summary>Log events of <c>camfw run</c> (event ids 7100-7199; names double as syslog MSGIDs).</summary>
 internal static partial class HostLog
 {
-    [LoggerMessage(EventId = 7100, EventName = "ApplianceStarting", Level = LogLevel.Information, Message = "camfw {Version} starting: policy {PolicyDirectory}, {Pairs} bridge pair(s)")]
-    public static partial void Starting(ILogger logger, string version, string policyDirectory, int pairs);
-
     [LoggerMessage(EventId = 7101, EventName = "ApplianceReady", Level = LogLevel.Information, Message = "camfw ready: policy version {Version}, {Cameras} cameras, bridging {Pairs}")]
     public static partial void Ready(ILogger logger, uint version, int cameras, string pairs);
-
-    [LoggerMessage(EventId = 7102, EventName = "ApplianceStopping", Level = LogLevel.Information, Message = "camfw stopping")]
-    public static partial void Stopping(ILogger logger);
 
     [LoggerMessage(EventId = 7103, EventName = "PolicyStartupFailed", Level = LogLevel.Critical, Message = "The policy in {Directory} could not be loaded; camfw does not start without one: {Errors}")]
     public static partial void PolicyStartupFailed(ILogger logger, string directory, string errors);

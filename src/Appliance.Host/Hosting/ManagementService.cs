@@ -30,11 +30,13 @@ internal sealed class ManagementService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        _catchUp = TimeProvider.System.CreateTimer(_ => CatchUp(), null, CatchUpInterval, CatchUpInterval);
         if (!o.Enabled)
         {
+            // The API is the tracker's only reader: without it, counting denied destinations is wasted work.
             return;
         }
+
+        _catchUp = TimeProvider.System.CreateTimer(_ => CatchUp(), null, CatchUpInterval, CatchUpInterval);
 
         ApiToken token;
         try

@@ -1,4 +1,3 @@
-using Appliance.Core;
 using Appliance.Management.Policies;
 using Appliance.Management.Traffic;
 using Appliance.Policy;
@@ -51,16 +50,4 @@ internal static class ApiMapper
             [.. planes.Select(p => new DataPlaneDto(p.Name, p.Healthy, p.Error, p.CaptureDrops, p.FlowCount, p.FlowCapacity))],
             policies.Pending.ToDto());
     }
-
-    public static string ProtocolName(byte protocol) => protocol switch
-    {
-        0 => "none",
-        1 => "icmp",
-        6 => "tcp",
-        17 => "udp",
-        58 => "icmpv6",
-        _ => protocol.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
-
-    public static string DirectionName(Direction d) => d == Direction.Egress ? "egress" : "ingress";
 }

@@ -350,7 +350,7 @@ public sealed class ManagementServer : IAsyncDisposable
             }
 
             var result = await _policies.ApplyAsync(sources!, ApiOrigin(context), confirmWithin, context.RequestAborted).ConfigureAwait(false);
-            return Results.Json(result.ToDto(), json.ApplyDto, statusCode: result.Outcome == ApplyOutcome.Rejected ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status200OK);
+            return ApplyResponse(result);
         });
 
         app.MapPost("/api/v1/policy/validate", async (HttpContext context) =>
@@ -370,7 +370,7 @@ public sealed class ManagementServer : IAsyncDisposable
         app.MapPost("/api/v1/policy/reload", async (HttpContext context) =>
         {
             var result = await _policies.ReloadFromDiskAsync(ApiOrigin(context, "reload from disk"), context.RequestAborted).ConfigureAwait(false);
-            return Results.Json(result.ToDto(), json.ApplyDto, statusCode: result.Outcome == ApplyOutcome.Rejected ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status200OK);
+            return ApplyResponse(result);
         });
 
         app.MapGet("/api/v1/policy/history", () =>
@@ -388,19 +388,13 @@ public sealed class ManagementServer : IAsyncDisposable
             }
 
             var result = await _policies.RollbackAsync(v, ApiOrigin(context), context.RequestAborted).ConfigureAwait(false);
-            var status = result.Outcome switch
-            {
-                ApplyOutcome.NotFound => StatusCodes.Status404NotFound,
-                ApplyOutcome.Rejected => StatusCodes.Status422UnprocessableEntity,
-                _ => StatusCodes.Status200OK,
-            };
-            return Results.Json(result.ToDto(), json.ApplyDto, statusCode: status);
+            return ApplyResponse(result);
         });
 
         app.MapPost("/api/v1/policy/confirm", async (HttpContext context) =>
         {
             var result = await _policies.ConfirmAsync(ApiOrigin(context), context.RequestAborted).ConfigureAwait(false);
-            return Results.Json(result.ToDto(), json.ApplyDto, statusCode: result.Outcome == ApplyOutcome.NothingPending ? StatusCodes.Status409Conflict : StatusCodes.Status200OK);
+            return ApplyResponse(result);
         });
 
         app.MapGet("/api/v1/cameras", () => Results.Json(Cameras(), json.CamerasDto));
@@ -423,6 +417,19 @@ public sealed class ManagementServer : IAsyncDisposable
         });
 
         app.MapGet("/metrics", () => Results.Text(PrometheusWriter.Write(_policies, _traffic), PrometheusWriter.ContentType));
+    }
+
+    // One mapping for apply, reload, rollback and confirm: each outcome has the same status whichever verb led to it.
+    private static IResult ApplyResponse(ApplyResult result)
+    {
+        var status = result.Outcome switch
+        {
+            ApplyOutcome.Rejected => StatusCodes.Status422UnprocessableEntity,
+            ApplyOutcome.NotFound => StatusCodes.Status404NotFound,
+            ApplyOutcome.NothingPending => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status200OK,
+        };
+        return Results.Json(result.ToDto(), ManagementJsonContext.Default.ApplyDto, statusCode: status);
     }
 
     private async Task<(IReadOnlyList<PolicySource>? Sources, IResult? Problem)> ReadFilesAsync(HttpContext context)

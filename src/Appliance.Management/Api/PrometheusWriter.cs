@@ -41,35 +41,11 @@ public static class PrometheusWriter
         Header(sb, "camfw_policy_confirmation_pending", "gauge", "1 while a safe apply waits for confirmation.");
         Sample(sb, "camfw_policy_confirmation_pending", null, policies.Pending is null ? 0 : 1);
 
-        Header(sb, "camfw_dataplane_healthy", "gauge", "1 while the data plane runs.");
-        foreach (var p in planes)
-        {
-            Sample(sb, "camfw_dataplane_healthy", [("plane", p.Name)], p.Healthy ? 1 : 0);
-        }
-
-        Header(sb, "camfw_capture_drops_total", "counter", "Frames lost by the capture layer before the engine saw them.");
-        foreach (var p in planes)
-        {
-            Sample(sb, "camfw_capture_drops_total", [("plane", p.Name)], p.CaptureDrops);
-        }
-
-        Header(sb, "camfw_flow_table_entries", "gauge", "Flows tracked.");
-        foreach (var p in planes)
-        {
-            Sample(sb, "camfw_flow_table_entries", [("plane", p.Name)], p.FlowCount);
-        }
-
-        Header(sb, "camfw_flow_table_capacity", "gauge", "Flow table capacity.");
-        foreach (var p in planes)
-        {
-            Sample(sb, "camfw_flow_table_capacity", [("plane", p.Name)], p.FlowCapacity);
-        }
-
-        Header(sb, "camfw_drop_events_lost_total", "counter", "Drop events lost because an event ring was full.");
-        foreach (var p in planes)
-        {
-            Sample(sb, "camfw_drop_events_lost_total", [("plane", p.Name)], p.EventsLost);
-        }
+        PerPlane(sb, planes, "camfw_dataplane_healthy", "gauge", "1 while the data plane runs.", static p => p.Healthy ? 1 : 0);
+        PerPlane(sb, planes, "camfw_capture_drops_total", "counter", "Frames lost by the capture layer before the engine saw them.", static p => p.CaptureDrops);
+        PerPlane(sb, planes, "camfw_flow_table_entries", "gauge", "Flows tracked.", static p => p.FlowCount);
+        PerPlane(sb, planes, "camfw_flow_table_capacity", "gauge", "Flow table capacity.", static p => p.FlowCapacity);
+        PerPlane(sb, planes, "camfw_drop_events_lost_total", "counter", "Drop events lost because an event ring was full.", static p => p.EventsLost);
 
         Header(sb, "camfw_syslog_queue_dropped_total", "counter", "Syslog messages lost because the shipping queue was full.");
         Sample(sb, "camfw_syslog_queue_dropped_total", null, traffic.SyslogQueueDropped);
@@ -113,6 +89,15 @@ public static class PrometheusWriter
         }
 
         return sb.ToString();
+    }
+
+    private static void PerPlane(StringBuilder sb, IReadOnlyList<DataPlaneStatus> planes, string name, string type, string help, Func<DataPlaneStatus, long> value)
+    {
+        Header(sb, name, type, help);
+        foreach (var p in planes)
+        {
+            Sample(sb, name, [("plane", p.Name)], value(p));
+        }
     }
 
     private static void Header(StringBuilder sb, string name, string type, string help)
