@@ -208,7 +208,7 @@ public static class PcapReplay
             {
                 foreach (var camera in names)
                 {
-                    if (slots.TryGetOrAdd(camera.Name, out var slot))
+                    if (slots.TryGet(camera.Name, out var slot))
                     {
                         ordered.Add(Summary(slot));
                     }

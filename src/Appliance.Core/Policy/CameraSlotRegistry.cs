@@ -53,6 +53,15 @@ public sealed class CameraSlotRegistry
         }
     }
 
+    /// <summary>The slot already assigned to <paramref name="name"/>; false when the name never had one. Never assigns.</summary>
+    public bool TryGet(string name, out int slot)
+    {
+        lock (_gate)
+        {
+            return _slots.TryGetValue(name, out slot);
+        }
+    }
+
     /// <summary>The camera name of a slot, or null.</summary>
     public string? NameOf(int slot)
     {

@@ -482,7 +482,7 @@ public sealed class ManagementServer : IAsyncDisposable
         var list = new List<CameraDto>(state.Spec.Cameras.Count);
         foreach (var camera in state.Spec.Cameras)
         {
-            var counters = _policies.Holder.Slots.TryGetOrAdd(camera.Name, out var slot) ? _traffic.Camera(slot) : default;
+            var counters = _policies.Holder.Slots.TryGet(camera.Name, out var slot) ? _traffic.Camera(slot) : default;
             var denied = _denied.Top(camera.Name, 5);
             list.Add(new CameraDto(
                 camera.Name,

@@ -61,7 +61,7 @@ public static class PrometheusWriter
             var cameras = new List<(string Name, CameraTotals Counters)>(state.Spec.Cameras.Count);
             foreach (var camera in state.Spec.Cameras)
             {
-                if (policies.Holder.Slots.TryGetOrAdd(camera.Name, out var slot))
+                if (policies.Holder.Slots.TryGet(camera.Name, out var slot))
                 {
                     cameras.Add((camera.Name, traffic.Camera(slot)));
                 }
