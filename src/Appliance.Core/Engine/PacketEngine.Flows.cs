@@ -82,12 +82,21 @@ public sealed partial class PacketEngine
             }
 
             var fromOpener = e.Direction == dir;
-            if (!(pureSyn && fromOpener && e.State is FlowState.Closing or FlowState.Closed))
+            if (!pureSyn || (fromOpener && e.State is not (FlowState.Closing or FlowState.Closed)))
             {
                 return TcpTrack(p, cam, ref e, flags, fromOpener, dir == Direction.Egress, nowMs);
             }
 
-            // The port pair is being reused for a new connection: decide it afresh.
+            // A pure SYN that is not the live opener retransmitting: a new connection attempt on the port pair, in
+            // the frame's own direction. From the side that did not open the flow it is never a retransmission (a
+            // SYN-ACK carries ACK), whatever state the flow is in: decided against the rules of that direction like
+            // any opener, and a refused attempt leaves the flow as it was (no state change, no new deadline).
+            if (!fromOpener)
+            {
+                return Reopen(p, cam, index, in key, dir, v6, info.DestinationPort, nowMs);
+            }
+
+            // The opener reusing the port pair of a finished connection: decide it afresh.
             _flows.Remove(index);
         }
 
@@ -109,8 +118,11 @@ public sealed partial class PacketEngine
         var pass = Decision.Pass(Reason.EstablishedFlow, e.CameraSlot);
         if ((flags & Rst) != 0)
         {
+            // An RST ends the flow; once it is ending, nothing moves its deadline out again (an RST every few
+            // seconds would otherwise keep a dead flow, and its quota share, alive for ever).
+            var until = nowMs + _tcpClosingMs;
+            e.ExpiresMs = e.State is FlowState.Closing or FlowState.Closed ? Math.Min(e.ExpiresMs, until) : until;
             e.State = FlowState.Closed;
-            e.ExpiresMs = nowMs + _tcpClosingMs;
             return pass;
         }
 
@@ -119,10 +131,11 @@ public sealed partial class PacketEngine
         switch (e.State)
         {
             case FlowState.SynSent:
-                if (fromOpener ? syn && !ack : syn)
+                if (syn && ack != fromOpener)
                 {
-                    // The opener retransmits its SYN; the responder answers (SYN-ACK) or opens simultaneously (SYN).
-                    if (!fromOpener && ack)
+                    // The opener retransmits its SYN, or the responder answers (SYN-ACK). A simultaneous open (the
+                    // responder's pure SYN) is a connection attempt of its own and never gets here (see Tcp).
+                    if (!fromOpener)
                     {
                         e.State = FlowState.SynReceived;
                         e.Flags |= FlowFlags.Replied;
@@ -156,11 +169,17 @@ public sealed partial class PacketEngine
 
                 break;
 
-            case FlowState.Established or FlowState.FinWait or FlowState.Closing:
+            case FlowState.Established or FlowState.FinWait:
                 // A SYN here is a retransmitted SYN-ACK whose ACK was lost, or an opener probing a stale connection:
-                // the endpoints sort it out (challenge ACK), the flow stays.
-                e.ExpiresMs = nowMs + (e.State == FlowState.Closing ? _tcpClosingMs : _tcpEstablishedMs);
+                // the endpoints sort it out (challenge ACK), the flow stays. (The responder's pure SYN never gets
+                // here: it is a new connection attempt, see Tcp.)
+                e.ExpiresMs = nowMs + _tcpEstablishedMs;
                 TcpFin(ref e, flags, fromCamera, nowMs);
+                return pass;
+
+            case FlowState.Closing:
+                // Both sides have sent FIN: the last ACKs and retransmitted FINs pass until the deadline set when the
+                // second FIN passed. Frames never extend it, or a peer could keep a closed connection open for ever.
                 return pass;
 
             case FlowState.Closed:
@@ -171,6 +190,24 @@ public sealed partial class PacketEngine
         }
 
         return Deny(p, cam, Reason.TcpStateBypass);
+    }
+
+    /// <summary>
+    /// A pure SYN from the side that did not open the tracked flow <paramref name="index"/>: an opener in its own
+    /// direction <paramref name="dir"/>. Refused, it leaves the flow untouched; admitted, the new connection
+    /// replaces the old one on the port pair (the endpoints cannot have both).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Decision Reopen(CompiledPolicy p, int cam, int index, in FlowKey key, Direction dir, bool v6, ushort destinationPort, long nowMs)
+    {
+        ref readonly var r = ref p.Record(cam);
+        if (r.Rules.Match(v6, dir, IpProtocols.Tcp, destinationPort, key.Peer) < 0 && !r.Monitor)
+        {
+            return Decision.Drop(Reason.NoRuleMatched, r.Slot);
+        }
+
+        _flows.Remove(index);
+        return Open(p, cam, in key, dir, v6, IpProtocols.Tcp, destinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
     }
 
     private void TcpFin(ref FlowEntry e, byte flags, bool fromCamera, long nowMs)

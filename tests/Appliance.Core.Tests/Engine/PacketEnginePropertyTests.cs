@@ -211,4 +211,91 @@ public class PacketEnginePropertyTests
             }
         }));
     }
+
+    // ---- TCP: the side that did not open a connection never starts one the policy does not allow it ----
+
+    private const string MailIp = "192.0.2.25";
+
+    private sealed record TcpStep(Side Side, TcpFlags Flags, ushort CameraPort, string Peer, ushort PeerPort, long Advance);
+
+    private static Gen<TcpStep> TcpStepGen =>
+        from side in Gen.Elements(Side.Camera, Side.Uplink)
+        from flags in Gen.Elements(
+            TcpFlags.Syn, TcpFlags.Syn, TcpFlags.Syn | TcpFlags.Ack, TcpFlags.Ack, TcpFlags.Ack | TcpFlags.Psh,
+            TcpFlags.Fin | TcpFlags.Ack, TcpFlags.Fin, TcpFlags.Rst, TcpFlags.Rst | TcpFlags.Ack, TcpFlags.None)
+        from tuple in Gen.Elements<(ushort, string, ushort)>(
+            (554, NvrIp, 50000), (554, NvrIp, 50001), (40000, NvrIp, 443), (40000, MailIp, 25), (25, MailIp, 40000))
+        from advance in Gen.Elements(0L, 0L, 1L, 1_000L, 10_000L, 29_999L, 30_000L, 3_600_000L, 8_000_000L)
+        select new TcpStep(side, flags, tuple.Item1, tuple.Item2, tuple.Item3, advance);
+
+    [Fact]
+    public void ProcessFrame_AnyTcpSequence_NonOpenerNeverStartsADisallowedConnection()
+    {
+        // The policy allows some tuples one way (NVR -> cam:554, cam -> NVR:443, cam -> mail:25) and one tuple both
+        // ways (cam:554 <-> NVR:50000), so reopening in the other direction is sometimes allowed and sometimes not.
+        var rules = new List<Appliance.Core.Policy.RuleSpec>(Profile)
+        {
+            Rule("smtp", Direction.Egress, Appliance.Core.Policy.RuleProtocol.Tcp, [new(25, 25)], [], [MailIp + "/32"]),
+            Rule("callback", Direction.Egress, Appliance.Core.Policy.RuleProtocol.Tcp, [new(50000, 50000)], [], [NvrIp + "/32"]),
+        };
+        var spec = Spec(rules: rules);
+        var closing = Small.TcpClosingTimeout.TotalMilliseconds;
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(1_500), Prop.ForAll(Arb.From(Gen.ListOf(TcpStepGen).Select(l => l.ToArray())), steps =>
+        {
+            var engine = NewEngine(spec, Small);
+
+            // Model per camera-relative tuple, since the last opener that passed (null: none ever did): which sides
+            // have sent a FIN that passed, and when the connection ended (both FINs, or an RST).
+            var model = new Dictionary<(ushort, string, ushort), (bool FinCamera, bool FinPeer, long? EndedAt)>();
+            long now = 0;
+            foreach (var s in steps)
+            {
+                now += s.Advance;
+                var egress = s.Side == Side.Camera;
+                var frame = egress
+                    ? Frames.Tcp(Cam1Mac, RouterMac, Cam1Ip, s.Peer, s.CameraPort, s.PeerPort, s.Flags)
+                    : Frames.Tcp(RouterMac, Cam1Mac, s.Peer, Cam1Ip, s.PeerPort, s.CameraPort, s.Flags);
+                var verdict = engine.ProcessFrame(frame.ToArray(), s.Side, now);
+                var tuple = (s.CameraPort, s.Peer, s.PeerPort);
+                var direction = egress ? Direction.Egress : Direction.Ingress;
+                var allowed = NaiveMatcher.FirstMatch(rules, direction, 6, egress ? s.PeerPort : s.CameraPort, IPAddress.Parse(s.Peer)) >= 0;
+                if (!verdict.IsPass)
+                {
+                    continue;
+                }
+
+                Assert.False(verdict.Monitored, $"{s}: monitored");
+                if (s.Flags == TcpFlags.Syn)
+                {
+                    // The property: a connection attempt passes only from a side the policy lets open this tuple.
+                    Assert.True(allowed, $"{s} at {now}: a pure SYN passed ({verdict.Reason}) from a side the policy lets open nothing here");
+                }
+
+                if (verdict.Reason == Reason.RuleMatch)
+                {
+                    Assert.Equal(TcpFlags.Syn, s.Flags);
+                    model[tuple] = (false, false, null);
+                    continue;
+                }
+
+                Assert.Equal(Reason.EstablishedFlow, verdict.Reason);
+                Assert.True(model.TryGetValue(tuple, out var m), $"{s}: passed on a tuple nobody opened");
+                Assert.True(m.EndedAt is null || now < m.EndedAt + closing, $"{s} at {now}: passed {now - m.EndedAt} ms after the connection ended");
+                if ((s.Flags & TcpFlags.Rst) != 0)
+                {
+                    m.EndedAt ??= now;
+                }
+                else if ((s.Flags & TcpFlags.Fin) != 0)
+                {
+                    m = egress ? m with { FinCamera = true } : m with { FinPeer = true };
+                    if (m.FinCamera && m.FinPeer)
+                    {
+                        m.EndedAt ??= now;
+                    }
+                }
+
+                model[tuple] = m;
+            }
+        }));
+    }
 }
