@@ -9,6 +9,13 @@ public sealed record EngineOptions
     /// <summary>Flows one camera may hold when its policy sets no quota.</summary>
     public int DefaultFlowQuota { get; init; } = 4_096;
 
+    /// <summary>
+    /// Share of a camera's flow quota, in percent, that one peer address may hold (at least one flow). At the default
+    /// no single address, a spoofed one included, can take more than half of a camera's flows, so the rest of the
+    /// site (the NVR, the admins) always has the other half; 100 turns the per-peer limit off.
+    /// </summary>
+    public int PeerFlowSharePercent { get; init; } = 50;
+
     /// <summary>Drop-event ring capacity.</summary>
     public int EventRingCapacity { get; init; } = 65_536;
 
@@ -35,6 +42,8 @@ public sealed record EngineOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(FlowCapacity, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(DefaultFlowQuota, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(PeerFlowSharePercent, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(PeerFlowSharePercent, 100);
         ArgumentOutOfRangeException.ThrowIfLessThan(EventRingCapacity, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaintenanceSlotsPerCall, 1);
         foreach (var t in (ReadOnlySpan<TimeSpan>)[TcpHalfOpenTimeout, TcpEstablishedTimeout, TcpClosingTimeout, UdpTimeout, IcmpTimeout, FragmentTimeout])

@@ -14,6 +14,9 @@ public sealed partial class PacketEngine
     private const byte Rst = (byte)TcpFlags.Rst;
     private const byte Ack = (byte)TcpFlags.Ack;
 
+    /// <summary><see cref="FindCurrent"/>: the flow existed and the policy in force revoked it.</summary>
+    private const int Revoked = -2;
+
     private const byte EchoRequestV4 = 8;
     private const byte EchoReplyV4 = 0;
     private const byte EchoRequestV6 = 128;
@@ -71,20 +74,19 @@ public sealed partial class PacketEngine
         }
 
         var pureSyn = (flags & (Syn | Ack)) == Syn;
-        var index = _flows.Find(in key, nowMs);
+        var index = FindCurrent(p, cam, in key, nowMs);
+        if (index == Revoked)
+        {
+            return Deny(p, cam, Reason.FlowRevoked);
+        }
+
         if (index >= 0)
         {
             ref var e = ref _flows.At(index);
-            if (e.PolicyVersion != p.Version && !Revalidate(p, cam, ref e))
-            {
-                _flows.Remove(index);
-                return Deny(p, cam, Reason.FlowRevoked);
-            }
-
             var fromOpener = e.Direction == dir;
             if (!pureSyn || (fromOpener && e.State is not (FlowState.Closing or FlowState.Closed)))
             {
-                return TcpTrack(p, cam, ref e, flags, fromOpener, dir == Direction.Egress, nowMs);
+                return TcpTrack(p, cam, index, flags, fromOpener, dir == Direction.Egress, nowMs);
             }
 
             // A pure SYN that is not the live opener retransmitting: a new connection attempt on the port pair, in
@@ -113,8 +115,9 @@ public sealed partial class PacketEngine
     /// The TCP state machine for a tracked flow. It follows the handshake and the closing; it does not track
     /// sequence numbers (the endpoints do), so its job is to refuse segments that cannot belong to the flow's state.
     /// </summary>
-    private Decision TcpTrack(CompiledPolicy p, int cam, ref FlowEntry e, byte flags, bool fromOpener, bool fromCamera, long nowMs)
+    private Decision TcpTrack(CompiledPolicy p, int cam, int index, byte flags, bool fromOpener, bool fromCamera, long nowMs)
     {
+        ref var e = ref _flows.At(index);
         var pass = Decision.Pass(Reason.EstablishedFlow, e.CameraSlot);
         if ((flags & Rst) != 0)
         {
@@ -123,6 +126,7 @@ public sealed partial class PacketEngine
             var until = nowMs + _tcpClosingMs;
             e.ExpiresMs = e.State is FlowState.Closing or FlowState.Closed ? Math.Min(e.ExpiresMs, until) : until;
             e.State = FlowState.Closed;
+            _flows.Yield(index, closed: true);
             return pass;
         }
 
@@ -163,7 +167,8 @@ public sealed partial class PacketEngine
                 {
                     e.State = FlowState.Established;
                     e.ExpiresMs = nowMs + _tcpEstablishedMs;
-                    TcpFin(ref e, flags, fromCamera, nowMs);
+                    _flows.Settle(index);
+                    TcpFin(index, flags, fromCamera, nowMs);
                     return pass;
                 }
 
@@ -174,7 +179,7 @@ public sealed partial class PacketEngine
                 // the endpoints sort it out (challenge ACK), the flow stays. (The responder's pure SYN never gets
                 // here: it is a new connection attempt, see Tcp.)
                 e.ExpiresMs = nowMs + _tcpEstablishedMs;
-                TcpFin(ref e, flags, fromCamera, nowMs);
+                TcpFin(index, flags, fromCamera, nowMs);
                 return pass;
 
             case FlowState.Closing:
@@ -210,19 +215,21 @@ public sealed partial class PacketEngine
         return Open(p, cam, in key, dir, v6, IpProtocols.Tcp, destinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
     }
 
-    private void TcpFin(ref FlowEntry e, byte flags, bool fromCamera, long nowMs)
+    private void TcpFin(int index, byte flags, bool fromCamera, long nowMs)
     {
         if ((flags & Fin) == 0)
         {
             return;
         }
 
+        ref var e = ref _flows.At(index);
         e.Flags |= fromCamera ? FlowFlags.FinFromCamera : FlowFlags.FinFromPeer;
         const FlowFlags both = FlowFlags.FinFromCamera | FlowFlags.FinFromPeer;
         if ((e.Flags & both) == both)
         {
             e.State = FlowState.Closing;
             e.ExpiresMs = nowMs + _tcpClosingMs;
+            _flows.Yield(index, closed: true);
         }
         else
         {
@@ -232,19 +239,19 @@ public sealed partial class PacketEngine
 
     private Decision Datagram(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort destinationPort, long nowMs)
     {
-        var index = _flows.Find(in key, nowMs);
+        var index = FindCurrent(p, cam, in key, nowMs);
+        if (index == Revoked)
+        {
+            return Deny(p, cam, Reason.FlowRevoked);
+        }
+
         if (index >= 0)
         {
             ref var e = ref _flows.At(index);
-            if (e.PolicyVersion != p.Version && !Revalidate(p, cam, ref e))
-            {
-                _flows.Remove(index);
-                return Deny(p, cam, Reason.FlowRevoked);
-            }
-
-            if (e.Direction != dir)
+            if (e.Direction != dir && (e.Flags & FlowFlags.Replied) == 0)
             {
                 e.Flags |= FlowFlags.Replied;
+                _flows.Settle(index); // answered: no longer yields its quota place to new openers
             }
 
             e.ExpiresMs = nowMs + _udpMs;
@@ -266,22 +273,22 @@ public sealed partial class PacketEngine
         {
             // Echo pseudo-flow: the camera port holds the echo id, the peer port is 0, so request and reply meet.
             var key = FlowKey.Create(camera, info.IcmpEchoId, peer, 0, protocol, v6, info.OuterVlan, info.InnerVlan);
-            var index = _flows.Find(in key, nowMs);
+            var index = FindCurrent(p, cam, in key, nowMs);
+            if (index == Revoked)
+            {
+                return Deny(p, cam, Reason.FlowRevoked);
+            }
+
             if (index >= 0)
             {
                 ref var e = ref _flows.At(index);
-                if (e.PolicyVersion != p.Version && !Revalidate(p, cam, ref e))
-                {
-                    _flows.Remove(index);
-                    return Deny(p, cam, Reason.FlowRevoked);
-                }
-
                 var fromOpener = e.Direction == dir;
                 if (request == fromOpener)
                 {
-                    if (reply)
+                    if (reply && (e.Flags & FlowFlags.Replied) == 0)
                     {
                         e.Flags |= FlowFlags.Replied;
+                        _flows.Settle(index);
                     }
 
                     e.ExpiresMs = nowMs + _icmpMs;
@@ -347,20 +354,10 @@ public sealed partial class PacketEngine
             return Deny(p, cam, Reason.IcmpErrorUnrelated);
         }
 
-        var index = _flows.Find(in key, nowMs);
-        if (index < 0)
-        {
-            return Deny(p, cam, Reason.IcmpErrorUnrelated);
-        }
-
-        ref var e = ref _flows.At(index);
-        if (e.PolicyVersion != p.Version && !Revalidate(p, cam, ref e))
-        {
-            _flows.Remove(index);
-            return Deny(p, cam, Reason.FlowRevoked);
-        }
-
-        return Decision.Pass(Reason.RelatedIcmpError, e.CameraSlot);
+        var index = FindCurrent(p, cam, in key, nowMs);
+        return index >= 0 ? Decision.Pass(Reason.RelatedIcmpError, _flows.At(index).CameraSlot)
+            : index == Revoked ? Deny(p, cam, Reason.FlowRevoked)
+            : Deny(p, cam, Reason.IcmpErrorUnrelated);
     }
 
     private static Decision Stateless(CompiledPolicy p, int cam, Direction dir, bool v6, byte protocol, byte type, IpAddr peer)
@@ -383,8 +380,7 @@ public sealed partial class PacketEngine
             return Decision.Drop(Reason.NoRuleMatched, r.Slot);
         }
 
-        var quota = r.FlowQuota > 0 ? r.FlowQuota : _defaultQuota;
-        if (_flows.CountForCamera(r.Slot) >= quota)
+        if (!MakeRoom(in r, in key, nowMs))
         {
             return Deny(p, cam, Reason.FlowQuotaExceeded, rule);
         }
@@ -400,6 +396,9 @@ public sealed partial class PacketEngine
         e.Direction = dir;
         e.PolicyVersion = p.Version;
         e.ExpiresMs = nowMs + timeoutMs;
+
+        // Until it is answered (or established) it yields its quota place to the camera's next opener.
+        _flows.Yield(index, closed: false);
         if (rule < 0)
         {
             e.Flags = FlowFlags.Monitored;
@@ -407,6 +406,45 @@ public sealed partial class PacketEngine
         }
 
         return Decision.Pass(Reason.RuleMatch, r.Slot, rule);
+    }
+
+    /// <summary>
+    /// Quota check for a new flow of camera <paramref name="r"/> with <paramref name="key"/>'s peer. A peer holds at
+    /// most its share of the camera's quota (<see cref="EngineOptions.PeerFlowSharePercent"/>), so no one address, a
+    /// spoofed one included, can take all of it; the camera holds at most its quota. Either limit reached, closed and
+    /// half-open flows yield: the peer's own (for its share), else the camera's (closed first, then oldest half-open).
+    /// Established flows are never pushed out.
+    /// </summary>
+    /// <returns>False when no room could be made: the opener is refused.</returns>
+    private bool MakeRoom(ref readonly CameraRecord r, in FlowKey key, long nowMs)
+    {
+        var quota = r.FlowQuota > 0 ? r.FlowQuota : _defaultQuota;
+        var share = Math.Max(1, (int)((long)quota * _peerSharePercent / 100));
+        if (_flows.CountForPeer(r.Slot, in key) >= share && !_flows.TryEvictForQuota(r.Slot, in key, samePeer: true, nowMs))
+        {
+            return false;
+        }
+
+        return _flows.CountForCamera(r.Slot) < quota || _flows.TryEvictForQuota(r.Slot, in key, samePeer: false, nowMs);
+    }
+
+    /// <summary>
+    /// The one place a tracked flow is looked up for a frame: the slot holding <paramref name="key"/>, or -1 when
+    /// there is none, or <see cref="Revoked"/> when there was one that an older policy admitted and the current one
+    /// no longer allows (it is removed; the caller drops the frame as <see cref="Reason.FlowRevoked"/>). A flow
+    /// that passes here is admitted by the policy in force, whatever version admitted it first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindCurrent(CompiledPolicy p, int cam, in FlowKey key, long nowMs)
+    {
+        var index = _flows.Find(in key, nowMs);
+        if (index >= 0 && _flows.At(index).PolicyVersion != p.Version && !Revalidate(p, cam, ref _flows.At(index)))
+        {
+            _flows.Remove(index);
+            return Revoked;
+        }
+
+        return index;
     }
 
     /// <summary>
@@ -471,18 +509,14 @@ public sealed partial class PacketEngine
     private Decision LaterFragment(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, bool fromCamera, bool v6, long nowMs)
     {
         var key = FragmentKey(ref info, camera, peer, fromCamera, v6);
-        var index = _flows.Find(in key, nowMs);
+        // A fragment entry is never re-checked (it carries no opener), so across a reload it is revoked.
+        var index = FindCurrent(p, cam, in key, nowMs);
         if (index < 0)
         {
-            return Deny(p, cam, Reason.OrphanFragment);
+            return Deny(p, cam, index == Revoked ? Reason.FlowRevoked : Reason.OrphanFragment);
         }
 
         ref var e = ref _flows.At(index);
-        if (e.PolicyVersion != p.Version)
-        {
-            _flows.Remove(index);
-            return Deny(p, cam, Reason.FlowRevoked);
-        }
 
         // The parser can refuse an overlap of the bare TCP header only; behind IPv6 extension headers (or TCP
         // options) it cannot know where the first fragment's headers end, so the first fragment's length decides.

@@ -36,6 +36,7 @@ public sealed partial class PacketEngine
     private readonly long _icmpMs;
     private readonly long _fragmentMs;
     private readonly int _defaultQuota;
+    private readonly int _peerSharePercent;
     private readonly int _maintenanceSlots;
 
     // Per camera slot: until when a unicast DHCP offer/ack from the uplink answers the camera's own broadcast.
@@ -57,6 +58,7 @@ public sealed partial class PacketEngine
         _icmpMs = (long)Options.IcmpTimeout.TotalMilliseconds;
         _fragmentMs = (long)Options.FragmentTimeout.TotalMilliseconds;
         _defaultQuota = Options.DefaultFlowQuota;
+        _peerSharePercent = Options.PeerFlowSharePercent;
         _maintenanceSlots = Options.MaintenanceSlotsPerCall;
         _dhcpAskedUntil = new long[policies.Slots.Capacity];
     }

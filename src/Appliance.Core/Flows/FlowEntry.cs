@@ -60,6 +60,12 @@ internal enum FlowFlags : byte
 
     /// <summary>The responder has answered (UDP, ICMP echo, TCP SYN-ACK): such flows are evicted last.</summary>
     Replied = 8,
+
+    /// <summary>On its camera's half-open list (see <see cref="FlowTable"/>): yields its quota place to new openers.</summary>
+    HalfOpenList = 16,
+
+    /// <summary>On its camera's closed list: yields its quota place first.</summary>
+    ClosedList = 32,
 }
 
 /// <summary>

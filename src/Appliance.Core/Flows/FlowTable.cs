@@ -19,11 +19,26 @@ namespace Appliance.Core.Flows;
 /// churn never degrades lookups.</para>
 /// <para>Expiry: an expired entry is ignored and reclaimed when a probe meets it; <see cref="Maintain"/> sweeps a
 /// bounded number of slots per call from a rotating cursor. Nothing ever walks the whole table on the data path.</para>
+/// <para>Quotas: besides a count per camera, the table counts entries per (camera, peer address) in a second
+/// open-addressing table of the same size, keyed by a seeded 64-bit hash of the pair, and keeps two lists per camera,
+/// threaded through side arrays of slot links: its closed flows (TCP after both FINs or an RST) and its half-open ones
+/// (TCP before the handshake completes, datagrams and echoes nobody answered), each oldest first. A camera or a peer
+/// at its quota makes room by evicting from these lists (<see cref="TryEvictForQuota"/>), in O(1) for the camera and a
+/// bounded walk for one peer; established flows are never on them. Links move with entries on backward shifting.</para>
 /// </remarks>
 public sealed class FlowTable
 {
     /// <summary>Slots the eviction search looks at before declaring the table full.</summary>
     internal const int EvictionScanLimit = 64;
+
+    /// <summary>Entries of one camera's list a per-peer eviction looks at before giving up.</summary>
+    internal const int PeerEvictionScanLimit = 64;
+
+    // Per camera slot, list heads and tails as slot index + 1 (0: empty), so fresh arrays need no filling.
+    private const int ClosedHead = 0;
+    private const int ClosedTail = 1;
+    private const int OpenHead = 2;
+    private const int OpenTail = 3;
 
     private readonly FlowEntry[] _slots;
     private readonly int _mask;
@@ -32,11 +47,16 @@ public sealed class FlowTable
     private readonly ulong _seed1;
     private readonly ulong _seed2;
     private readonly ulong _seed3;
+    private readonly int[] _next;
+    private readonly int[] _prev;
+    private readonly int[] _lists;
+    private readonly PeerCount[] _peers;
     private int _count;
     private int _maintainCursor;
     private int _evictCursor;
     private long _expired;
     private long _evicted;
+    private long _quotaEvicted;
 
     /// <param name="capacity">Most live flows (at least 16).</param>
     /// <param name="cameraSlots">Counter slots (see <c>CameraSlotRegistry.Capacity</c>) for per-camera quotas.</param>
@@ -50,6 +70,10 @@ public sealed class FlowTable
         _slots = new FlowEntry[size];
         _mask = size - 1;
         _perCamera = new int[cameraSlots];
+        _next = new int[size];
+        _prev = new int[size];
+        _lists = new int[cameraSlots * 4];
+        _peers = new PeerCount[size];
         Span<ulong> seeds = stackalloc ulong[4];
         RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(seeds));
         (_seed0, _seed1, _seed2, _seed3) = (seeds[0] | 1, seeds[1] | 1, seeds[2] | 1, seeds[3] | 1);
@@ -73,9 +97,117 @@ public sealed class FlowTable
     /// <summary>Entries evicted (half-open or unanswered first) to make room for a new flow.</summary>
     public long Evicted => Volatile.Read(ref _evicted);
 
+    /// <summary>Closed or half-open entries evicted because their camera, or their peer, was at its flow quota.</summary>
+    public long QuotaEvictions => Volatile.Read(ref _quotaEvicted);
+
+    /// <summary>Bytes the quota bookkeeping (per-peer counts and list links) occupies.</summary>
+    public long QuotaMemoryBytes => ((long)_peers.Length * Unsafe.SizeOf<PeerCount>()) + (((long)_next.Length + _prev.Length + _lists.Length) * sizeof(int));
+
     /// <summary>Entries held by the camera with this counter slot (flow quota accounting).</summary>
     public int CountForCamera(int cameraSlot)
         => (uint)cameraSlot < (uint)_perCamera.Length ? Volatile.Read(ref _perCamera[cameraSlot]) : 0;
+
+    /// <summary>Entries the camera with this counter slot holds with the peer address of <paramref name="key"/>. Data-plane thread only.</summary>
+    internal int CountForPeer(int cameraSlot, in FlowKey key)
+    {
+        var i = FindPeer(PeerHash(cameraSlot, key.PeerHi, key.PeerLo));
+        return i >= 0 ? _peers[i].Count : 0;
+    }
+
+    /// <summary>
+    /// Puts the entry in slot <paramref name="index"/> at the end of its camera's half-open list, or (when
+    /// <paramref name="closed"/>) of its closed list, leaving whichever list it was on.
+    /// </summary>
+    internal void Yield(int index, bool closed)
+    {
+        ref var e = ref _slots[index];
+        var want = closed ? FlowFlags.ClosedList : FlowFlags.HalfOpenList;
+        if ((e.Flags & want) != 0 || (uint)e.CameraSlot >= (uint)_perCamera.Length)
+        {
+            return;
+        }
+
+        Unlink(index);
+        var list = (e.CameraSlot * 4) + (closed ? ClosedHead : OpenHead);
+        var tail = _lists[list + 1];
+        _prev[index] = tail;
+        _next[index] = 0;
+        if (tail == 0)
+        {
+            _lists[list] = index + 1;
+        }
+        else
+        {
+            _next[tail - 1] = index + 1;
+        }
+
+        _lists[list + 1] = index + 1;
+        e.Flags |= want;
+    }
+
+    /// <summary>The entry in slot <paramref name="index"/> is established or answered: it no longer yields its place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Settle(int index)
+    {
+        if ((_slots[index].Flags & (FlowFlags.HalfOpenList | FlowFlags.ClosedList)) != 0)
+        {
+            Unlink(index);
+        }
+    }
+
+    /// <summary>
+    /// Makes room under a quota for a new flow with <paramref name="key"/> of the camera with counter slot
+    /// <paramref name="cameraSlot"/>: evicts that camera's oldest closed entry, else its oldest half-open one. With
+    /// <paramref name="samePeer"/> only an entry with the key's peer address qualifies (the peer is at its share), found
+    /// within <see cref="PeerEvictionScanLimit"/> entries of each list. Established flows are never evicted.
+    /// </summary>
+    /// <returns>Whether an entry was evicted.</returns>
+    internal bool TryEvictForQuota(int cameraSlot, in FlowKey key, bool samePeer, long nowMs)
+    {
+        if ((uint)cameraSlot >= (uint)_perCamera.Length)
+        {
+            return false;
+        }
+
+        var victim = Oldest(_lists[(cameraSlot * 4) + ClosedHead], in key, samePeer);
+        if (victim < 0)
+        {
+            victim = Oldest(_lists[(cameraSlot * 4) + OpenHead], in key, samePeer);
+        }
+
+        if (victim < 0)
+        {
+            return false;
+        }
+
+        var expired = _slots[victim].ExpiresMs <= nowMs;
+        RemoveAt(victim, expired);
+        if (!expired)
+        {
+            _quotaEvicted++;
+        }
+
+        return true;
+    }
+
+    private int Oldest(int head, in FlowKey key, bool samePeer)
+    {
+        if (!samePeer)
+        {
+            return head - 1;
+        }
+
+        for (var (link, n) = (head, 0); link != 0 && n < PeerEvictionScanLimit; link = _next[link - 1], n++)
+        {
+            ref var e = ref _slots[link - 1];
+            if (e.PeerLo == key.PeerLo && e.PeerHi == key.PeerHi)
+            {
+                return link - 1;
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>The slot holding <paramref name="key"/>, or -1. An expired match is reclaimed and reported absent.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -135,10 +267,14 @@ public sealed class FlowTable
         e.CameraSlot = cameraSlot;
         e.CreatedMs = nowMs;
         e.State = FlowState.Datagram; // placeholder until the caller sets the real state; never Free once added
+        _next[i] = 0;
+        _prev[i] = 0;
         if ((uint)cameraSlot < (uint)_perCamera.Length)
         {
             _perCamera[cameraSlot]++;
         }
+
+        AddPeer(PeerHash(cameraSlot, key.PeerHi, key.PeerLo));
 
         Volatile.Write(ref _count, _count + 1);
         return i;
@@ -262,12 +398,15 @@ public sealed class FlowTable
     private void RemoveAt(int index, bool expired)
     {
         var slots = _slots;
-        var slot = slots[index].CameraSlot;
+        ref var gone = ref slots[index];
+        var slot = gone.CameraSlot;
         if ((uint)slot < (uint)_perCamera.Length)
         {
             _perCamera[slot]--;
         }
 
+        RemovePeer(PeerHash(slot, gone.PeerHi, gone.PeerLo));
+        Unlink(index);
         if (expired)
         {
             _expired++;
@@ -291,12 +430,160 @@ public sealed class FlowTable
             if (!stays)
             {
                 slots[hole] = e;
+                MoveLinks(j, hole);
                 hole = j;
             }
         }
 
         slots[hole] = default;
+        _next[hole] = 0;
+        _prev[hole] = 0;
         Volatile.Write(ref _count, _count - 1);
+    }
+
+    /// <summary>Takes the entry in slot <paramref name="index"/> off whichever camera list it is on.</summary>
+    private void Unlink(int index)
+    {
+        ref var e = ref _slots[index];
+        if ((e.Flags & (FlowFlags.HalfOpenList | FlowFlags.ClosedList)) == 0)
+        {
+            return;
+        }
+
+        var list = (e.CameraSlot * 4) + ((e.Flags & FlowFlags.ClosedList) != 0 ? ClosedHead : OpenHead);
+        var (prev, next) = (_prev[index], _next[index]);
+        if (prev == 0)
+        {
+            _lists[list] = next;
+        }
+        else
+        {
+            _next[prev - 1] = next;
+        }
+
+        if (next == 0)
+        {
+            _lists[list + 1] = prev;
+        }
+        else
+        {
+            _prev[next - 1] = prev;
+        }
+
+        _next[index] = 0;
+        _prev[index] = 0;
+        e.Flags &= ~(FlowFlags.HalfOpenList | FlowFlags.ClosedList);
+    }
+
+    /// <summary>Backward shifting moved the entry in slot <paramref name="from"/> to <paramref name="to"/>: its list neighbours follow.</summary>
+    private void MoveLinks(int from, int to)
+    {
+        ref var e = ref _slots[to];
+        if ((e.Flags & (FlowFlags.HalfOpenList | FlowFlags.ClosedList)) == 0)
+        {
+            return;
+        }
+
+        var list = (e.CameraSlot * 4) + ((e.Flags & FlowFlags.ClosedList) != 0 ? ClosedHead : OpenHead);
+        var (prev, next) = (_prev[from], _next[from]);
+        _prev[to] = prev;
+        _next[to] = next;
+        _prev[from] = 0;
+        _next[from] = 0;
+        if (prev == 0)
+        {
+            _lists[list] = to + 1;
+        }
+        else
+        {
+            _next[prev - 1] = to + 1;
+        }
+
+        if (next == 0)
+        {
+            _lists[list + 1] = to + 1;
+        }
+        else
+        {
+            _prev[next - 1] = to + 1;
+        }
+    }
+
+    // ---- Per (camera, peer address) counts: open addressing on a seeded 64-bit hash of the pair, backward shifting ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong PeerHash(int cameraSlot, ulong peerHi, ulong peerLo)
+        => Mix(Mix(peerLo ^ _seed2, peerHi ^ _seed1) ^ (uint)cameraSlot, _seed3) | 1; // never 0: 0 marks a free slot
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int PeerHome(ulong hash) => (int)(hash >> 32) & _mask;
+
+    private int FindPeer(ulong hash)
+    {
+        var peers = _peers;
+        var i = PeerHome(hash);
+        while (peers[i].Hash != 0)
+        {
+            if (peers[i].Hash == hash)
+            {
+                return i;
+            }
+
+            i = (i + 1) & _mask;
+        }
+
+        return -1;
+    }
+
+    private void AddPeer(ulong hash)
+    {
+        // Pairs never outnumber entries, and there are at most half as many entries as slots: a free slot is near.
+        var peers = _peers;
+        var i = PeerHome(hash);
+        while (peers[i].Hash != 0 && peers[i].Hash != hash)
+        {
+            i = (i + 1) & _mask;
+        }
+
+        peers[i].Hash = hash;
+        peers[i].Count++;
+    }
+
+    private void RemovePeer(ulong hash)
+    {
+        var i = FindPeer(hash);
+        if (i < 0 || --_peers[i].Count > 0)
+        {
+            return;
+        }
+
+        var peers = _peers;
+        var hole = i;
+        var j = i;
+        while (true)
+        {
+            j = (j + 1) & _mask;
+            if (peers[j].Hash == 0)
+            {
+                break;
+            }
+
+            var home = PeerHome(peers[j].Hash);
+            var stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+            if (!stays)
+            {
+                peers[hole] = peers[j];
+                hole = j;
+            }
+        }
+
+        peers[hole] = default;
+    }
+
+    private struct PeerCount
+    {
+        public ulong Hash;
+        public int Count;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -388,11 +388,15 @@ public class PacketEngineFlowTests
     [Fact]
     public void Quota_CameraAtItsQuota_GetsNoNewFlowsOthersDo()
     {
+        // Established flows: half-open and closed ones would yield their places (see PacketEngineQuotaTests), and
+        // one peer may hold the whole quota only with the per-peer share turned off.
         var spec = Spec(edit: c => c.Name == "cam-1" ? c with { FlowQuota = 3 } : c);
-        var e = NewEngine(spec);
+        var e = NewEngine(spec, new EngineOptions { PeerFlowSharePercent = 100 });
         for (ushort port = 1; port <= 3; port++)
         {
             Assert.Equal(Reason.RuleMatch, Camera(e, Out(TcpFlags.Syn, port), 0).Reason);
+            Uplink(e, In(TcpFlags.Syn | TcpFlags.Ack, port), 0);
+            Camera(e, Out(TcpFlags.Ack, port), 0);
         }
 
         Assert.Equal(Reason.FlowQuotaExceeded, Camera(e, Out(TcpFlags.Syn, 4), 0).Reason);
@@ -403,9 +407,13 @@ public class PacketEngineFlowTests
     [Fact]
     public void Quota_DefaultFromEngineOptions_Applies()
     {
-        var e = NewEngine(options: new EngineOptions { DefaultFlowQuota = 2 });
-        Camera(e, Out(TcpFlags.Syn, 1), 0);
-        Camera(e, Out(TcpFlags.Syn, 2), 0);
+        var e = NewEngine(options: new EngineOptions { DefaultFlowQuota = 2, PeerFlowSharePercent = 100 });
+        for (ushort port = 1; port <= 2; port++)
+        {
+            Camera(e, Out(TcpFlags.Syn, port), 0);
+            Uplink(e, In(TcpFlags.Syn | TcpFlags.Ack, port), 0);
+            Camera(e, Out(TcpFlags.Ack, port), 0);
+        }
 
         Assert.Equal(Reason.FlowQuotaExceeded, Camera(e, Out(TcpFlags.Syn, 3), 0).Reason);
     }
