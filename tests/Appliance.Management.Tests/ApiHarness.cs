@@ -36,7 +36,7 @@ internal sealed class ApiHarness : IAsyncDisposable
 
     public string PolicyDirectory => Root.Combine("policies");
 
-    public static async Task<ApiHarness> StartAsync(Action<ManagementOptions>? configure = null, ITrafficSource? traffic = null, IEventFeed? events = null, DeniedDestinationTracker? denied = null, TimeSpan? debounce = null)
+    public static async Task<ApiHarness> StartAsync(Action<ManagementOptions>? configure = null, ITrafficSource? traffic = null, IEventFeed? events = null, DeniedDestinationTracker? denied = null, TimeSpan? debounce = null, TimeProvider? time = null)
     {
         var root = new TempDirectory("camfw-mgmt");
         foreach (var (name, text) in TestPolicies.Files())
@@ -54,7 +54,7 @@ internal sealed class ApiHarness : IAsyncDisposable
 
         var options = new ManagementOptions { Url = "http://127.0.0.1:0", AuthFailureLimit = 1000 };
         configure?.Invoke(options);
-        var server = new ManagementServer(options, ApiToken.FromValue(Token), policies, traffic ?? NullTrafficSource.Instance, events ?? NullEventFeed.Instance, denied ?? new DeniedDestinationTracker(), NullLoggerFactory.Instance);
+        var server = new ManagementServer(options, ApiToken.FromValue(Token), policies, traffic ?? NullTrafficSource.Instance, events ?? NullEventFeed.Instance, denied ?? new DeniedDestinationTracker(), NullLoggerFactory.Instance, time);
         await server.StartAsync();
         var client = new HttpClient { BaseAddress = server.Addresses[0] };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);

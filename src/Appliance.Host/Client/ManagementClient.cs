@@ -181,7 +181,7 @@ internal sealed class ManagementClient : IDisposable
                 }
 
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                if (response.Content.Headers.ContentType?.MediaType == "application/json")
+                if (response.Content.Headers.ContentType?.MediaType is "application/json" or "application/problem+json")
                 {
                     try
                     {
@@ -198,8 +198,8 @@ internal sealed class ManagementClient : IDisposable
 
                     try
                     {
-                        var error = JsonSerializer.Deserialize(text, ManagementJsonContext.Default.ErrorDto);
-                        return new ApiResponse<T>(response.StatusCode, default, error?.Error ?? text);
+                        var problem = JsonSerializer.Deserialize(text, ManagementJsonContext.Default.ProblemDto);
+                        return new ApiResponse<T>(response.StatusCode, default, problem?.Detail ?? problem?.Title ?? text);
                     }
                     catch (JsonException)
                     {

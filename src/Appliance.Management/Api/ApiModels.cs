@@ -88,8 +88,12 @@ public sealed record EventDto(long Sequence, DateTimeOffset At, string Kind, str
 /// <summary><c>GET /api/v1/events?limit=&amp;after=</c>, newest first.</summary>
 public sealed record EventsDto(long Total, IReadOnlyList<EventDto> Events);
 
-/// <summary>Any error.</summary>
-public sealed record ErrorDto(string Error);
+/// <summary>
+/// The members of an RFC 9457 problem document (<c>application/problem+json</c>) that every error carries; errors
+/// about a policy add the <see cref="ApplyDto"/> or <see cref="ValidateDto"/> members, invalid parameters an
+/// <c>errors</c> map.
+/// </summary>
+public sealed record ProblemDto(string? Type, string? Title, int? Status, string? Detail);
 
 /// <summary>System.Text.Json source generation for every API type (no reflection, trimming-safe).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = false)]
@@ -102,7 +106,12 @@ public sealed record ErrorDto(string Error);
 [JsonSerializable(typeof(CamerasDto))]
 [JsonSerializable(typeof(FlowsDto))]
 [JsonSerializable(typeof(EventsDto))]
-[JsonSerializable(typeof(ErrorDto))]
+[JsonSerializable(typeof(ProblemDto))]
+[JsonSerializable(typeof(IReadOnlyList<DiagnosticDto>))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(uint))]
 [JsonSerializable(typeof(AuditRecord))]
 [JsonSerializable(typeof(HistoryMeta))]
 public sealed partial class ManagementJsonContext : JsonSerializerContext;

@@ -1,13 +1,10 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using Appliance.Management.Policies;
 using Appliance.Management.Security;
 using Appliance.Management.Traffic;
-using Appliance.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -53,6 +50,9 @@ public sealed class ManagementServer : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<ManagementServer>();
         _limiter = new AuthFailureLimiter(options.AuthFailureLimit, options.AuthFailureWindow, options.AuthLockout, time);
     }
+
+    /// <summary>This process's uid: the local socket serves it and root.</summary>
+    private static uint ServiceUid => UnixIdentity.EffectiveUid;
 
     /// <summary>The addresses actually bound (port 0 resolved), after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
@@ -141,6 +141,23 @@ public sealed class ManagementServer : IAsyncDisposable
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ManagementJsonContext.Default));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddRouting();
+
+        // The endpoints' dependencies, bound into the static handlers' parameters.
+        builder.Services.AddSingleton(_options);
+        builder.Services.AddSingleton(_policies);
+        builder.Services.AddSingleton(_traffic);
+        builder.Services.AddSingleton(_events);
+        builder.Services.AddSingleton(_denied);
+        builder.Services.AddSingleton(_token);
+        builder.Services.AddSingleton(_limiter);
+        builder.Services.AddAuthentication(ApiAuth.Scheme).AddScheme<ApiAuthenticationOptions, ApiAuthenticationHandler>(ApiAuth.Scheme, o => o.AllowedPeerUids = new HashSet<uint> { ServiceUid });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ApiAuth.AdminPolicy, ApiAuth.BuildAdminPolicy())
+
+            // A path that matches no endpoint needs the token too: a stranger learns nothing, not even 404 vs 405.
+            .SetFallbackPolicy(ApiAuth.BuildAdminPolicy());
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -164,8 +181,15 @@ public sealed class ManagementServer : IAsyncDisposable
         });
 
         var app = builder.Build();
-        app.Use(AuthenticateAsync);
-        MapEndpoints(app);
+        app.UseExceptionHandler();
+
+        // 404, 405 and any other bodiless error become problem documents too.
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.Use(CloseUnauthenticated);
+        app.UseAuthorization();
+        app.MapManagementApi();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
 
@@ -246,259 +270,16 @@ public sealed class ManagementServer : IAsyncDisposable
         return false;
     }
 
-    private async Task AuthenticateAsync(HttpContext context, RequestDelegate next)
+    // Short keep-alive before authentication (issue 12.3): a connection whose request carried no valid credentials is
+    // closed after the response, so anonymous health probes cannot sit on connections the owner needs.
+    private static Task CloseUnauthenticated(HttpContext context, RequestDelegate next)
     {
-        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals("/api/v1/health", StringComparison.Ordinal))
+        if (context.User.Identity?.IsAuthenticated != true)
         {
-            await next(context).ConfigureAwait(false);
-            return;
+            context.Response.Headers.Connection = "close";
         }
 
-        var remote = context.Connection.RemoteIpAddress ?? IPAddress.None;
-        if (_limiter.IsLockedOut(remote, out var retryAfter))
-        {
-            await TooManyAsync(context, retryAfter).ConfigureAwait(false);
-            return;
-        }
-
-        if (!TryGetBearer(context.Request.Headers.Authorization.ToString(), out var presented) || !_token.Matches(presented))
-        {
-            Log.AuthFailed(_logger, remote.ToString(), context.Request.Method, context.Request.Path.ToString());
-            if (_limiter.RecordFailure(remote))
-            {
-                Log.AuthRateLimited(_logger, remote.ToString(), (int)_options.AuthLockout.TotalSeconds);
-            }
-
-            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"camfw\"";
-            await context.Response.WriteAsJsonAsync(new ErrorDto("missing or wrong bearer token"), ManagementJsonContext.Default.ErrorDto).ConfigureAwait(false);
-            return;
-        }
-
-        await next(context).ConfigureAwait(false);
-    }
-
-    private static Task TooManyAsync(HttpContext context, TimeSpan retryAfter)
-    {
-        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return context.Response.WriteAsJsonAsync(new ErrorDto($"too many failed authentications from this address; retry after {seconds} s"), ManagementJsonContext.Default.ErrorDto);
-    }
-
-    internal static bool TryGetBearer(string header, out string token)
-    {
-        const string Scheme = "Bearer ";
-        if (header.Length > Scheme.Length && header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
-        {
-            token = header[Scheme.Length..].Trim();
-            return token.Length > 0;
-        }
-
-        token = "";
-        return false;
-    }
-
-    private static ChangeOrigin ApiOrigin(HttpContext context, string? detail = null)
-    {
-        var remote = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (context.Connection.ClientCertificate is { } cert)
-        {
-            remote += $" ({cert.Subject})";
-        }
-
-        return new ChangeOrigin(ChangeOrigin.ApiKind, remote, detail);
-    }
-
-    private void MapEndpoints(WebApplication app)
-    {
-        var json = ManagementJsonContext.Default;
-
-        app.MapGet("/api/v1/health", () =>
-        {
-            var health = ApiMapper.Health(_policies, _traffic);
-            return Results.Json(health, json.HealthDto, statusCode: health.Status == "unhealthy" ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
-        });
-
-        app.MapGet("/api/v1/policy", () =>
-        {
-            if (_policies.Current is not { } s)
-            {
-                return Results.Json(new ErrorDto("no policy loaded"), json.ErrorDto, statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-
-            return Results.Json(new PolicyDto(s.Version, s.Sha256, s.LoadedAt, s.Origin.ToDto(), _policies.Options.Directory, [.. s.Files.Select(f => f.Name)], s.Spec.Cameras.Count, _policies.Pending.ToDto()), json.PolicyDto);
-        });
-
-        app.MapPut("/api/v1/policy", async (HttpContext context) =>
-        {
-            TimeSpan? confirmWithin = null;
-            if (context.Request.Query.TryGetValue("confirm-within", out var raw))
-            {
-                if (!int.TryParse(raw.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds < 1 || seconds > _policies.Options.MaxConfirmWithin.TotalSeconds)
-                {
-                    return Results.Json(new ErrorDto($"confirm-within must be whole seconds between 1 and {_policies.Options.MaxConfirmWithin.TotalSeconds}"), json.ErrorDto, statusCode: StatusCodes.Status400BadRequest);
-                }
-
-                confirmWithin = TimeSpan.FromSeconds(seconds);
-            }
-
-            var (sources, problem) = await ReadFilesAsync(context).ConfigureAwait(false);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            var result = await _policies.ApplyAsync(sources!, ApiOrigin(context), confirmWithin, context.RequestAborted).ConfigureAwait(false);
-            return ApplyResponse(result);
-        });
-
-        app.MapPost("/api/v1/policy/validate", async (HttpContext context) =>
-        {
-            var (sources, problem) = await ReadFilesAsync(context).ConfigureAwait(false);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            var load = _policies.Validate(sources!);
-            var errors = load.Diagnostics.Count(d => d.Severity == Severity.Error);
-            var dto = new ValidateDto(!load.HasErrors, errors, load.Diagnostics.Count - errors, load.Spec?.Cameras.Count, load.Spec?.Sha256, load.Diagnostics.ToDto());
-            return Results.Json(dto, json.ValidateDto, statusCode: dto.Valid ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity);
-        });
-
-        app.MapPost("/api/v1/policy/reload", async (HttpContext context) =>
-        {
-            var result = await _policies.ReloadFromDiskAsync(ApiOrigin(context, "reload from disk"), context.RequestAborted).ConfigureAwait(false);
-            return ApplyResponse(result);
-        });
-
-        app.MapGet("/api/v1/policy/history", () =>
-        {
-            var current = _policies.Current?.Version;
-            var entries = _policies.History.List().Select(e => new HistoryEntryDto(e.Version, e.Sha256, e.AppliedAt, e.Origin.ToDto(), e.Sources, e.Version == current)).ToList();
-            return Results.Json(new HistoryDto(current, entries), json.HistoryDto);
-        });
-
-        app.MapPost("/api/v1/policy/rollback/{version}", async (HttpContext context, string version) =>
-        {
-            if (!uint.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var v))
-            {
-                return Results.Json(new ErrorDto("version must be a positive whole number"), json.ErrorDto, statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            var result = await _policies.RollbackAsync(v, ApiOrigin(context), context.RequestAborted).ConfigureAwait(false);
-            return ApplyResponse(result);
-        });
-
-        app.MapPost("/api/v1/policy/confirm", async (HttpContext context) =>
-        {
-            var result = await _policies.ConfirmAsync(ApiOrigin(context), context.RequestAborted).ConfigureAwait(false);
-            return ApplyResponse(result);
-        });
-
-        app.MapGet("/api/v1/cameras", () => Results.Json(Cameras(), json.CamerasDto));
-
-        app.MapGet("/api/v1/flows", (HttpContext context) =>
-        {
-            var offset = QueryInt(context, "offset", 0, 0, int.MaxValue);
-            var limit = QueryInt(context, "limit", 100, 1, 1000);
-            var page = _traffic.Flows(offset, limit);
-            var flows = page.Flows.Select(f => new FlowDto(f.Plane, f.Camera, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Direction, f.State, f.PolicyVersion, f.LastSeen)).ToList();
-            return Results.Json(new FlowsDto(page.Total, offset, limit, flows), json.FlowsDto);
-        });
-
-        app.MapGet("/api/v1/events", (HttpContext context) =>
-        {
-            var limit = QueryInt(context, "limit", 100, 1, 1000);
-            var after = context.Request.Query.TryGetValue("after", out var raw) && long.TryParse(raw.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var a) ? a : 0;
-            var events = _events.Recent(limit, after).Select(e => new EventDto(e.Sequence, e.At, e.Kind, e.Level, e.Message, e.Fields)).ToList();
-            return Results.Json(new EventsDto(_events.Total, events), json.EventsDto);
-        });
-
-        app.MapGet("/metrics", () => Results.Text(PrometheusWriter.Write(_policies, _traffic), PrometheusWriter.ContentType));
-    }
-
-    // One mapping for apply, reload, rollback and confirm: each outcome has the same status whichever verb led to it.
-    private static IResult ApplyResponse(ApplyResult result)
-    {
-        var status = result.Outcome switch
-        {
-            ApplyOutcome.Rejected => StatusCodes.Status422UnprocessableEntity,
-            ApplyOutcome.NotFound => StatusCodes.Status404NotFound,
-            ApplyOutcome.NothingPending => StatusCodes.Status409Conflict,
-            _ => StatusCodes.Status200OK,
-        };
-        return Results.Json(result.ToDto(), ManagementJsonContext.Default.ApplyDto, statusCode: status);
-    }
-
-    private async Task<(IReadOnlyList<PolicySource>? Sources, IResult? Problem)> ReadFilesAsync(HttpContext context)
-    {
-        var json = ManagementJsonContext.Default;
-        if (context.Request.ContentLength > _options.MaxRequestBodyBytes)
-        {
-            return (null, Results.Json(new ErrorDto($"request body larger than {_options.MaxRequestBodyBytes} bytes"), json.ErrorDto, statusCode: StatusCodes.Status413PayloadTooLarge));
-        }
-
-        if (!context.Request.HasJsonContentType())
-        {
-            return (null, Results.Json(new ErrorDto("send application/json: {\"files\": {\"site.yaml\": \"...\"}}"), json.ErrorDto, statusCode: StatusCodes.Status415UnsupportedMediaType));
-        }
-
-        PolicyFilesDto? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync(context.Request.Body, json.PolicyFilesDto, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
-        {
-            // Kestrel enforces MaxRequestBodySize on chunked bodies while they are read.
-            return (null, Results.Json(new ErrorDto(e.Message), json.ErrorDto, statusCode: e.StatusCode));
-        }
-        catch (JsonException e)
-        {
-            return (null, Results.Json(new ErrorDto($"malformed JSON: {e.Message}"), json.ErrorDto, statusCode: StatusCodes.Status400BadRequest));
-        }
-
-        if (body?.Files is not { Count: > 0 } files)
-        {
-            return (null, Results.Json(new ErrorDto("the body must be {\"files\": {\"name.yaml\": \"text\", ...}} with at least one file"), json.ErrorDto, statusCode: StatusCodes.Status400BadRequest));
-        }
-
-        return ([.. files.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new PolicySource(kv.Key, kv.Value ?? ""))], null);
-    }
-
-    private static int QueryInt(HttpContext context, string name, int fallback, int min, int max)
-        => context.Request.Query.TryGetValue(name, out var raw) && int.TryParse(raw.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? Math.Clamp(v, min, max) : fallback;
-
-    private CamerasDto Cameras()
-    {
-        var state = _policies.Current;
-        if (state is null)
-        {
-            return new CamerasDto(null, []);
-        }
-
-        var list = new List<CameraDto>(state.Spec.Cameras.Count);
-        foreach (var camera in state.Spec.Cameras)
-        {
-            var counters = _policies.Holder.Slots.TryGet(camera.Name, out var slot) ? _traffic.Camera(slot) : default;
-            var denied = _denied.Top(camera.Name, 5);
-            list.Add(new CameraDto(
-                camera.Name,
-                camera.Mac?.ToString(),
-                [.. camera.Addresses.Select(a => a.ToString())],
-                camera.Profiles,
-                camera.Mode == Core.Policy.CameraMode.Monitor ? "monitor" : "enforce",
-                counters.LastSeen,
-                counters.FramesPassed,
-                counters.FramesDropped,
-                counters.BytesPassed,
-                counters.BytesDropped,
-                [.. denied.Select(d => new DeniedDestinationDto(d.Address, d.Port, d.Protocol, d.Count, d.LastSeen))]));
-        }
-
-        return new CamerasDto(state.Version, list);
+        return next(context);
     }
 
     /// <summary>Lets the appliance's host own SIGTERM and Ctrl-C; this inner web host is stopped by it.</summary>

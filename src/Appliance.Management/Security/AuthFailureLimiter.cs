@@ -4,7 +4,8 @@ namespace Appliance.Management.Security;
 
 /// <summary>
 /// Counts failed authentications per remote address; an address that fails <c>limit</c> times within a window is
-/// locked out (HTTP 429 with Retry-After) for a while, whatever it presents. Bounded memory: at most
+/// locked out for a while: its failures are answered HTTP 429 with Retry-After. A request with the right token is
+/// served regardless (see <see cref="ApiAuthenticationHandler"/>). Bounded memory: at most
 /// <see cref="MaxTrackedAddresses"/> addresses, expired ones pruned first.
 /// </summary>
 public sealed class AuthFailureLimiter(int limit, TimeSpan window, TimeSpan lockout, TimeProvider? time = null)
@@ -15,6 +16,9 @@ public sealed class AuthFailureLimiter(int limit, TimeSpan window, TimeSpan lock
     private readonly Dictionary<IPAddress, Entry> _entries = [];
     private readonly Lock _gate = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>How long an address stays locked out.</summary>
+    public TimeSpan Lockout => lockout;
 
     /// <summary>True (with the time left) when <paramref name="address"/> is locked out.</summary>
     public bool IsLockedOut(IPAddress address, out TimeSpan retryAfter)
