@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Appliance.Transport;
 using Appliance.Host.Cli;
 using Appliance.Host.Hosting;
 using Appliance.Host.Tests.Hosting;

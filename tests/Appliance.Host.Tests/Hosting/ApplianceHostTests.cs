@@ -1,3 +1,4 @@
+using Appliance.Transport;
 using Appliance.Host.Client;
 using Appliance.Host.Hosting;
 using Appliance.Management.Api;

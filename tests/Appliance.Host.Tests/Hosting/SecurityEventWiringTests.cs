@@ -1,3 +1,4 @@
+using Appliance.Transport;
 using Appliance.Core;
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
