@@ -1,10 +1,10 @@
 using System.CommandLine;
-using Appliance.Transport;
 using Appliance.Host.Cli;
 using Appliance.Host.Hosting;
 using Appliance.Host.Tests.Hosting;
 using Appliance.Management.Policies;
 using Appliance.TestSupport.Host;
+using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Host.Tests.Cli;

@@ -1,8 +1,8 @@
-using Appliance.Transport;
 using Appliance.Host.Client;
 using Appliance.Host.Hosting;
 using Appliance.Management.Api;
 using Appliance.TestSupport.Host;
+using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
