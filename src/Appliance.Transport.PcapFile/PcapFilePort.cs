@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Appliance.Transport.LibPcap.Native;
+using Appliance.Native.LibPcap;
 
 namespace Appliance.Transport.PcapFile;
 

@@ -18,7 +18,7 @@ namespace Appliance.Transport;
 /// </para>
 /// The data plane owns both ports and disposes them when it stops.
 /// </summary>
-public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
+public sealed partial class BridgeDataPlane : IDataPlane, IDisposable
 {
     private readonly IPacketPort _camera;
     private readonly IPacketPort _uplink;
@@ -35,6 +35,8 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
     private volatile bool _running;
     private long _lastTurnTicks;
     private int _portsClosed;
+    private PortWatch? _cameraWatch;
+    private PortWatch? _uplinkWatch;
 
     private BridgeDataPlane(IPacketPort camera, IPacketPort uplink, Pump pump, ILogger? logger, BridgeOptions? options)
     {
@@ -85,22 +87,17 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
     public Task Completion => _completion.Task;
 
     /// <summary>
-    /// True while the loop runs, has not faulted and has turned within <see cref="BridgeOptions.StallTimeout"/>.
-    /// False before <see cref="Start"/> and after it stops: a bridge that is not forwarding is not healthy.
+    /// True while the loop runs, has not faulted, has turned within <see cref="BridgeOptions.StallTimeout"/> and both
+    /// ports are up. False before <see cref="Start"/> and after it stops: a bridge that is not forwarding is not
+    /// healthy. Port conditions are re-read every <see cref="BridgeOptions.StatisticsInterval"/>, so a port that
+    /// goes down turns this false within that interval (which must be shorter than the stall timeout).
     /// </summary>
-    public bool IsHealthy
-    {
-        get
-        {
-            if (!_running)
-            {
-                return false;
-            }
+    public bool IsHealthy => _running && !IsStalled && PortsUsable;
 
-            var last = Volatile.Read(ref _lastTurnTicks);
-            return Stopwatch.GetElapsedTime(last) < _options.StallTimeout;
-        }
-    }
+    /// <inheritdoc />
+    public bool IsStalled => _running && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastTurnTicks)) >= _options.StallTimeout;
+
+    private bool PortsUsable => (_cameraWatch?.Condition.IsUsable ?? true) && (_uplinkWatch?.Condition.IsUsable ?? true);
 
     /// <summary>The fault that stopped the loop, or null.</summary>
     public Exception? Fault { get; private set; }
@@ -110,6 +107,23 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
 
     /// <summary>Frames that arrived from the uplink side and what became of them.</summary>
     public BridgeSideStatistics UplinkSide => _uplinkCounters.Snapshot();
+
+    /// <inheritdoc />
+    public DataPlaneReport Report()
+    {
+        var camera = Describe(_camera, _cameraWatch, _cameraCounters);
+        var uplink = Describe(_uplink, _uplinkWatch, _uplinkCounters);
+        var healthy = IsHealthy;
+        var problem = Fault?.Message
+            ?? (IsStalled ? $"data plane {Name} stopped turning" : null)
+            ?? camera.Problem
+            ?? uplink.Problem
+            ?? (!healthy ? "not forwarding" : null);
+        return new DataPlaneReport(Name, healthy, problem, camera, uplink);
+    }
+
+    private static PortReport Describe(IPacketPort port, PortWatch? watch, SideCounters counters)
+        => new(port.Name, counters.Snapshot(), watch?.Statistics ?? default, watch?.Condition ?? PortCondition.NoLink);
 
     /// <summary>Starts the data-plane thread. Once only.</summary>
     public void Start()
@@ -122,6 +136,12 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
             }
 
             Volatile.Write(ref _lastTurnTicks, Stopwatch.GetTimestamp());
+
+            // Read the links once before the first frame, so health is right from the start.
+            _cameraWatch = new PortWatch(_camera);
+            _uplinkWatch = new PortWatch(_uplink);
+            _cameraWatch.Refresh(_logger, _cameraCounters);
+            _uplinkWatch.Refresh(_logger, _uplinkCounters);
             _running = true;
             _thread = new Thread(Run)
             {
@@ -279,20 +299,8 @@ public sealed partial class BridgeDataPlane : IAsyncDisposable, IDisposable
 
     private void RefreshCaptureStatistics()
     {
-        RefreshCaptureStatistics(_camera, _cameraCounters);
-        RefreshCaptureStatistics(_uplink, _uplinkCounters);
-    }
-
-    private void RefreshCaptureStatistics(IPacketPort port, SideCounters counters)
-    {
-        var stats = port.GetStatistics();
-        if (stats.CaptureDrops + stats.InterfaceDrops > counters.CaptureDrops + counters.InterfaceDrops)
-        {
-            DataPlaneLog.CaptureDrops(_logger, port.Name, stats.CaptureDrops, stats.InterfaceDrops);
-        }
-
-        Volatile.Write(ref counters.CaptureDrops, stats.CaptureDrops);
-        Volatile.Write(ref counters.InterfaceDrops, stats.InterfaceDrops);
+        _cameraWatch?.Refresh(_logger, _cameraCounters);
+        _uplinkWatch?.Refresh(_logger, _uplinkCounters);
     }
 
     private void ClosePorts()

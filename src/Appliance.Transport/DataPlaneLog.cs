@@ -16,4 +16,16 @@ internal static partial class DataPlaneLog
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Port {Port} lost frames before the data plane saw them: {CaptureDrops} in the capture buffer, {InterfaceDrops} at the interface (totals)")]
     public static partial void CaptureDrops(ILogger logger, string port, long captureDrops, long interfaceDrops);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Port {Port} refused {Failed} frame(s) since the last report (ENOBUFS {NoBuffers}, EAGAIN {WouldBlock}, ENETDOWN {NetworkDown}, EMSGSIZE {TooLarge}; last errno {LastErrno}; {Retried} retried)")]
+    public static partial void SendErrors(ILogger logger, string port, long failed, long noBuffers, long wouldBlock, long networkDown, long tooLarge, int lastErrno, long retried);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Port {Port} captured {Count} frame(s) shorter than on the wire since the last report (MTU {Mtu}); they were dropped, not forwarded cut")]
+    public static partial void Truncated(ILogger logger, string port, long count, int mtu);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Error, Message = "Port {Port} cannot forward: {Problem}")]
+    public static partial void PortProblem(ILogger logger, string port, string problem);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Information, Message = "Port {Port} is fit again (link {Link}, MTU {Mtu})")]
+    public static partial void PortRecovered(ILogger logger, string port, string link, int mtu);
 }

@@ -73,6 +73,12 @@ public interface IPacketPort : IDisposable
 
     /// <summary>Stage 1 of shutdown: deliver no new frames. Idempotent; safe from any thread.</summary>
     void StopReceiving();
+
+    /// <summary>
+    /// Reads the link state, MTU and offloads now (a few system calls: call it periodically from the owning
+    /// thread, never per frame). A port with no link (file, in-memory) reports <see cref="PortCondition.NoLink"/>.
+    /// </summary>
+    PortCondition ReadCondition() => PortCondition.NoLink;
 }
 
 /// <summary>Counters of one port.</summary>
@@ -90,8 +96,32 @@ public readonly record struct PortStatistics
     /// <summary>Bytes the port sent.</summary>
     public long BytesSent { get; init; }
 
-    /// <summary>Frames the port failed to send.</summary>
+    /// <summary>Frames the port failed to send (after any retry), whatever the cause.</summary>
     public long SendErrors { get; init; }
+
+    /// <summary>Sends refused with ENOBUFS: the device queue or qdisc was full.</summary>
+    public long SendNoBuffers { get; init; }
+
+    /// <summary>Sends refused with EAGAIN: the socket's send buffer was full.</summary>
+    public long SendWouldBlock { get; init; }
+
+    /// <summary>Sends refused with ENETDOWN or ENXIO: the link was down or the device gone.</summary>
+    public long SendNetworkDown { get; init; }
+
+    /// <summary>Sends refused with EMSGSIZE: the frame was larger than the port's MTU allows.</summary>
+    public long SendTooLarge { get; init; }
+
+    /// <summary>Sends refused with any other errno.</summary>
+    public long SendOtherErrors { get; init; }
+
+    /// <summary>The errno of the last refused send, or 0.</summary>
+    public int LastSendErrno { get; init; }
+
+    /// <summary>Sends tried again after waiting for the port to become writable (POLLOUT).</summary>
+    public long SendRetried { get; init; }
+
+    /// <summary>Frames that went out on a retry after first being refused.</summary>
+    public long SendRecovered { get; init; }
 
     /// <summary>Frames the capture lost because the receive buffer was full (pcap_stats ps_drop).</summary>
     public long CaptureDrops { get; init; }

@@ -91,7 +91,9 @@ internal static class ApplianceHost
         services.AddSingleton(new DeniedDestinationTracker());
         services.AddSingleton<IEventFeed, SecurityEventFeed>();
         services.AddSingleton<ITrafficSource, TrafficSource>();
-        services.TryAddSingleton<IDataPlaneFactory, LibPcapDataPlaneFactory>();
+
+        // The one place the host chooses its data-plane backend; the backend wires itself.
+        services.AddLibPcapBridge(config.GetSection("Bridge").Bind);
         services.TryAddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.TryAddSingleton(_ => WatchdogSettings.FromEnvironment());
 

@@ -1,6 +1,7 @@
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
 using Appliance.Syslog.Events;
+using Appliance.Transport;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -31,8 +32,14 @@ internal sealed class DataPlaneService(
     /// <summary>The running pairs (empty before start).</summary>
     public IReadOnlyList<RunningPair> Pairs => _pairs;
 
-    /// <summary>Every data plane runs.</summary>
+    /// <summary>Every data plane forwards (runs, turns, and has its ports up).</summary>
     public bool AllHealthy => _pairs.Count > 0 && _pairs.TrueForAll(p => p.Plane.IsHealthy);
+
+    /// <summary>
+    /// Every data plane's loop runs and turns, though a port may be down. What the systemd watchdog is fed on: a
+    /// restart cannot bring back a cable, and a down port is reported through health, metrics and the log.
+    /// </summary>
+    public bool AllTurning => _pairs.Count > 0 && _pairs.TrueForAll(p => !p.Plane.IsStalled && !p.Plane.Completion.IsCompleted);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -43,7 +50,7 @@ internal sealed class DataPlaneService(
             IDataPlane plane;
             try
             {
-                plane = factory.Create(pair, bridge.Value, packetEngine, logger);
+                plane = factory.Create(new BridgePair(pair.EffectiveName, pair.CameraInterface, pair.UplinkInterface), packetEngine, logger);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -98,7 +105,9 @@ internal sealed class DataPlaneService(
                     return;
                 }
 
-                unhealthyChecks = pair.Plane.IsHealthy || pair.Plane.Completion.IsCompleted ? 0 : unhealthyChecks + 1;
+                // Only a loop that stopped turning is restarted; a plane waiting for its port to come back is
+                // reported unhealthy but kept, since a restart would fail on the same down port.
+                unhealthyChecks = !pair.Plane.IsStalled || pair.Plane.Completion.IsCompleted ? 0 : unhealthyChecks + 1;
                 if (unhealthyChecks >= 2)
                 {
                     HostLog.DataPlaneStalled(logger, pair.Plane.Name);

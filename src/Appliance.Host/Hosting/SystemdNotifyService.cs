@@ -59,7 +59,7 @@ internal sealed class SystemdNotifyService(
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (planes.AllHealthy && policies.Current is not null)
+                if (planes.AllTurning && policies.Current is not null)
                 {
                     stalledReported = false;
                     Send("WATCHDOG=1\n" + SystemdNotifier.Status(StatusText()));
@@ -68,7 +68,7 @@ internal sealed class SystemdNotifyService(
                 {
                     // Not feeding the watchdog is the point: systemd kills and restarts a camfw that cannot forward.
                     stalledReported = true;
-                    foreach (var p in planes.Pairs.Where(p => !p.Plane.IsHealthy))
+                    foreach (var p in planes.Pairs.Where(p => p.Plane.IsStalled || p.Plane.Completion.IsCompleted))
                     {
                         HostLog.DataPlaneStalled(logger, p.Plane.Name);
                     }

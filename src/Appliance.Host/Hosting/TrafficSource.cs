@@ -11,14 +11,14 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog)
     public long SyslogQueueDropped => syslog.Stats.Dropped;
 
     public IReadOnlyList<DataPlaneStatus> DataPlanes()
-        => [.. planes.Pairs.Select(p => new DataPlaneStatus(
-            p.Plane.Name,
-            p.Plane.IsHealthy,
-            p.Plane.Fault?.Message ?? (p.Plane.IsHealthy ? null : "not forwarding"),
-            p.Plane.CaptureDrops,
-            p.Engine.Flows.Count,
-            p.Engine.Flows.Capacity,
-            p.Engine.Events.Lost))];
+        => [.. planes.Pairs.Select(p => (Pair: p, Report: p.Plane.Report())).Select(x => new DataPlaneStatus(
+            x.Report.Name,
+            x.Report.Healthy,
+            x.Report.Problem,
+            x.Report.CaptureDrops,
+            x.Pair.Engine.Flows.Count,
+            x.Pair.Engine.Flows.Capacity,
+            x.Pair.Engine.Events.Lost))];
 
     public CameraTotals Camera(int slot)
     {

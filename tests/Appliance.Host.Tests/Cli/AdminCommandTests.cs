@@ -4,6 +4,7 @@ using Appliance.Host.Hosting;
 using Appliance.Host.Tests.Hosting;
 using Appliance.Management.Policies;
 using Appliance.TestSupport.Host;
+using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Host.Tests.Cli;

@@ -2,6 +2,7 @@ using Appliance.Host.Client;
 using Appliance.Host.Hosting;
 using Appliance.Management.Api;
 using Appliance.TestSupport.Host;
+using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -1,5 +1,5 @@
 using Appliance.Core.Engine;
-using Appliance.Host.Hosting;
+using Appliance.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Host.Tests.Hosting;
@@ -9,9 +9,9 @@ internal sealed class FakeDataPlaneFactory : IDataPlaneFactory
 {
     public List<FakeDataPlane> Planes { get; } = [];
 
-    public IDataPlane Create(BridgePairSettings pair, BridgeSettings bridge, PacketEngine engine, ILogger logger)
+    public IDataPlane Create(BridgePair pair, PacketEngine engine, ILogger logger)
     {
-        var plane = new FakeDataPlane(pair.EffectiveName, engine);
+        var plane = new FakeDataPlane(pair.Name, engine);
         Planes.Add(plane);
         return plane;
     }
@@ -36,9 +36,11 @@ internal sealed class FakeDataPlane(string name, PacketEngine engine) : IDataPla
 
     public bool IsHealthy => Started && !Stalled && !_completion.Task.IsCompleted;
 
+    bool IDataPlane.IsStalled => Started && Stalled && !_completion.Task.IsCompleted;
+
     public Exception? Fault => _completion.Task.Exception?.InnerException;
 
-    public long CaptureDrops => 0;
+    public DataPlaneReport Report() => new(name, IsHealthy, Fault?.Message ?? (IsHealthy ? null : "not forwarding"), null, null);
 
     public void Start() => Started = true;
 

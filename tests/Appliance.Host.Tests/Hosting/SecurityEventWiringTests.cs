@@ -11,6 +11,7 @@ using Appliance.Policy;
 using Appliance.Syslog.Events;
 using Appliance.TestSupport.Frames;
 using Appliance.TestSupport.Host;
+using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,7 +1,9 @@
-namespace Appliance.Transport.LibPcap.Native;
+using Appliance.Transport;
+
+namespace Appliance.Native.LibPcap;
 
 /// <summary>Counters kept by a pcap-backed port on its owning thread.</summary>
-internal struct PcapCounters
+public struct PcapCounters
 {
     public long Received;
     public long ReceivedBytes;
@@ -25,7 +27,7 @@ internal struct PcapCounters
 }
 
 /// <summary>The receive and send loops shared by the live and the file ports.</summary>
-internal static class PcapReceiver
+public static class PcapReceiver
 {
     /// <summary>
     /// Hands up to <paramref name="maxFrames"/> frames to the handler straight from libpcap's buffer (no copy).

@@ -1,11 +1,12 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using Appliance.Transport;
 
-namespace Appliance.Transport.LibPcap.Native;
+namespace Appliance.Native.LibPcap;
 
 /// <summary>One packet header as libpcap hands it out (struct pcap_pkthdr): C <c>long</c> seconds and microseconds.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct PcapPacketHeader
+public struct PcapPacketHeader
 {
     public CLong Seconds;
     public CLong Microseconds;
@@ -15,7 +16,7 @@ internal struct PcapPacketHeader
 
 /// <summary>struct pcap_stat, with room for the three extra fields Windows builds append.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct PcapStat
+public struct PcapStat
 {
     public uint Received;
     public uint Dropped;
@@ -29,7 +30,7 @@ internal struct PcapStat
 /// Thin, blittable bindings of libpcap (Debian <c>libpcap0.8</c>, soname <c>libpcap.so.0.8</c>). Handles are raw
 /// <c>pcap_t*</c> here; <see cref="PcapHandle"/> owns their lifetime.
 /// </summary>
-internal static unsafe partial class PcapNative
+public static unsafe partial class PcapNative
 {
     public const string Library = "pcap";
     public const int ErrorBufferSize = 256;

@@ -1,15 +1,17 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace Appliance.Transport.LibPcap.Native;
+namespace Appliance.Native.LibPcap;
 
 /// <summary>Owns a <c>pcap_t*</c>; closing it calls <c>pcap_close</c> exactly once, after the last user released it.</summary>
-internal sealed class PcapHandle : SafeHandleZeroOrMinusOneIsInvalid
+public sealed class PcapHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
+    /// <summary>Creates an empty handle for the marshaller to fill.</summary>
     public PcapHandle()
         : base(ownsHandle: true)
     {
     }
 
+    /// <inheritdoc />
     protected override bool ReleaseHandle()
     {
         PcapNative.pcap_close(handle);
@@ -18,13 +20,15 @@ internal sealed class PcapHandle : SafeHandleZeroOrMinusOneIsInvalid
 }
 
 /// <summary>Owns a <c>pcap_dumper_t*</c>; closing it flushes and closes the file with <c>pcap_dump_close</c>.</summary>
-internal sealed class PcapDumperHandle : SafeHandleZeroOrMinusOneIsInvalid
+public sealed class PcapDumperHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
+    /// <summary>Creates an empty handle for the marshaller to fill.</summary>
     public PcapDumperHandle()
         : base(ownsHandle: true)
     {
     }
 
+    /// <inheritdoc />
     protected override bool ReleaseHandle()
     {
         PcapNative.pcap_dump_close(handle);

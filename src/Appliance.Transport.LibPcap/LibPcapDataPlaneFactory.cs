@@ -1,0 +1,44 @@
+using Appliance.Core.Engine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Transport.LibPcap;
+
+/// <summary>The Linux bridge: both interfaces prepared (links up, offloads off), opened with libpcap, bridged.</summary>
+public sealed class LibPcapDataPlaneFactory(IOptions<LibPcapBridgeOptions> options) : IDataPlaneFactory
+{
+    /// <inheritdoc />
+    public IDataPlane Create(BridgePair pair, PacketEngine engine, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(logger);
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("the libpcap bridge runs on Linux only; on Windows use the WinDivert gateway");
+        }
+
+        var settings = options.Value;
+        if (settings.PrepareInterfaces)
+        {
+            InterfacePreparation.Prepare(pair.CameraInterface, pair.UplinkInterface, logger);
+        }
+
+        // Ownership passes along: the bridge disposes its ports. Only a failure in between leaves something to close.
+#pragma warning disable CA2000
+        var camera = LibPcapPort.Open(pair.CameraInterface, settings.Port);
+        LibPcapPort? uplink = null;
+        try
+        {
+            uplink = LibPcapPort.Open(pair.UplinkInterface, settings.Port);
+            return new BridgeDataPlane(camera, uplink, engine, logger, new BridgeOptions { Name = pair.Name, BatchSize = settings.BatchSize });
+        }
+        catch
+        {
+            uplink?.Dispose();
+            camera.Dispose();
+            throw;
+        }
+#pragma warning restore CA2000
+    }
+}
