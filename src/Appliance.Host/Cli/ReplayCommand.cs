@@ -66,8 +66,8 @@ internal static class ReplayCommand
             parseResult.GetValue(verdicts),
             parseResult.GetValue(passed),
             parseResult.GetValue(dropped),
-            Console.Out,
-            Console.Error,
+            parseResult.InvocationConfiguration.Output,
+            parseResult.InvocationConfiguration.Error,
             parseResult.GetValue(cameraSide) ?? [],
             parseResult.GetValue(cameraInterface) ?? []));
         return command;
