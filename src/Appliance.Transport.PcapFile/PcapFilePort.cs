@@ -15,12 +15,13 @@ public sealed class PcapFilePort : IPacketPort
     private PcapCounters _counters;
     private volatile bool _completed;
 
-    private PcapFilePort(string name, PcapHandle? input, PcapFileWriter? output, PortLinkType linkType)
+    private PcapFilePort(string name, PcapHandle? input, PcapFileWriter? output, PortLinkType linkType, int dataLink)
     {
         Name = name;
         _input = input;
         _output = output;
         LinkType = linkType;
+        DataLink = dataLink;
         _completed = input is null;
     }
 
@@ -32,6 +33,9 @@ public sealed class PcapFilePort : IPacketPort
 
     /// <inheritdoc />
     public int SelectableFd => -1;
+
+    /// <summary>The input's link type as libpcap reports it (a DLT_ value; see <see cref="LinkTypes"/>).</summary>
+    public int DataLink { get; }
 
     /// <inheritdoc />
     public bool IsCompleted => _completed;
@@ -54,6 +58,7 @@ public sealed class PcapFilePort : IPacketPort
         PcapNative.EnsureLoaded();
         PcapHandle? input = null;
         var linkType = PortLinkType.Ethernet;
+        var dataLink = LinkTypes.Ethernet;
         if (inputPath is not null)
         {
             var errbuf = stackalloc byte[PcapNative.ErrorBufferSize];
@@ -65,12 +70,12 @@ public sealed class PcapFilePort : IPacketPort
                 throw new PacketPortException($"Cannot read capture {inputPath}: {Marshal.PtrToStringUTF8((nint)errbuf)}");
             }
 
-            var dlt = PcapNative.pcap_datalink(input);
-            if (!TryMapLinkType(dlt, out linkType))
+            dataLink = PcapNative.pcap_datalink(input);
+            if (!LinkTypes.TryMap(dataLink, out linkType))
             {
                 input.Dispose();
                 throw new PacketPortException(
-                    $"Capture {inputPath} has link type {Marshal.PtrToStringUTF8(PcapNative.pcap_datalink_val_to_name(dlt)) ?? dlt.ToString()}; only Ethernet and raw IP captures can be replayed.");
+                    $"Capture {inputPath} has link type {LinkTypes.Describe(dataLink)}; only Ethernet (EN10MB) and raw IP (RAW, IPV4, IPV6) captures can be replayed.");
             }
         }
 
@@ -88,7 +93,7 @@ public sealed class PcapFilePort : IPacketPort
             throw;
         }
 
-        return new PcapFilePort(inputPath ?? outputPath!, input, output, linkType);
+        return new PcapFilePort(inputPath ?? outputPath!, input, output, linkType, dataLink);
     }
 
     /// <inheritdoc />
@@ -137,20 +142,5 @@ public sealed class PcapFilePort : IPacketPort
         _input?.Dispose();
         _output?.Dispose();
     }
-
-    internal static bool TryMapLinkType(int dlt, out PortLinkType linkType)
-    {
-        switch (dlt)
-        {
-            case PcapNative.DltEthernet:
-                linkType = PortLinkType.Ethernet;
-                return true;
-            case PcapNative.DltRaw or PcapNative.DltRawOpenBsd or PcapNative.LinktypeRaw or PcapNative.DltIpv4 or PcapNative.DltIpv6:
-                linkType = PortLinkType.RawIp;
-                return true;
-            default:
-                linkType = default;
-                return false;
-        }
-    }
 }
+

@@ -45,4 +45,32 @@ public sealed class CameraSideClassifierTests
         Assert.Equal(Side.Uplink, Classifier.ClassifyPacket(Frames.Ip("192.0.2.53", "192.0.2.10").Udp(53, 1).ToArray()));
         Assert.Equal(Side.Uplink, Classifier.ClassifyPacket([]));
     }
+
+    [Fact]
+    public void ClassifyFrame_StrangerNamedCameraSide_CameraSideByName()
+    {
+        var rogue = Frames.Mac("02:00:00:00:0b:ad");
+        var named = new CameraSideClassifier(
+            new PolicySpec { Sha256 = "", Cameras = [new CameraSpec { Name = "gate", Mac = Frames.CameraMac, Addresses = [IPAddress.Parse("192.0.2.10")], Rules = [] }] },
+            [rogue],
+            [IPNetwork.Parse("198.51.100.0/24"), IPNetwork.Parse("2001:db8:c::/48")]);
+        var byMac = Frames.Tcp(rogue, Frames.CameraMac, "192.0.2.20", "192.0.2.10", 5, 554, TcpFlags.Syn).ToArray();
+        var byAddress = Frames.Udp(Frames.NvrMac, Frames.RouterMac, "198.51.100.7", "203.0.113.1", 5, 53).ToArray();
+        var byV6 = Frames.Udp(Frames.NvrMac, Frames.RouterMac, "2001:db8:c::7", "2001:db8::1", 5, 53).ToArray();
+        var arp = Frames.ArpRequest(rogue, "192.0.2.77", "192.0.2.1").ToArray();
+        var stranger = Frames.Udp(Frames.NvrMac, Frames.RouterMac, "198.51.101.7", "203.0.113.1", 5, 53).ToArray();
+        var camera = Frames.Udp(Frames.CameraMac, Frames.RouterMac, "192.0.2.10", "203.0.113.1", 5, 53).ToArray();
+
+        Assert.Equal((Side.Camera, SideBasis.NamedCameraSide), (named.ClassifyFrame(byMac, out var b1), b1));
+        Assert.Equal((Side.Camera, SideBasis.NamedCameraSide), (named.ClassifyFrame(byAddress, out var b2), b2));
+        Assert.Equal((Side.Camera, SideBasis.NamedCameraSide), (named.ClassifyFrame(byV6, out var b3), b3));
+        Assert.Equal((Side.Camera, SideBasis.NamedCameraSide), (named.ClassifyFrame(arp, out var b4), b4));
+        Assert.Equal((Side.Uplink, SideBasis.Default), (named.ClassifyFrame(stranger, out var b5), b5));
+        Assert.Equal((Side.Camera, SideBasis.CameraAddress), (named.ClassifyFrame(camera, out var b6), b6));
+        Assert.Equal((Side.Camera, SideBasis.NamedCameraSide), (named.ClassifyPacket(Frames.Ip("198.51.100.9", "192.0.2.1").Udp(1, 2).ToArray(), out var b7), b7));
+
+        // Without the names the same frames are uplink: the control.
+        Assert.Equal(Side.Uplink, Classifier.ClassifyFrame(byMac));
+        Assert.Equal(Side.Uplink, Classifier.ClassifyFrame(byAddress));
+    }
 }
