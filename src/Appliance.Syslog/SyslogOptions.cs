@@ -123,10 +123,44 @@ public sealed class SyslogOptions
     public bool UseUtc { get; set; } = true;
 
     /// <summary>
-    /// Messages held while the collector is slow or away. When full, new messages are dropped and counted in
-    /// <see cref="SyslogStats.Dropped"/>; the logging caller never waits.
+    /// Messages held in memory while the collector is slow or away. When full, new messages go to the spool
+    /// (<see cref="SpoolDirectory"/>); without one they are dropped and counted in <see cref="SyslogStats.Dropped"/>.
+    /// The logging caller never waits for the collector.
     /// </summary>
     public int QueueCapacity { get; set; } = 16_384;
+
+    /// <summary>
+    /// Directory of the on-disk spool that takes over when the memory queue is full (rsyslog's disk-assisted
+    /// queue), delivered in order after reconnect and read back after a restart. Empty: no spool, memory only.
+    /// The appliance host sets it to <c>syslog-spool</c> under the state directory (<c>Policy:StateDirectory</c>).
+    /// </summary>
+    public string? SpoolDirectory { get; set; }
+
+    /// <summary>
+    /// Bound of the spool in bytes (its segment files). 128 MiB holds roughly 600,000 typical security events.
+    /// See <see cref="SpoolReservedPercent"/> for what is discarded when it fills.
+    /// </summary>
+    public long SpoolMaxBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>
+    /// Share of <see cref="SpoolMaxBytes"/> kept for warning and above: past <c>100 - this</c> percent, messages
+    /// below warning (notice, informational, debug: denied flows, for one) are discarded and counted, so phone-home
+    /// and spoofing events still find room. When warnings fill the rest too, the oldest segments after the first
+    /// eighth of the bound are discarded: the start of the outage and the newest events are both kept.
+    /// </summary>
+    public int SpoolReservedPercent { get; set; } = 25;
+
+    /// <summary>
+    /// How often spooled messages are fsynced (a batch, not every message). A killed process loses nothing
+    /// spooled; a power loss can lose up to this much of the newest spool.
+    /// </summary>
+    public TimeSpan SpoolSyncInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Health reports <c>degraded</c> once the collector has been unreachable, or the oldest undelivered message
+    /// has waited, this long. Short enough to notice an outage, long enough for a reconnect's backoff.
+    /// </summary>
+    public TimeSpan DegradedAfter { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>First delay before reconnecting; doubled after each failure up to <see cref="MaxReconnectDelay"/>.</summary>
     public TimeSpan InitialReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(250);

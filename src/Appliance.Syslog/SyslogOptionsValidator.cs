@@ -46,6 +46,26 @@ public sealed class SyslogOptionsValidator : IValidateOptions<SyslogOptions>
             errors.Add($"Syslog:QueueCapacity {options.QueueCapacity} must be between 1 and 10000000.");
         }
 
+        if (options.SpoolMaxBytes is < 64 * 1024 or > 1L << 40)
+        {
+            errors.Add($"Syslog:SpoolMaxBytes {options.SpoolMaxBytes} must be between 65536 and 1099511627776.");
+        }
+
+        if (options.SpoolReservedPercent is < 0 or > 90)
+        {
+            errors.Add($"Syslog:SpoolReservedPercent {options.SpoolReservedPercent} must be between 0 and 90.");
+        }
+
+        if (options.SpoolSyncInterval <= TimeSpan.Zero || options.DegradedAfter <= TimeSpan.Zero)
+        {
+            errors.Add("Syslog:SpoolSyncInterval and Syslog:DegradedAfter must be positive.");
+        }
+
+        if (options.SpoolDirectory is { Length: > 0 } spool && !Path.IsPathFullyQualified(spool))
+        {
+            errors.Add($"Syslog:SpoolDirectory '{spool}' must be an absolute path.");
+        }
+
         if (options.InitialReconnectDelay <= TimeSpan.Zero || options.MaxReconnectDelay < options.InitialReconnectDelay)
         {
             errors.Add("Syslog:InitialReconnectDelay must be positive and no larger than Syslog:MaxReconnectDelay.");

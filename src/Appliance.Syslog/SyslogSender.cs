@@ -7,31 +7,35 @@ namespace Appliance.Syslog;
 
 /// <summary>
 /// Drains the <see cref="SyslogQueue"/> to the collector on one background task. A message leaves the queue
-/// only when its write succeeded: when a write fails the message is kept and written again on the next
-/// connection, so an outage loses nothing that fits the queue. With TCP and TLS, when a connection breaks, the
-/// last message written on it is written again first on the next one, since the collector may have gone
-/// without reading it; a write that failed never completed its frame and is simply retried. So a reconnect
-/// duplicates at most one message, byte for byte identical (same TIMESTAMP to the microsecond), which a SIEM
-/// can recognise. Reconnects back off exponentially (with jitter) from
-/// <see cref="SyslogOptions.InitialReconnectDelay"/> to <see cref="SyslogOptions.MaxReconnectDelay"/>.
+/// only when its write succeeded (peek, write, commit): when a write fails the message is kept and written again on
+/// the next connection, so an outage loses nothing that fits the queue and its spool. Reconnects back off
+/// exponentially (with jitter) from <see cref="SyslogOptions.InitialReconnectDelay"/> to
+/// <see cref="SyslogOptions.MaxReconnectDelay"/>. A second task fsyncs the spool in batches
+/// (<see cref="SyslogOptions.SpoolSyncInterval"/>) and logs when spooling starts, when the backlog is delivered and
+/// what was discarded, with counts, at most every <see cref="DiscardReportInterval"/>.
 /// </summary>
 /// <remarks>
 /// <para>
-/// What TCP cannot promise: syslog over TCP/TLS has no application acknowledgement (RFC 6587, 5425), so bytes
-/// the kernel accepted after the collector stopped reading but before its close reached us are gone with it.
-/// The sender checks the socket before every write and replays the last message after a break, which closes
-/// that window for the usual case of one message in flight: with a message a millisecond logged straight through
-/// an rsyslog restart or crash, 10 of 10 runs lost nothing, but in a later series one run in about ten lost
-/// one message at the break. Messages queued while the collector is away are not at risk. Use RELP or a local
-/// relay where even that matters.
+/// Duplicates. Syslog over TCP/TLS has no application acknowledgement (RFC 6587, 5425). When a connection breaks,
+/// the sender asks it whether the collector provably read everything (an orderly close with every byte
+/// acknowledged, see <see cref="StreamConnection"/>): then nothing is sent twice. Otherwise (a reset, a crash
+/// with unread data, a write in flight) the last message written on it is written again first on the next
+/// connection, since the collector may have dropped it unread: at most one duplicate per break, byte for byte
+/// identical (same TIMESTAMP to the microsecond), which a SIEM can recognise. A collector that read a message and
+/// died before storing it loses it without any sign on our side; use RELP or a local relay where that matters.
+/// A message being written when the process is killed, or delivered less than a second before a power loss, can
+/// be sent again after the restart (the spool's checkpoint is plain write, fsynced in batches).
 /// </para>
 /// <para>
 /// Its own diagnostics go to the other log providers only (<see cref="SyslogLoggerProvider"/> ignores this
-/// category), so a broken collector cannot feed messages about itself back into its own queue.
+/// category), so a broken collector or a full spool cannot feed messages about itself back into its own queue.
 /// </para>
 /// </remarks>
 public sealed partial class SyslogSender : BackgroundService
 {
+    /// <summary>Discards are logged when they begin and then at most this often, with the counts in between.</summary>
+    public static readonly TimeSpan DiscardReportInterval = TimeSpan.FromSeconds(10);
+
     /// <summary>A connection lost sooner than this after it opened counts as a failed attempt for the backoff.</summary>
     private static readonly TimeSpan QuickDrop = TimeSpan.FromSeconds(1);
 
@@ -42,6 +46,12 @@ public sealed partial class SyslogSender : BackgroundService
     private readonly SyslogOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly long[] _reportedDrops = new long[5];
+    private long _reportedEvicted;
+    private long _reportedEvictedImportant;
+    private int _reportedEpisodes;
+    private int _reportedDrained;
+    private DateTimeOffset _lastDiscardReport = DateTimeOffset.MinValue;
 
     /// <summary>Creates the sender; the host starts it.</summary>
     public SyslogSender(SyslogQueue queue, IOptions<SyslogOptions> options, ILogger<SyslogSender> logger, TimeProvider? time = null)
@@ -62,6 +72,8 @@ public sealed partial class SyslogSender : BackgroundService
             return;
         }
 
+        ReportSpoolAtStart();
+        _queue.Stats.OnDisconnected(_time.GetUtcNow()); // until the first connection: degraded if it never comes
         using var tls = LoadTls(out var tlsError);
         if (tlsError is not null)
         {
@@ -71,18 +83,20 @@ public sealed partial class SyslogSender : BackgroundService
             return;
         }
 
+        using var maintenanceStop = new CancellationTokenSource();
+        var maintenance = MaintainAsync(maintenanceStop.Token);
         var state = new SendState();
         try
         {
-            await RunAsync(state, tls, stoppingToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down: fall through to the drain.
-        }
+            try
+            {
+                await RunAsync(state, tls, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Shutting down: fall through to the drain.
+            }
 
-        try
-        {
             await DrainAsync(state, tls).ConfigureAwait(false);
         }
         finally
@@ -92,8 +106,151 @@ public sealed partial class SyslogSender : BackgroundService
                 await state.Connection.DisposeAsync().ConfigureAwait(false);
             }
 
-            _queue.Stats.OnDisconnected();
+            await maintenanceStop.CancelAsync().ConfigureAwait(false);
+            await maintenance.ConfigureAwait(false);
+            SaveForNextStart();
+            _queue.Stats.OnStopped();
         }
+    }
+
+    /// <summary>
+    /// Every <see cref="SyslogOptions.SpoolSyncInterval"/>: fsync the spool and report what changed. Never throws;
+    /// returns when <paramref name="ct"/> is cancelled.
+    /// </summary>
+    private async Task MaintainAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_options.SpoolSyncInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                Maintain();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        Maintain();
+    }
+
+    /// <summary>One maintenance step: fsync, then the log lines for spooling, drain and discards.</summary>
+    internal void Maintain()
+    {
+        try
+        {
+            _queue.Sync();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _queue.Stats.OnSpoolError(ex.Message, _time.GetUtcNow());
+            Log.SpoolFailed(_logger, _queue.SpoolDirectory ?? "-", ex.Message);
+        }
+
+        var stats = _queue.Stats;
+        var episodes = stats.SpoolEpisodes;
+        if (episodes > _reportedEpisodes)
+        {
+            _reportedEpisodes = episodes;
+            if (stats.Restored == 0 || episodes > 1)
+            {
+                Log.SpoolingStarted(_logger, _options.QueueCapacity, stats.Pending, _queue.SpoolDirectory ?? "-", stats.Connected ? "is not keeping up" : "is unreachable");
+            }
+        }
+
+        var drained = stats.DrainedEpisodes;
+        if (drained > _reportedDrained)
+        {
+            _reportedDrained = drained;
+            Log.SpoolDelivered(_logger, stats.EpisodeSpooled, stats.Dropped);
+        }
+
+        ReportDiscards(force: false);
+    }
+
+    /// <summary>Logs what was discarded since the last report: at once when discarding begins, then at most every <see cref="DiscardReportInterval"/>.</summary>
+    private void ReportDiscards(bool force)
+    {
+        var stats = _queue.Stats;
+        var delta = new long[_reportedDrops.Length];
+        long total = 0;
+        for (var i = 0; i < delta.Length; i++)
+        {
+            delta[i] = stats.DroppedBy((SyslogDropReason)i) - _reportedDrops[i];
+            total += delta[i];
+        }
+
+        var (evicted, evictedImportant, from, to) = stats.Evicted;
+        var evictedDelta = evicted - _reportedEvicted;
+        if (total == 0)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var quiet = now - _lastDiscardReport >= DiscardReportInterval;
+        if (!force && !quiet)
+        {
+            return;
+        }
+
+        var seconds = _lastDiscardReport == DateTimeOffset.MinValue ? 0 : (long)(now - _lastDiscardReport).TotalSeconds;
+        _lastDiscardReport = now;
+        for (var i = 0; i < delta.Length; i++)
+        {
+            _reportedDrops[i] += delta[i];
+        }
+
+        var refusedFull = delta[(int)SyslogDropReason.SpoolFull] - evictedDelta;
+        Log.Discarded(
+            _logger,
+            total,
+            seconds,
+            delta[(int)SyslogDropReason.LowSeverity],
+            _options.SpoolReservedPercent,
+            evictedDelta,
+            evictedImportant - _reportedEvictedImportant,
+            evictedDelta > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(from) : null,
+            evictedDelta > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(to) : null,
+            refusedFull,
+            delta[(int)SyslogDropReason.QueueFull],
+            delta[(int)SyslogDropReason.SpoolError],
+            delta[(int)SyslogDropReason.Shutdown],
+            stats.Dropped);
+        _reportedEvicted = evicted;
+        _reportedEvictedImportant = evictedImportant;
+    }
+
+    private void ReportSpoolAtStart()
+    {
+        var stats = _queue.Stats;
+        if (stats.SpoolError is { } error)
+        {
+            Log.SpoolFailed(_logger, _options.SpoolDirectory ?? "-", error);
+        }
+
+        if (stats.Restored > 0 || stats.SpoolCorruptRegions > 0)
+        {
+            Log.SpoolRestored(_logger, _queue.SpoolDirectory ?? "-", stats.Restored, stats.SpoolCorruptRegions, stats.SpoolCorruptBytes);
+            _reportedEpisodes = stats.SpoolEpisodes;
+        }
+    }
+
+    private void SaveForNextStart()
+    {
+        var (kept, lost) = _queue.SaveForNextStart();
+        if (kept > 0)
+        {
+            Log.KeptForNextStart(_logger, kept, _queue.SpoolDirectory ?? "-");
+        }
+
+        if (lost > 0)
+        {
+            Log.AbandonedAtShutdown(_logger, lost);
+        }
+
+        ReportDiscards(force: true);
     }
 
     private TlsMaterial? LoadTls(out string? error)
@@ -104,15 +261,14 @@ public sealed partial class SyslogSender : BackgroundService
 
     private async Task RunAsync(SendState state, TlsMaterial? tls, CancellationToken ct)
     {
-        var reader = _queue.Reader;
         while (!ct.IsCancellationRequested)
         {
-            // 1. Take the next message unless one is still pending from a failed write.
-            if (state.Pending is null)
+            // 1. Look at the next message (it stays queued until committed) unless one is still to be replayed.
+            if (state.Replay is null && state.Head is null)
             {
-                if (!reader.TryRead(out var next))
+                if (!_queue.TryPeek(out var next))
                 {
-                    if (!await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+                    if (!await _queue.WaitToReadAsync(ct).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -120,7 +276,7 @@ public sealed partial class SyslogSender : BackgroundService
                     continue;
                 }
 
-                state.Pending = next;
+                state.Head = next;
             }
 
             // 2. Make sure there is a live connection; back off while there is none, and before replacing one the
@@ -136,9 +292,14 @@ public sealed partial class SyslogSender : BackgroundService
                 continue;
             }
 
-            // 3. Write: first the replay of the message last written on a connection found dead, else the next
-            //    one. Only success releases it.
-            var message = state.Replay ?? state.Pending;
+            // 3. Write: first the replay of the message last written on a connection that died doubtfully, else
+            //    the next one. Only success commits it.
+            var message = state.Replay ?? state.Head;
+            if (message is null)
+            {
+                continue; // the replay was just dropped as unneeded; peek again
+            }
+
             if (!await TrySendAsync(state, message, ct).ConfigureAwait(false))
             {
                 continue;
@@ -147,12 +308,12 @@ public sealed partial class SyslogSender : BackgroundService
             // 4. On a fresh connection, hold the first message until the connection has stayed up a moment: a
             //    collector that accepts and then drops us (session limit, rejected client certificate, crash
             //    loop) would otherwise swallow it and everything written behind it. If the connection does not
-            //    survive, the message is written again on the next one.
+            //    survive, the message is written again on the next one, unless the collector provably read it.
             if (state.Fresh)
             {
                 state.Fresh = false;
                 await Task.Delay(ConnectionSettle, _time, ct).ConfigureAwait(false);
-                if (state.Connection!.IsBroken)
+                if (state.Connection!.IsBroken && !state.Connection.PeerReadEverything)
                 {
                     continue;
                 }
@@ -170,14 +331,14 @@ public sealed partial class SyslogSender : BackgroundService
         {
             while (!cts.IsCancellationRequested)
             {
-                if (state.Pending is null)
+                if (state.Replay is null && state.Head is null)
                 {
-                    if (!_queue.Reader.TryRead(out var next))
+                    if (!_queue.TryPeek(out var next))
                     {
                         return;
                     }
 
-                    state.Pending = next;
+                    state.Head = next;
                 }
 
                 // One attempt per message: a collector that is down at shutdown is not waited for.
@@ -186,7 +347,12 @@ public sealed partial class SyslogSender : BackgroundService
                     break;
                 }
 
-                var message = state.Replay ?? state.Pending;
+                var message = state.Replay ?? state.Head;
+                if (message is null)
+                {
+                    continue;
+                }
+
                 if (!await TrySendAsync(state, message, cts.Token).ConfigureAwait(false))
                 {
                     break;
@@ -197,23 +363,7 @@ public sealed partial class SyslogSender : BackgroundService
         }
         catch (OperationCanceledException)
         {
-            // Drain time is up.
-        }
-
-        var abandoned = state.Pending is null ? 0 : 1;
-        while (_queue.Reader.TryRead(out _))
-        {
-            abandoned++;
-        }
-
-        for (var i = 0; i < abandoned; i++)
-        {
-            _queue.Stats.OnAbandoned();
-        }
-
-        if (abandoned > 0)
-        {
-            Log.AbandonedAtShutdown(_logger, abandoned);
+            // Drain time is up; what is left stays queued and is saved to the spool (or counted lost).
         }
     }
 
@@ -226,9 +376,9 @@ public sealed partial class SyslogSender : BackgroundService
 
         if (state.Connection is not null)
         {
-            // Found dead between writes: the last message written on it may have been lost with it (the collector
-            // closed before reading it), so it goes again first. This is the one duplicate a reconnect may cause.
-            state.Replay ??= state.LastWritten;
+            // Found dead between writes: unless the collector provably read everything, the last message written
+            // on it may have been lost with it, so it goes again first: the one duplicate a reconnect may cause.
+            NoteBreak(state);
             await DropConnectionAsync(state, "the collector closed the connection").ConfigureAwait(false);
         }
 
@@ -241,6 +391,7 @@ public sealed partial class SyslogSender : BackgroundService
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             _queue.Stats.OnConnectFailed();
+            _queue.Stats.OnDisconnected(_time.GetUtcNow());
             var message = ex is OperationCanceledException ? $"connect timed out after {_options.ConnectTimeout.TotalSeconds:0.#} s" : ex.Message;
             _queue.Stats.OnError(message, _time.GetUtcNow());
             if (state.Failures == 0 || state.WasConnected)
@@ -257,9 +408,9 @@ public sealed partial class SyslogSender : BackgroundService
         state.LastWritten = null;
         state.Fresh = _options.Transport != SyslogTransport.Udp;
         _queue.Stats.OnConnected(state.EverConnected);
-        if (state.EverConnected)
+        if (state.EverConnected || _queue.Stats.Pending > 1)
         {
-            Log.Reconnected(_logger, _options.Host!, _options.EffectivePort, state.Failures);
+            Log.Reconnected(_logger, _options.Host!, _options.EffectivePort, state.Failures, _queue.Stats.Pending, _queue.Stats.SpoolRecords);
         }
 
         state.EverConnected = true;
@@ -281,16 +432,27 @@ public sealed partial class SyslogSender : BackgroundService
         {
             // The failed message is kept and written again: a failed write never completed its frame, so the
             // collector cannot have taken it as a message. The one written before it may have been lost with the
-            // connection, so it goes again first: the single duplicate a reconnect may cause.
-            state.Replay ??= state.LastWritten;
-            state.LastWritten = null;
+            // connection (unless the collector provably read it), so it goes again first: the single duplicate a
+            // reconnect may cause.
+            NoteBreak(state);
             var error = ex is OperationCanceledException ? $"write timed out after {_options.WriteTimeout.TotalSeconds:0.#} s" : ex.Message;
             await DropConnectionAsync(state, error).ConfigureAwait(false);
             return false;
         }
     }
 
-    private void Release(SendState state, byte[]? message)
+    /// <summary>A connection broke: replay the last message written on it unless the collector provably read it.</summary>
+    private static void NoteBreak(SendState state)
+    {
+        if (state.Connection is { PeerReadEverything: false })
+        {
+            state.Replay ??= state.LastWritten;
+        }
+
+        state.LastWritten = null;
+    }
+
+    private void Release(SendState state, byte[] message)
     {
         if (_options.Transport != SyslogTransport.Udp)
         {
@@ -303,14 +465,15 @@ public sealed partial class SyslogSender : BackgroundService
             return;
         }
 
-        state.Pending = null;
+        state.Head = null;
+        _queue.Commit();
         _queue.Stats.OnSent();
     }
 
     private async Task DropConnectionAsync(SendState state, string why)
     {
         var now = _time.GetUtcNow();
-        _queue.Stats.OnDisconnected();
+        _queue.Stats.OnDisconnected(now);
         _queue.Stats.OnError(why, now);
         Log.ConnectionLost(_logger, _options.Host!, _options.EffectivePort, why);
         state.QuickDrops = now - state.ConnectedAt < QuickDrop ? state.QuickDrops + 1 : 0;
@@ -344,7 +507,7 @@ public sealed partial class SyslogSender : BackgroundService
     private sealed class SendState
     {
         public SyslogConnection? Connection;
-        public byte[]? Pending;
+        public byte[]? Head;
         public byte[]? Replay;
         public byte[]? LastWritten;
         public int Failures;
@@ -367,15 +530,39 @@ public sealed partial class SyslogSender : BackgroundService
         public static partial void ConnectionLost(ILogger logger, string host, int port, string error);
 
         [LoggerMessage(EventId = 902, EventName = "syslog-reconnected", Level = LogLevel.Information,
-            Message = "Reconnected to the syslog collector {Host}:{Port} after {Failures} failed attempts")]
-        public static partial void Reconnected(ILogger logger, string host, int port, int failures);
+            Message = "Connected to the syslog collector {Host}:{Port} after {Failures} failed attempts; delivering {Pending} waiting messages, {Spooled} of them from the spool")]
+        public static partial void Reconnected(ILogger logger, string host, int port, int failures, long pending, long spooled);
 
         [LoggerMessage(EventId = 903, EventName = "syslog-abandoned", Level = LogLevel.Warning,
-            Message = "{Count} queued syslog messages could not be sent before shutdown")]
-        public static partial void AbandonedAtShutdown(ILogger logger, int count);
+            Message = "{Count} queued syslog messages could not be sent before shutdown and are lost (no spool)")]
+        public static partial void AbandonedAtShutdown(ILogger logger, long count);
 
         [LoggerMessage(EventId = 904, EventName = "syslog-tls-failed", Level = LogLevel.Error,
             Message = "Syslog over TLS is disabled: {Error}")]
         public static partial void TlsMaterialFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 905, EventName = "syslog-spooling", Level = LogLevel.Warning,
+            Message = "The syslog collector {Why}: the memory queue ({Capacity} messages) is full with {Pending} waiting; spooling to {Directory}")]
+        public static partial void SpoolingStarted(ILogger logger, int capacity, long pending, string directory, string why);
+
+        [LoggerMessage(EventId = 906, EventName = "syslog-spool-delivered", Level = LogLevel.Information,
+            Message = "The syslog spool is delivered: {Spooled} spooled messages sent; {Dropped} lost since start")]
+        public static partial void SpoolDelivered(ILogger logger, long spooled, long dropped);
+
+        [LoggerMessage(EventId = 907, EventName = "syslog-discarded", Level = LogLevel.Error,
+            Message = "Syslog discarded {Count} messages in {Seconds} s: {LowSeverity} below warning (spool past the share kept for warnings, {ReservedPercent}%), {Evicted} spooled ones ({EvictedImportant} warning or above) from the middle of the backlog, queued {EvictedFrom:o} to {EvictedTo:o}, {RefusedFull} refused with the spool full, {QueueFull} with the memory queue full and no spool, {SpoolErrors} on spool write errors, {Shutdown} at shutdown; {Total} since start")]
+        public static partial void Discarded(ILogger logger, long count, long seconds, long lowSeverity, int reservedPercent, long evicted, long evictedImportant, DateTimeOffset? evictedFrom, DateTimeOffset? evictedTo, long refusedFull, long queueFull, long spoolErrors, long shutdown, long total);
+
+        [LoggerMessage(EventId = 908, EventName = "syslog-spool-failed", Level = LogLevel.Error,
+            Message = "Syslog spool {Directory}: {Error}; messages that do not fit the memory queue are dropped")]
+        public static partial void SpoolFailed(ILogger logger, string directory, string error);
+
+        [LoggerMessage(EventId = 909, EventName = "syslog-spool-restored", Level = LogLevel.Warning,
+            Message = "Syslog spool {Directory}: {Restored} undelivered messages from the last run are sent first; {CorruptRegions} damaged regions ({CorruptBytes} bytes) skipped")]
+        public static partial void SpoolRestored(ILogger logger, string directory, long restored, long corruptRegions, long corruptBytes);
+
+        [LoggerMessage(EventId = 910, EventName = "syslog-spool-kept", Level = LogLevel.Warning,
+            Message = "{Count} undelivered syslog messages are kept in the spool {Directory} for the next start")]
+        public static partial void KeptForNextStart(ILogger logger, long count, string directory);
     }
 }

@@ -57,6 +57,9 @@ internal static class ApplianceHost
         });
         builder.Logging.AddSyslog(config.GetSection("Syslog"));
 
+        // The syslog spool lives in the state directory unless the Syslog section names another place.
+        builder.Services.PostConfigure<SyslogOptions>(o => o.SpoolDirectory ??= Path.Combine(config["Policy:StateDirectory"] is { Length: > 0 } state ? state : new PolicyServiceOptions().StateDirectory, "syslog-spool"));
+
         var services = builder.Services;
         services.Configure<HostOptions>(o =>
         {

@@ -6,9 +6,28 @@ using Appliance.Syslog.Events;
 namespace Appliance.Host.Hosting;
 
 /// <summary>What the management API reads from the running engines, summed over pairs. Off the hot path.</summary>
-internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog) : ITrafficSource
+internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog, Microsoft.Extensions.Options.IOptions<SyslogOptions> syslogOptions, TimeProvider time) : ITrafficSource
 {
     public long SyslogQueueDropped => syslog.Stats.Dropped;
+
+    public SyslogShippingStatus? Syslog => syslog.Enabled ? ToStatus(syslog.Stats, syslogOptions.Value.DegradedAfter, time.GetUtcNow()) : null;
+
+    internal static SyslogShippingStatus ToStatus(SyslogStats s, TimeSpan grace, DateTimeOffset now) => new(
+        s.Connected,
+        s.Pending,
+        s.SpoolRecords,
+        s.SpoolBytes,
+        s.OldestUndeliveredAge(now).TotalSeconds,
+        s.Sent,
+        [
+            new("queue-full", s.DroppedBy(SyslogDropReason.QueueFull)),
+            new("low-severity", s.DroppedBy(SyslogDropReason.LowSeverity)),
+            new("spool-full", s.DroppedBy(SyslogDropReason.SpoolFull)),
+            new("spool-error", s.DroppedBy(SyslogDropReason.SpoolError)),
+            new("shutdown", s.DroppedBy(SyslogDropReason.Shutdown)),
+        ],
+        s.SpoolCorruptRegions,
+        s.DeliveryProblem(now, grace));
 
     public IReadOnlyList<DataPlaneStatus> DataPlanes()
         => [.. planes.Pairs.Select(p => (Pair: p, Report: p.Plane.Report())).Select(x => new DataPlaneStatus(

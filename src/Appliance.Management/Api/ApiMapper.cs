@@ -37,7 +37,8 @@ internal static class ApiMapper
         var state = policies.Current;
         var planes = traffic.DataPlanes();
         var active = policies.ActiveFailure;
-        var status = state is null || planes.Any(p => !p.Healthy) ? "unhealthy" : active is not null ? "degraded" : "healthy";
+        var syslog = traffic.Syslog;
+        var status = state is null || planes.Any(p => !p.Healthy) ? "unhealthy" : active is not null || syslog?.Problem is not null ? "degraded" : "healthy";
         return new HealthDto(
             status,
             state?.Version,
@@ -48,6 +49,7 @@ internal static class ApiMapper
             policies.LastFailure.ToDto(),
             active is not null,
             [.. planes.Select(p => new DataPlaneDto(p.Name, p.Healthy, p.Error, p.CaptureDrops, p.FlowCount, p.FlowCapacity))],
-            policies.Pending.ToDto());
+            policies.Pending.ToDto(),
+            syslog is null ? null : new SyslogHealthDto(syslog.Connected, syslog.Pending, syslog.SpoolRecords, syslog.SpoolBytes, syslog.OldestUndeliveredSeconds, syslog.Discarded.Sum(d => d.Value), syslog.Problem));
     }
 }

@@ -19,7 +19,13 @@ public sealed record PendingConfirmationDto(DateTimeOffset Deadline, uint Versio
 /// <summary>One data plane's health.</summary>
 public sealed record DataPlaneDto(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity);
 
-/// <summary><c>GET /api/v1/health</c>: <c>healthy</c>, <c>degraded</c> (the last policy change was rejected) or <c>unhealthy</c> (503).</summary>
+/// <summary>Syslog shipping in <c>GET /api/v1/health</c>; <c>Problem</c> set makes the status <c>degraded</c>.</summary>
+public sealed record SyslogHealthDto(bool Connected, long Pending, long SpoolRecords, long SpoolBytes, double OldestUndeliveredSeconds, long Discarded, string? Problem);
+
+/// <summary>
+/// <c>GET /api/v1/health</c>: <c>healthy</c>, <c>degraded</c> (the last policy change was rejected, or syslog events
+/// cannot be delivered) or <c>unhealthy</c> (503).
+/// </summary>
 public sealed record HealthDto(
     string Status,
     uint? PolicyVersion,
@@ -30,7 +36,8 @@ public sealed record HealthDto(
     PolicyFailureDto? LastPolicyFailure,
     bool LastPolicyFailureStands,
     IReadOnlyList<DataPlaneDto> DataPlanes,
-    PendingConfirmationDto? PendingConfirmation);
+    PendingConfirmationDto? PendingConfirmation,
+    SyslogHealthDto? Syslog = null);
 
 /// <summary><c>GET /api/v1/policy</c>.</summary>
 public sealed record PolicyDto(uint Version, string Sha256, DateTimeOffset LoadedAt, OriginDto Origin, string Directory, IReadOnlyList<string> Sources, int Cameras, PendingConfirmationDto? PendingConfirmation);

@@ -49,6 +49,29 @@ public static class PrometheusWriter
 
         Header(sb, "camfw_syslog_queue_dropped_total", "counter", "Syslog messages lost because the shipping queue was full.");
         Sample(sb, "camfw_syslog_queue_dropped_total", null, traffic.SyslogQueueDropped);
+        if (traffic.Syslog is { } syslog)
+        {
+            Header(sb, "camfw_syslog_connected", "gauge", "1 while the syslog collector connection is up.");
+            Sample(sb, "camfw_syslog_connected", null, syslog.Connected ? 1 : 0);
+            Header(sb, "camfw_syslog_queue_depth", "gauge", "Syslog messages waiting for the collector (memory queue and spool).");
+            Sample(sb, "camfw_syslog_queue_depth", null, syslog.Pending);
+            Header(sb, "camfw_syslog_spool_messages", "gauge", "Syslog messages waiting in the on-disk spool.");
+            Sample(sb, "camfw_syslog_spool_messages", null, syslog.SpoolRecords);
+            Header(sb, "camfw_syslog_spool_bytes", "gauge", "Bytes of the syslog spool's files.");
+            Sample(sb, "camfw_syslog_spool_bytes", null, syslog.SpoolBytes);
+            Header(sb, "camfw_syslog_oldest_undelivered_age_seconds", "gauge", "Age of the oldest syslog message not yet delivered (0 when none waits).");
+            Sample(sb, "camfw_syslog_oldest_undelivered_age_seconds", null, (long)syslog.OldestUndeliveredSeconds);
+            Header(sb, "camfw_syslog_sent_total", "counter", "Syslog messages delivered to the collector.");
+            Sample(sb, "camfw_syslog_sent_total", null, syslog.Sent);
+            Header(sb, "camfw_syslog_discarded_total", "counter", "Syslog messages lost, by reason.");
+            foreach (var (reason, count) in syslog.Discarded)
+            {
+                Sample(sb, "camfw_syslog_discarded_total", [("reason", reason)], count);
+            }
+
+            Header(sb, "camfw_syslog_spool_corrupt_regions_total", "counter", "Damaged syslog spool regions skipped (torn or corrupt records).");
+            Sample(sb, "camfw_syslog_spool_corrupt_regions_total", null, syslog.SpoolCorruptRegions);
+        }
 
         Header(sb, "camfw_frames_by_reason_total", "counter", "Frames decided, by reason (pass reasons and drop reasons).");
         foreach (var (reason, count) in traffic.Reasons().OrderBy(kv => kv.Key))

@@ -12,6 +12,27 @@ namespace Appliance.Management.Traffic;
 /// <param name="EventsLost">Drop events lost because its event ring was full.</param>
 public sealed record DataPlaneStatus(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity, long EventsLost);
 
+/// <summary>Syslog shipping as health and metrics see it.</summary>
+/// <param name="Connected">Whether the collector connection is up.</param>
+/// <param name="Pending">Messages waiting (queue depth: memory and spool).</param>
+/// <param name="SpoolRecords">Of those, messages in the on-disk spool.</param>
+/// <param name="SpoolBytes">Bytes of the spool's files.</param>
+/// <param name="OldestUndeliveredSeconds">Age of the oldest waiting message (0 when none).</param>
+/// <param name="Sent">Messages delivered since start.</param>
+/// <param name="Discarded">Messages lost since start, by reason (queue-full, low-severity, spool-full, spool-error, shutdown).</param>
+/// <param name="SpoolCorruptRegions">Damaged spool regions skipped.</param>
+/// <param name="Problem">Why events cannot be delivered (health is then <c>degraded</c>), or null.</param>
+public sealed record SyslogShippingStatus(
+    bool Connected,
+    long Pending,
+    long SpoolRecords,
+    long SpoolBytes,
+    double OldestUndeliveredSeconds,
+    long Sent,
+    IReadOnlyList<KeyValuePair<string, long>> Discarded,
+    long SpoolCorruptRegions,
+    string? Problem);
+
 /// <summary>A camera's counters, summed over every data plane.</summary>
 public readonly record struct CameraTotals(long FramesPassed, long FramesDropped, long BytesPassed, long BytesDropped, DateTimeOffset? LastSeen);
 
@@ -41,6 +62,9 @@ public interface ITrafficSource
 
     /// <summary>Syslog messages lost because the shipping queue was full.</summary>
     long SyslogQueueDropped { get; }
+
+    /// <summary>Syslog shipping state, or null when no collector is configured.</summary>
+    SyslogShippingStatus? Syslog => null;
 }
 
 /// <summary>No data path (management-only tests and tools): nothing counted.</summary>

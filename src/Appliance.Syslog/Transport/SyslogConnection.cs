@@ -13,6 +13,13 @@ internal abstract class SyslogConnection : IAsyncDisposable
     /// <summary>True once the peer closed or reset the connection; the next write must reconnect first.</summary>
     public abstract bool IsBroken { get; }
 
+    /// <summary>
+    /// True when the connection ended in a way that proves the collector read every byte written on it: see
+    /// <see cref="StreamConnection"/>. False when that is unknown, and then the last message is written again on
+    /// the next connection.
+    /// </summary>
+    public virtual bool PeerReadEverything => false;
+
     /// <summary>Writes one message. Throws on failure; the caller keeps the message and retries it.</summary>
     public abstract ValueTask SendAsync(byte[] message, CancellationToken cancellationToken);
 
@@ -177,13 +184,30 @@ internal sealed class UdpConnection : SyslogConnection
 /// collector never sends application data, so any end of the read side (FIN, RST, TLS close) means the peer is
 /// gone, and the sender reconnects before writing the next message instead of writing it into a dead socket.
 /// </summary>
+/// <remarks>
+/// How it tells whether the collector read everything (<see cref="PeerReadEverything"/>), without an
+/// application acknowledgement (RFC 6587 has none): a TCP stack that closes a socket with unread received data
+/// answers with a reset, not a FIN (RFC 2525 2.17; Linux's <c>tcp_close</c> does so). So an orderly end of stream
+/// with no socket error, every byte we sent acknowledged (<c>TCP_INFO.tcpi_unacked</c> is 0) and no write in
+/// progress or started since, means the collector's process read every message. A reset, a write in flight, or a
+/// platform without <c>TCP_INFO</c> leaves it unknown. What it cannot see: a collector that read a message and
+/// then died before storing it.
+/// </remarks>
 internal sealed class StreamConnection : SyslogConnection
 {
+    private const int IpProtoTcp = 6;
+    private const int TcpInfo = 11;
+    private const int TcpInfoUnackedOffset = 24;
+
     private readonly Stream _stream;
     private readonly Socket _socket;
     private readonly CancellationTokenSource _readerStop = new();
     private readonly Task _reader;
     private volatile bool _broken;
+    private int _writesStarted;
+    private int _writesCompleted;
+    private int _writesAtEnd;
+    private int _endVerdict; // 0 not ended (or unknown yet), 1 clean end, 2 reset or doubtful
 
     public StreamConnection(Stream stream, Socket socket)
     {
@@ -193,6 +217,55 @@ internal sealed class StreamConnection : SyslogConnection
     }
 
     public override bool IsBroken => _broken || PeerClosed();
+
+    public override bool PeerReadEverything => Volatile.Read(ref _endVerdict) == 1 && Volatile.Read(ref _writesStarted) == Volatile.Read(ref _writesAtEnd);
+
+    /// <summary>The peer's side ended; decides once, at that moment, whether it had read everything.</summary>
+    private void OnPeerEnded(bool orderly)
+    {
+        if (Volatile.Read(ref _endVerdict) != 0)
+        {
+            return;
+        }
+
+        var started = Volatile.Read(ref _writesStarted);
+        var clean = orderly && started == Volatile.Read(ref _writesCompleted) && NoSocketError() && AllAcknowledged();
+        if (Interlocked.CompareExchange(ref _endVerdict, clean ? 1 : 2, 0) == 0)
+        {
+            Volatile.Write(ref _writesAtEnd, started);
+        }
+    }
+
+    private bool NoSocketError()
+    {
+        try
+        {
+            return _socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    private bool AllAcknowledged()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false; // no TCP_INFO layout we know: unknown, so the sender replays
+        }
+
+        Span<byte> info = stackalloc byte[104];
+        try
+        {
+            var n = _socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+            return n >= TcpInfoUnackedOffset + 4 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(info[TcpInfoUnackedOffset..]) == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or PlatformNotSupportedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// Asks the kernel directly, so a FIN or RST that arrived a moment ago counts even before the watcher task
@@ -205,11 +278,13 @@ internal sealed class StreamConnection : SyslogConnection
         {
             if (_socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0)
             {
+                OnPeerEnded(orderly: true); // a reset shows as a pending socket error, which makes it doubtful
                 _broken = true;
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
+            OnPeerEnded(orderly: false);
             _broken = true;
         }
 
@@ -231,8 +306,10 @@ internal sealed class StreamConnection : SyslogConnection
             frame[n++] = (byte)' ';
             message.CopyTo(frame.AsSpan(n));
             n += message.Length;
+            Interlocked.Increment(ref _writesStarted);
             await _stream.WriteAsync(frame.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _writesCompleted);
         }
         catch
         {
@@ -254,10 +331,16 @@ internal sealed class StreamConnection : SyslogConnection
             {
                 // Discard: nothing a collector says is meaningful to us (RFC 5425/6587 are one-way).
             }
+
+            OnPeerEnded(orderly: true);
         }
         catch (Exception)
         {
             // Reset, TLS alert or our own dispose: in every case the connection is unusable.
+            if (!_readerStop.IsCancellationRequested)
+            {
+                OnPeerEnded(orderly: false);
+            }
         }
 
         _broken = true;

@@ -77,4 +77,7 @@ internal static partial class TestLog
 
     [LoggerMessage(EventId = 7004, Level = LogLevel.Debug, Message = "Debug {value}")]
     public static partial void Debug(ILogger logger, int value);
+
+    [LoggerMessage(EventId = 7005, EventName = "test-alert", Level = LogLevel.Warning, Message = "Phone-home attempt {seq}")]
+    public static partial void Alert(ILogger logger, int seq);
 }
