@@ -53,6 +53,9 @@ internal sealed class BootedContainer : IDisposable
             "--register=no", "--keep-unit", "--boot", "--quiet", "--directory", root, "--volatile=overlay",
             "--network-namespace-path", $"/run/netns/{netns}", "--bind-ro", $"{packages}:/mnt/packages",
             "--console=read-only", "--machine", $"camfw-{netns}",
+            // A real box's systemd holds every capability; nspawn keeps CAP_NET_ADMIN from a container unless asked,
+            // and camfw needs it (links up, offloads off) as it would on the box.
+            "--capability=CAP_NET_ADMIN",
         })
         {
             psi.ArgumentList.Add(a);

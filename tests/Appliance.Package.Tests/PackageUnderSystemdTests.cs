@@ -132,6 +132,15 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         Assert.Equal("inactive", box.Run("systemctl", "is-active", Unit).Stdout.Trim());
     }
 
+    [RootFact]
+    public void Package_Lintian_ReportsNoErrors()
+    {
+        // Errors are what Debian refuses; warnings are listed with their reasons in benchmarks/README.md (Packaging).
+        var (code, stdout, stderr) = Shell.Run(TimeSpan.FromMinutes(10), "lintian", ["--fail-on", "error", Path.Combine(package.Packages, package.First)]);
+        Assert.True(code == 0, $"lintian failed ({code}):\n{stdout}\n{stderr}");
+        Assert.DoesNotContain("\nE: ", "\n" + stdout, StringComparison.Ordinal);
+    }
+
     private IReadOnlySet<string>? _snapshot;
 
     private const string EastCamera = """
