@@ -4,6 +4,9 @@
 set -euo pipefail
 
 packages=(libpcap0.8 libpcap0.8-dev rsyslog rsyslog-gnutls gnutls-bin tcpdump tcpreplay ethtool iproute2 python3 python3-scapy gcc libc6-dev procps)
+# The Debian package (image/build-deb.sh) and its tests: debhelper builds it, lintian checks it, debootstrap makes the
+# bookworm root that systemd-nspawn boots to install it in, nsenter (util-linux) drives that container.
+packages+=(dpkg-dev debhelper lintian debootstrap systemd-container util-linux)
 [ "${CAMFW_WITH_BROWSER:-0}" = "1" ] && packages+=(chromium)
 
 missing=()
