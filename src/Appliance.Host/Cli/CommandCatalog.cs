@@ -16,7 +16,6 @@ internal static class CommandCatalog
         yield return RollbackCommand.Create();
         yield return HistoryCommand.Create();
         yield return PolicyCommand.Create();
-        yield return LabCommand.Create();
         yield return ReplayCommand.Create();
     }
 }

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Appliance.TestSupport;
 
-namespace Appliance.Host.Tests.Lab;
+namespace Appliance.Lab.Tests;
 
 /// <summary>
 /// The lab end to end, as a newcomer runs it: the real <c>camfw lab</c> executable, real namespaces, the real
@@ -14,7 +14,7 @@ public sealed class LabTests
 {
     private const string Prefix = "cfwlab-";
 
-    // The example site's hosts the lab plays (src/Appliance.Host/Lab/LabSite.cs, policies/).
+    // The example site's hosts the lab plays (tools/Appliance.Lab/LabSite.cs, policies/).
     private const string PhoningCamera = "north-gate";
     private const string PokedCamera = "south-gate";
     private const string PokedCameraAddress = "192.0.2.17";
@@ -34,7 +34,7 @@ public sealed class LabTests
         Run("ip", ["netns", "add", Prefix + "leftover"]);
         try
         {
-            using var lab = StartLab(["lab", "--headless", "--duration", "24", "--work-dir", work, "--summary", summaryPath]);
+            using var lab = StartLab(["--headless", "--duration", "24", "--work-dir", work, "--summary", summaryPath]);
 
             // Once traffic runs (status files appear only after the appliance's API answered), let the phone-home
             // be refused a few times, then allow it the way an admin would: by editing the policy copy.
@@ -125,7 +125,7 @@ public sealed class LabTests
             await File.WriteAllTextAsync("/run/camfw-lab/lab.pid", holder.Id + "\n");
             await WaitForAsync(() => Run("sh", ["-c", "flock -n -x /run/camfw-lab/lab.lock true; echo $?"], check: false).Trim() == "1", TimeSpan.FromSeconds(10), null);
 
-            using var lab = StartLab(["lab", "--headless", "--duration", "5"]);
+            using var lab = StartLab(["--headless", "--duration", "5"]);
             var output = await lab.WaitAsync(TimeSpan.FromSeconds(30));
 
             Assert.Equal(3, lab.ExitCode);
@@ -209,13 +209,16 @@ public sealed class LabTests
         return stdout;
     }
 
-    /// <summary>The camfw executable next to the tests (the host project is referenced, so its apphost is copied).</summary>
+    /// <summary>
+    /// The lab executable next to the tests (what <c>./camfw lab</c> runs; the lab project is referenced, so its
+    /// apphost is copied, and the host's <c>camfw</c> beside it).
+    /// </summary>
     private static LabProcessUnderTest StartLab(string[] args)
     {
-        var apphost = Path.Combine(AppContext.BaseDirectory, "camfw");
+        var apphost = Path.Combine(AppContext.BaseDirectory, "camfw-lab");
         var info = File.Exists(apphost)
             ? new ProcessStartInfo(apphost, args)
-            : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "camfw.dll"), .. args]);
+            : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "camfw-lab.dll"), .. args]);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;

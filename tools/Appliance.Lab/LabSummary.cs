@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// The final JSON summary of a lab run (<c>summary.json</c>): the appliance's counters, per-reason totals and

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>A failure the lab explains to the admin in one message (a command that failed, a missing tool).</summary>
 internal sealed class LabException(string message) : Exception(message);

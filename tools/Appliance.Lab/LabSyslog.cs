@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// A real rsyslog collector for the lab, in the appliance's namespace (so "loopback" means the same thing to both),

@@ -1,4 +1,4 @@
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>Where the lab finds its inputs (repository) and keeps its state (work directory).</summary>
 internal sealed record LabPaths(string Repository, string Work)
@@ -20,16 +20,25 @@ internal sealed record LabPaths(string Repository, string Work)
     public string TrafficScript => Path.Combine(Repository, "lab", "traffic.py");
 
     /// <summary>
-    /// The repository holding <c>lab/traffic.py</c> and <c>policies/</c>: searched upwards from the current
-    /// directory, then from the executable (<c>.build/camfw/</c> or a test's <c>bin/</c>).
+    /// The repository holding <c>lab/traffic.py</c>, <c>policies/</c> and <c>scripts/</c>: the checkout this tool was
+    /// built from (recorded at build time), else the first one found upwards from the current directory or from
+    /// this program's own directory.
     /// </summary>
     public static string? FindRepository()
     {
+        var built = typeof(LabPaths).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
+        if (built is not null && IsRepository(built))
+        {
+            return Path.GetFullPath(built);
+        }
+
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                if (File.Exists(Path.Combine(dir.FullName, "lab", "traffic.py")) && Directory.Exists(Path.Combine(dir.FullName, "policies")))
+                if (IsRepository(dir.FullName))
                 {
                     return dir.FullName;
                 }
@@ -37,6 +46,27 @@ internal sealed record LabPaths(string Repository, string Work)
         }
 
         return null;
+    }
+
+    private static bool IsRepository(string directory)
+        => File.Exists(Path.Combine(directory, "lab", "traffic.py")) && Directory.Exists(Path.Combine(directory, "policies"));
+
+    /// <summary>
+    /// The appliance to run inline: <c>camfw</c> next to this program (the lab's project references the host, so
+    /// the build puts it there), as its apphost or, without one, as <c>dotnet camfw.dll</c>.
+    /// </summary>
+    public static (string File, string[] Prefix)? FindAppliance()
+    {
+        var apphost = Path.Combine(AppContext.BaseDirectory, "camfw");
+        if (File.Exists(apphost))
+        {
+            return (apphost, []);
+        }
+
+        var dll = Path.Combine(AppContext.BaseDirectory, "camfw.dll");
+        return File.Exists(dll) && Environment.ProcessPath is { } dotnet && Path.GetFileNameWithoutExtension(dotnet) == "dotnet"
+            ? (dotnet, [dll])
+            : null;
     }
 
     /// <summary>Copies a policy directory (every file below it), replacing whatever the target held.</summary>

@@ -1,4 +1,4 @@
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>What <c>camfw lab</c> was asked to do.</summary>
 internal sealed record LabOptions

@@ -3,7 +3,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Spectre.Console;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// <c>camfw lab</c> from start to finish: checks, lock, leftovers of a crashed run, namespaces, rsyslog, the
@@ -222,7 +222,7 @@ internal sealed class LabRunner : IDisposable
 
         _syslog = LabSyslog.Start(paths.Work, paths.SyslogFile);
         ApplianceConfig.Write(paths, ApiEndpoint, LabSyslog.Port);
-        var (file, prefix) = Self();
+        var (file, prefix) = LabPaths.FindAppliance() ?? throw new LabException($"camfw (the appliance) is not next to this program in {AppContext.BaseDirectory}; build the lab with ./camfw lab");
         _appliance = LabProcess.Start("camfw run", LabNetwork.ApplianceNamespace, file, [.. prefix, "run", "--config", paths.Config],
             Path.Combine(paths.Logs, "camfw.log"), paths.Work);
     }
@@ -267,13 +267,6 @@ internal sealed class LabRunner : IDisposable
         _console.MarkupLine($"[green]done[/] [grey]({Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)[/]");
     }
 
-    /// <summary>This very program, to run <c>camfw run</c> with: the apphost, or <c>dotnet camfw.dll</c>.</summary>
-    private static (string File, string[] Prefix) Self()
-    {
-        var path = Environment.ProcessPath ?? throw new LabException("cannot tell where the camfw executable is");
-        return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [typeof(LabRunner).Assembly.Location]) : (path, []);
-    }
-
     private async Task WaitForApplianceAsync(CancellationToken ct)
     {
         var paths = _paths!;
@@ -294,13 +287,9 @@ internal sealed class LabRunner : IDisposable
                 throw new LabException($"rsyslogd exited (code {_syslog.ExitCode}); its log ({_syslog.LogPath}) ends with:\n{_syslog.Tail()}");
             }
 
-            if (_api is null && File.Exists(paths.TokenFile))
+            if (_api is null && TryReadToken(paths.TokenFile) is { Length: > 0 } token)
             {
-                var token = (await File.ReadAllTextAsync(paths.TokenFile, ct).ConfigureAwait(false)).Trim();
-                if (token.Length > 0)
-                {
-                    _api = new LabApiClient(LabNetwork.ApplianceNamespace, new Uri($"http://{ApiEndpoint}/"), token);
-                }
+                _api = new LabApiClient(LabNetwork.ApplianceNamespace, new Uri($"http://{ApiEndpoint}/"), token);
             }
 
             if (_api is not null && await _api.IsHealthyAsync(ct).ConfigureAwait(false))
@@ -316,6 +305,22 @@ internal sealed class LabRunner : IDisposable
             }
 
             await Task.Delay(200, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The appliance creates its token file on first start, holding it open exclusively while it writes: until then
+    /// the file is missing or locked, which only means "not yet".
+    /// </summary>
+    private static string? TryReadToken(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -1,6 +1,6 @@
 using Appliance.Management.Api;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// One expectation about the lab's traffic, judged from what the devices themselves saw: a flow that must work

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// A long-running child inside a lab namespace (the appliance, rsyslog, a traffic role), its output appended to a

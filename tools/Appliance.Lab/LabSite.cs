@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>Which side of the appliance a lab host is cabled to.</summary>
 internal enum LabSide

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// Builds and removes the lab's network namespaces:

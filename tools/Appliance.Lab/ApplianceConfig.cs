@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// Writes the configuration <c>camfw run --config</c> reads for the lab's appliance (the same JSON an operator

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>The two libc calls the lab needs: entering a network namespace and signalling its own children.</summary>
 internal static class LabNative

@@ -2,7 +2,7 @@ using System.Net;
 using Appliance.Core;
 using Appliance.Core.Policy;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// Checks that the policy the lab loads still describes the hosts the lab plays: the example site's cameras with

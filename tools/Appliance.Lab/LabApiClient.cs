@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Appliance.Management.Api;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// Reads the appliance's management API, which listens on the loopback of the appliance's namespace: every

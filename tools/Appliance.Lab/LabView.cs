@@ -3,7 +3,7 @@ using System.Text;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>Renders a <see cref="LabSnapshot"/>: a Spectre.Console live view, or plain text for headless runs.</summary>
 internal static class LabView

@@ -1,6 +1,5 @@
-using Appliance.Host.Lab;
 
-namespace Appliance.Host.Tests.Lab;
+namespace Appliance.Lab.Tests;
 
 /// <summary>The lab's pure parts: judging expectations, reading metrics, the one-lab-per-machine lock.</summary>
 public sealed class LabPartsTests

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>What one traffic role reported last: its counters (see lab/traffic.py).</summary>
 internal sealed record TrafficStatus(string Host, IReadOnlyDictionary<string, long> Counters)

@@ -1,12 +1,10 @@
 using System.CommandLine;
-using Appliance.Host.Lab;
+namespace Appliance.Lab;
 
-namespace Appliance.Host.Cli;
-
-/// <summary><c>camfw lab</c>: the whole appliance in network namespaces, with cameras, an NVR and live traffic.</summary>
+/// <summary><c>camfw lab</c> (this program, <c>camfw-lab</c>): the whole appliance in network namespaces, with cameras, an NVR and live traffic.</summary>
 internal static class LabCommand
 {
-    public static Command Create()
+    public static RootCommand Create()
     {
         var duration = new Option<int?>("--duration")
         {
@@ -40,7 +38,7 @@ internal static class LabCommand
             HelpName = "DIR",
         };
 
-        var command = new Command("lab", "Run the appliance in a lab of network namespaces: cameras, an NVR, DNS/NTP, a vendor cloud, an internet host, a rogue device and live traffic (needs root).")
+        var command = new RootCommand("Run the appliance in a lab of network namespaces: cameras, an NVR, DNS/NTP, a vendor cloud, an internet host, a rogue device and live traffic (needs root).")
         {
             duration,
             headless,

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Appliance.Host.Lab;
+namespace Appliance.Lab;
 
 /// <summary>
 /// One lab per machine: the namespace names are machine-wide, so the lock is too (<c>/run/camfw-lab/lab.lock</c>).
