@@ -254,9 +254,10 @@ internal sealed class RsyslogServer : IDisposable
 
     private async Task WaitReadyAsync()
     {
+        // A generous bound: the probe succeeds as soon as rsyslogd answers; a loaded CI machine can take tens of seconds to start it with TLS.
         var sw = Stopwatch.StartNew();
         var token = Guid.NewGuid().ToString("N");
-        while (sw.Elapsed < TimeSpan.FromSeconds(10))
+        while (sw.Elapsed < TimeSpan.FromSeconds(60))
         {
             if (_process!.HasExited)
             {
