@@ -99,7 +99,8 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         Assert.Equal("600", box.Check("stat", "-c", "%a", "/var/lib/camfw/api-token").Trim());
         Assert.Equal("camfw", box.Check("stat", "-c", "%U", "/var/lib/camfw/api-token").Trim());
         var history = box.Check("ls", "/var/lib/camfw/history");
-        Assert.Contains("2", history.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // history/<version>/, the version zero-padded to ten digits.
+        Assert.Contains("0000000002", history.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var config = box.Check("cat", "/etc/camfw/camfw.json");
         var before = box.Property(Unit, "MainPID");
 
