@@ -72,6 +72,14 @@ internal static partial class Log
         Message = "Management API: {Remote} is locked out for {Seconds} s after repeated authentication failures")]
     public static partial void AuthRateLimited(ILogger logger, string remote, int seconds);
 
+    [LoggerMessage(EventId = 7025, EventName = "ManagementConnectionRefused", Level = LogLevel.Debug,
+        Message = "Management API: connection from {Remote} refused: every slot is held by an authenticated connection")]
+    public static partial void ConnectionRefused(ILogger logger, string remote);
+
+    [LoggerMessage(EventId = 7026, EventName = "ManagementStaleSocketRemoved", Level = LogLevel.Information,
+        Message = "Management API: removed the stale socket {Path} left by a process that is gone")]
+    public static partial void StaleSocketRemoved(ILogger logger, string path);
+
     [LoggerMessage(EventId = 7024, EventName = "ManagementClientCertificateRejected", Level = LogLevel.Warning,
         Message = "Management API: client certificate {Subject} rejected: {Status}")]
     public static partial void ClientCertificateRejected(ILogger logger, string subject, string status);

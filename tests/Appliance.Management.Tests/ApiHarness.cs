@@ -52,7 +52,7 @@ internal sealed class ApiHarness : IAsyncDisposable
         var initial = await policies.LoadInitialAsync();
         Assert.Equal(ApplyOutcome.Applied, initial.Outcome);
 
-        var options = new ManagementOptions { Url = "http://127.0.0.1:0", AuthFailureLimit = 1000 };
+        var options = new ManagementOptions { Url = "http://127.0.0.1:0", AuthFailureLimit = 1000, UnixSocket = root.Combine("run", "api.sock") };
         configure?.Invoke(options);
         var server = new ManagementServer(options, ApiToken.FromValue(Token), policies, traffic ?? NullTrafficSource.Instance, events ?? NullEventFeed.Instance, denied ?? new DeniedDestinationTracker(), NullLoggerFactory.Instance, time);
         await server.StartAsync();
@@ -71,6 +71,32 @@ internal sealed class ApiHarness : IAsyncDisposable
         }
 
         return client;
+    }
+
+    /// <summary>A client over the local Unix socket (no token: the socket authorises by the peer's uid).</summary>
+    public HttpClient NewSocketClient()
+    {
+        var path = Server.UnixSocketPath ?? throw new InvalidOperationException("the local socket is disabled");
+#pragma warning disable CA2000 // the HttpClient owns and disposes the handler
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path), cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri("http://localhost/") };
+#pragma warning restore CA2000
     }
 
     public async ValueTask DisposeAsync()

@@ -74,7 +74,7 @@ internal static class ApplianceHost
         services.AddOptions<EngineSettings>().Bind(config.GetSection("Engine")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EngineSettings>, EngineSettingsValidator>();
         services.AddOptions<ManagementOptions>().Bind(config.GetSection("Management")).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ManagementOptions>, ManagementSettingsValidator>();
+        services.AddSingleton<IValidateOptions<ManagementOptions>, ManagementOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ExitCodeHolder>();

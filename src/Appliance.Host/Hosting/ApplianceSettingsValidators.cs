@@ -1,4 +1,3 @@
-using Appliance.Management.Api;
 using Appliance.Management.Policies;
 using Microsoft.Extensions.Options;
 
@@ -119,59 +118,6 @@ internal sealed class PolicySettingsValidator : IValidateOptions<PolicyServiceOp
         if (o.MaxConfirmWithin < TimeSpan.FromSeconds(1) || o.MaxConfirmWithin > TimeSpan.FromDays(1))
         {
             errors.Add($"Policy:MaxConfirmWithin {o.MaxConfirmWithin} must be between 1 second and 1 day");
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-}
-
-/// <summary>Checks the <c>Management</c> section.</summary>
-internal sealed class ManagementSettingsValidator : IValidateOptions<ManagementOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ManagementOptions o)
-    {
-        if (!o.Enabled)
-        {
-            return ValidateOptionsResult.Success;
-        }
-
-        var errors = new List<string>();
-        if (!ManagementServer.TryParseListenAddress(o, out _, out _, out var error))
-        {
-            errors.Add(error!);
-        }
-
-        if (o.Token is { } token && token.Trim().Length < Management.Security.ApiToken.MinimumLength)
-        {
-            errors.Add($"Management:Token must be at least {Management.Security.ApiToken.MinimumLength} characters (or leave it out and let Management:TokenFile be generated)");
-        }
-
-        if (o.Token is null && string.IsNullOrWhiteSpace(o.TokenFile))
-        {
-            errors.Add("Management:TokenFile is not set");
-        }
-
-        foreach (var (key, path) in new[] { ("CertificatePath", o.CertificatePath), ("CertificateKeyPath", o.CertificateKeyPath), ("ClientCertificateAuthorityPath", o.ClientCertificateAuthorityPath) })
-        {
-            if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path))
-            {
-                errors.Add($"Management:{key} '{path}' does not exist");
-            }
-        }
-
-        if (o.MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
-        {
-            errors.Add($"Management:MaxRequestBodyBytes {o.MaxRequestBodyBytes} must be between 1024 and 16777216");
-        }
-
-        if (o.AuthFailureLimit is < 1 or > 1000)
-        {
-            errors.Add($"Management:AuthFailureLimit {o.AuthFailureLimit} must be between 1 and 1000");
-        }
-
-        if (o.AuthFailureWindow <= TimeSpan.Zero || o.AuthLockout <= TimeSpan.Zero)
-        {
-            errors.Add("Management:AuthFailureWindow and Management:AuthLockout must be positive");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -65,7 +65,7 @@ internal sealed class ManagementService(
         {
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or PlatformNotSupportedException or System.Net.Sockets.SocketException or System.Security.Cryptography.CryptographicException)
         {
             await server.DisposeAsync().ConfigureAwait(false);
             throw new StartupException(ExitCodes.StartFailed, $"management API could not listen on {o.Url}: {e.Message}");

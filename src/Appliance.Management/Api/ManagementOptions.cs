@@ -6,6 +6,9 @@ public sealed class ManagementOptions
     /// <summary>Default: loopback only, so nothing but the box itself (or an SSH tunnel) reaches the API.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
+    /// <summary>Default local socket: systemd's runtime directory for the service.</summary>
+    public const string DefaultUnixSocket = "/run/camfw/api.sock";
+
     /// <summary>Set false to run without the API (not recommended: no status, no safe apply).</summary>
     public bool Enabled { get; set; } = true;
 
@@ -14,6 +17,26 @@ public sealed class ManagementOptions
     /// <c>localhost</c>). A non-loopback address needs https; a wildcard (0.0.0.0, ::) needs <see cref="AllowAnyAddress"/>.
     /// </summary>
     public string Url { get; set; } = DefaultUrl;
+
+    /// <summary>
+    /// The local Unix domain socket, the path an administrator on the box always has: same routes over HTTP/1.1, no
+    /// token; served to root and the service's own user only (file mode 0600 and the peer's uid from SO_PEERCRED).
+    /// Its directory must not be writable by everyone; a stale socket left by a dead process is replaced. Empty
+    /// disables it.
+    /// </summary>
+    public string? UnixSocket { get; set; } = DefaultUnixSocket;
+
+    /// <summary>Connections the TCP listener holds at once (the local socket has its own).</summary>
+    public int MaxConnections { get; set; } = 64;
+
+    /// <summary>
+    /// Connections one remote address holds at once. When an address or the listener is full, the oldest connection
+    /// that has not authenticated is closed to make room; authenticated connections are never closed for a newcomer.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; set; } = 16;
+
+    /// <summary>A connection on which no request has authenticated within this time is closed.</summary>
+    public TimeSpan UnauthenticatedConnectionTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Listening on every address is refused unless this is set.</summary>
     public bool AllowAnyAddress { get; set; }
@@ -42,8 +65,9 @@ public sealed class ManagementOptions
     /// <summary>Failed authentications from one address, within <see cref="AuthFailureWindow"/>, before it is locked out.</summary>
     public int AuthFailureLimit { get; set; } = 5;
 
+    /// <summary>The window in which <see cref="AuthFailureLimit"/> failures lock an address out.</summary>
     public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long a locked-out address gets 429.</summary>
+    /// <summary>How long a locked-out address's failures get 429 (a request with the right token is still served).</summary>
     public TimeSpan AuthLockout { get; set; } = TimeSpan.FromMinutes(5);
 }

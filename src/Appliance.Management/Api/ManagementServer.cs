@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography;
@@ -19,9 +20,11 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Management.Api;
 
 /// <summary>
-/// The management API: a Kestrel minimal API on the one configured address, bearer token on every endpoint but
-/// health (with per-address lockout after repeated failures), optional https with client certificates that
-/// Kestrel checks against a configured CA during the handshake, small body and header limits.
+/// The management API: a Kestrel minimal API on the one configured TCP address, bearer token on every endpoint but
+/// health (failures rate-limited per address, never the right token), optional https with client certificates that
+/// Kestrel checks against a configured CA during the handshake, small body and header limits; and a local Unix socket
+/// for root and the service's user, no token. Each listener limits its connections (per address on TCP), closes
+/// connections that do not authenticate in time, and makes room by closing unauthenticated ones, never the owner's.
 /// </summary>
 public sealed class ManagementServer : IAsyncDisposable
 {
@@ -34,6 +37,9 @@ public sealed class ManagementServer : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly AuthFailureLimiter _limiter;
+    private readonly TimeProvider _time;
+    private readonly ConnectionGuard _tcpGuard;
+    private readonly ConnectionGuard _localGuard;
     private WebApplication? _app;
     private X509Certificate2? _serverCertificate;
     private X509Certificate2? _clientCa;
@@ -48,8 +54,22 @@ public sealed class ManagementServer : IAsyncDisposable
         _denied = denied;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ManagementServer>();
-        _limiter = new AuthFailureLimiter(options.AuthFailureLimit, options.AuthFailureWindow, options.AuthLockout, time);
+        _time = time ?? TimeProvider.System;
+        _limiter = new AuthFailureLimiter(options.AuthFailureLimit, options.AuthFailureWindow, options.AuthLockout, _time);
+        _tcpGuard = new ConnectionGuard(new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerAddress), options.UnauthenticatedConnectionTimeout, _time, _logger, localSocket: false);
+
+        // The local socket has slots of its own, so a TCP flood never reaches the administrator's last path in.
+        _localGuard = new ConnectionGuard(new ConnectionLimiter(LocalSocketConnections, LocalSocketConnections), options.UnauthenticatedConnectionTimeout, _time, _logger, localSocket: true);
     }
+
+    /// <summary>Connections the local socket holds at once.</summary>
+    internal const int LocalSocketConnections = 16;
+
+    /// <summary>The TCP listener's connection slots (for tests and diagnostics).</summary>
+    internal ConnectionLimiter TcpConnections => _tcpGuard.Limiter;
+
+    /// <summary>The local socket's full path, after <see cref="StartAsync"/>; null when disabled.</summary>
+    public string? UnixSocketPath { get; private set; }
 
     /// <summary>This process's uid: the local socket serves it and root.</summary>
     private static uint ServiceUid => UnixIdentity.EffectiveUid;
@@ -129,6 +149,12 @@ public sealed class ManagementServer : IAsyncDisposable
             }
         }
 
+        var socketPath = string.IsNullOrWhiteSpace(_options.UnixSocket) ? null : Path.GetFullPath(_options.UnixSocket);
+        if (socketPath is not null && LocalSocket.Prepare(socketPath))
+        {
+            Log.StaleSocketRemoved(_logger, socketPath);
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(ManagementServer).Assembly.GetName().Name,
@@ -167,17 +193,31 @@ public sealed class ManagementServer : IAsyncDisposable
             kestrel.Limits.MaxRequestHeaderCount = 32;
             kestrel.Limits.MaxRequestLineSize = 8 * 1024;
             kestrel.Limits.MaxRequestBufferSize = 64 * 1024;
-            kestrel.Limits.MaxConcurrentConnections = 64;
+
+            // Kestrel's own limit counts every listener together, so a TCP flood would lock the local socket out too;
+            // each listener's ConnectionGuard limits its own connections instead (issue 12.3).
+            kestrel.Limits.MaxConcurrentConnections = null;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
             kestrel.Listen(endpoint, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+
+                // Before TLS: a handshake that never completes holds a slot only until the pre-authentication timeout.
+                listen.Use(next => connection => _tcpGuard.OnConnectionAsync(connection, next));
                 if (https)
                 {
                     listen.UseHttps(HttpsOptions());
                 }
             });
+            if (socketPath is not null)
+            {
+                kestrel.ListenUnixSocket(socketPath, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    listen.Use(next => connection => _localGuard.OnConnectionAsync(connection, next));
+                });
+            }
         });
 
         var app = builder.Build();
@@ -192,9 +232,16 @@ public sealed class ManagementServer : IAsyncDisposable
         app.MapManagementApi();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
+        if (socketPath is not null)
+        {
+            // bind(2) created the socket under the umask; the peer-uid check holds for the moment before this.
+            LocalSocket.Restrict(socketPath);
+            UnixSocketPath = socketPath;
+            Log.Listening(_logger, "unix:" + socketPath, string.Create(CultureInfo.InvariantCulture, $"local socket, root and uid {ServiceUid}, no token"));
+        }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        Addresses = [.. addresses.Select(a => new Uri(a.Replace("[::]", "[::1]", StringComparison.Ordinal)))];
+        Addresses = [.. addresses.Where(a => !a.StartsWith("http://unix:", StringComparison.Ordinal)).Select(a => new Uri(a.Replace("[::]", "[::1]", StringComparison.Ordinal)))];
         foreach (var address in Addresses)
         {
             Log.Listening(_logger, address.ToString(), https ? (_clientCa is null ? "https" : "https, client certificates required") : "http, loopback");
@@ -272,9 +319,14 @@ public sealed class ManagementServer : IAsyncDisposable
 
     // Short keep-alive before authentication (issue 12.3): a connection whose request carried no valid credentials is
     // closed after the response, so anonymous health probes cannot sit on connections the owner needs.
+    // An administrator's connection is marked so it is never closed to make room for a newcomer.
     private static Task CloseUnauthenticated(HttpContext context, RequestDelegate next)
     {
-        if (context.User.Identity?.IsAuthenticated != true)
+        if (context.User.HasClaim(ApiAuth.RoleClaim, ApiAuth.AdminRole))
+        {
+            context.Features.Get<ConnectionLimiter.Slot>()?.MarkAuthenticated();
+        }
+        else
         {
             context.Response.Headers.Connection = "close";
         }

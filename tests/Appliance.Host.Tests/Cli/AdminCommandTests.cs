@@ -52,6 +52,7 @@ public sealed class AdminCommandTests : IDisposable
             ["Bridge:Pairs:0:UplinkInterface"] = "up0",
             ["Management:Url"] = "http://127.0.0.1:0",
             ["Management:TokenFile"] = token,
+            ["Management:UnixSocket"] = "",
         }, services =>
         {
             services.AddSingleton<IDataPlaneFactory>(planes);

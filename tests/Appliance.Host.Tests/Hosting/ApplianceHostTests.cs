@@ -120,7 +120,7 @@ public sealed class ApplianceHostTests : IDisposable
     [InlineData("ftp://127.0.0.1:21", "must look like")] // not http
     public void ManagementUrl_Unsafe_Rejected(string url, string message)
     {
-        var result = new ManagementSettingsValidator().Validate(null, new ManagementOptions { Url = url });
+        var result = new ManagementOptionsValidator().Validate(null, new ManagementOptions { Url = url });
         Assert.True(result.Failed);
         Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
     }
@@ -159,6 +159,7 @@ public sealed class ApplianceHostTests : IDisposable
             ["Bridge:Pairs:0:UplinkInterface"] = "up0",
             ["Management:Url"] = "http://127.0.0.1:0",
             ["Management:TokenFile"] = TokenFile,
+            ["Management:UnixSocket"] = _root.Combine("run/api.sock"),
         };
         foreach (var (k, v) in extra ?? [])
         {

@@ -171,6 +171,7 @@ public sealed class SecurityEventWiringTests : IDisposable
             ["Bridge:Pairs:0:UplinkInterface"] = "up0",
             ["Management:Url"] = "http://127.0.0.1:0",
             ["Management:TokenFile"] = _root.Combine("token"),
+            ["Management:UnixSocket"] = "",
         }, services =>
         {
             services.AddSingleton<IDataPlaneFactory>(planes);
