@@ -159,8 +159,11 @@ internal static class ReplayCommand
             {
                 networks.Add(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
             }
-            else if (IPNetwork.TryParse(item, out var network))
+            else if (IPNetwork.TryParse(item, out var network)
+                && IPAddress.TryParse(item.AsSpan(0, item.IndexOf('/', StringComparison.Ordinal)), out var written)
+                && written.Equals(network.BaseAddress))
             {
+                // Host bits set (192.0.2.1/24) are refused, not masked: the operator may have meant a /32.
                 networks.Add(network);
             }
             else
