@@ -90,6 +90,18 @@ public enum Reason : ushort
     /// as a router takes over its neighbours' traffic (RFC 6105, RA-Guard).
     /// </summary>
     RouterGuard = 211,
+    /// <summary>A DHCP server reply from an uplink address that is not one of the site's <c>dhcp_servers</c>.</summary>
+    DhcpServerNotListed = 212,
+    /// <summary>
+    /// A DHCP server reply that is not for a camera that uses DHCP: its client hardware address (chaddr) is no such
+    /// camera's MAC, or not the MAC of the camera it is addressed to, or it is no BOOTP reply at all.
+    /// </summary>
+    DhcpClientNotCamera = 213,
+    /// <summary>
+    /// An IPv6 router advertisement or redirect from an uplink address that is not one of the site's <c>routers</c>
+    /// (RA guard, RFC 6105).
+    /// </summary>
+    RouterNotListed = 214,
 
     // ---- Connection state (300..399) ----
     /// <summary>A TCP segment that is not an opener (SYN-ACK, ACK, data) with no tracked flow.</summary>

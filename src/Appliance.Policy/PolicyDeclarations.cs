@@ -115,6 +115,12 @@ internal sealed class SiteDecl(SourceLocation at)
     public UnknownDeviceMode UnknownDevices { get; set; }
 
     public AllowanceDecl Defaults { get; } = new();
+
+    /// <summary>The site's DHCP servers (IPv4 host addresses), as read.</summary>
+    public List<System.Net.IPAddress> DhcpServers { get; } = [];
+
+    /// <summary>The site's IPv6 routers (link-local addresses), as read.</summary>
+    public List<System.Net.IPAddress> Routers { get; } = [];
 }
 
 /// <summary>Everything every file declared, in file order.</summary>

@@ -13,13 +13,16 @@ namespace Appliance.Policy;
 internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostics, PolicyDeclarations into)
 {
     internal static readonly string[] FileKeys = ["site", "networks", "profiles", "cameras"];
-    internal static readonly string[] SiteKeys = ["unknown_devices", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
+    internal static readonly string[] SiteKeys = ["unknown_devices", "dhcp_servers", "routers", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
     internal static readonly string[] ProfileKeys = ["comment", "rules", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
     internal static readonly string[] CameraKeys = ["mac", "ip", "profiles", "rules", "mode", "comment", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
     internal static readonly string[] RuleKeys = ["id", "direction", "protocol", "ports", "icmp_types", "peer", "log", "comment"];
 
     /// <summary>Largest per-camera flow quota a policy may ask for.</summary>
     internal const int MaxFlowQuota = 1_000_000;
+
+    /// <summary>Most addresses in <c>dhcp_servers</c> or <c>routers</c>: the data path checks them one by one.</summary>
+    internal const int MaxSiteServers = 32;
 
     private SourceLocation At(YNode node) => new(file, node.Line, node.Column);
 
@@ -102,9 +105,61 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
                     site.UnknownDevices = mode == "monitor" ? UnknownDeviceMode.Monitor : UnknownDeviceMode.Deny;
                 }
             }
+            else if (k.Value == "dhcp_servers")
+            {
+                ReadServers(v, "'dhcp_servers' in site", site.DhcpServers, ipv6: false);
+            }
+            else if (k.Value == "routers")
+            {
+                ReadServers(v, "'routers' in site", site.Routers, ipv6: true);
+            }
             else if (!ReadAllowance(k, v, site.Defaults, "site"))
             {
                 UnknownKey(k, "'site'", SiteKeys);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the addresses of the site's DHCP servers (IPv4 hosts) or IPv6 routers (the link-local address a router
+    /// advertises from: RFC 4861 6.1.2 has hosts discard advertisements from any other source).
+    /// </summary>
+    private void ReadServers(YNode node, string what, List<System.Net.IPAddress> into, bool ipv6)
+    {
+        var items = ScalarList(node, what, allowEmpty: true);
+        if (items is null)
+        {
+            return;
+        }
+
+        if (items.Count > MaxSiteServers)
+        {
+            diagnostics.Error(At(items[MaxSiteServers]), $"{what} lists {items.Count} addresses; at most {MaxSiteServers} are allowed");
+            return;
+        }
+
+        foreach (var item in items)
+        {
+            var text = item.Value.Trim();
+            if (!AddressText.TryParseAddress(text, out var address, out var error))
+            {
+                diagnostics.Error(At(item), $"{what}: {error}");
+            }
+            else if (!ipv6 && (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || !AddressText.IsUnicastHost(address)))
+            {
+                diagnostics.Error(At(item), $"{what} must list IPv4 host addresses (DHCP servers answer over IPv4), not '{text}'");
+            }
+            else if (ipv6 && !address.IsIPv6LinkLocal)
+            {
+                diagnostics.Error(At(item), $"{what} must list the link-local address (fe80::/10) each router advertises from, not '{text}'");
+            }
+            else if (into.Contains(address))
+            {
+                diagnostics.Error(At(item), $"{address} is listed twice in {what}");
+            }
+            else
+            {
+                into.Add(address);
             }
         }
     }

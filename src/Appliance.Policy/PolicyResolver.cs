@@ -73,7 +73,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         return new PolicySpec
         {
             Cameras = cameras,
-            Site = new SiteSpec { UnknownDevices = site.UnknownDevices },
+            Site = new SiteSpec { UnknownDevices = site.UnknownDevices, DhcpServers = [.. site.DhcpServers], Routers = [.. site.Routers] },
             Sha256 = sha256,
             Sources = sources,
         };

@@ -45,7 +45,8 @@ public sealed partial class PacketEngine
             var dhcp = DhcpFromCamera(p, ref info);
             if (dhcp.Reason == Reason.DhcpAllowed && (uint)dhcp.CameraSlot < (uint)_dhcpAskedUntil.Length)
             {
-                _dhcpAskedUntil[dhcp.CameraSlot] = nowMs + _udpMs;
+                // Saturating: a clock near the end of its range must not wrap the window into the past or future.
+                _dhcpAskedUntil[dhcp.CameraSlot] = nowMs > long.MaxValue - _udpMs ? long.MaxValue : nowMs + _udpMs;
             }
 
             return dhcp;
@@ -144,7 +145,7 @@ public sealed partial class PacketEngine
             // datagram into the camera (a renewal the rules admitted finds its flow below).
             if ((uint)r.Slot < (uint)_dhcpAskedUntil.Length && nowMs < _dhcpAskedUntil[r.Slot])
             {
-                return Decision.Pass(Reason.DhcpAllowed, r.Slot);
+                return DhcpReply(p, ref info, cam);
             }
         }
 
@@ -157,7 +158,9 @@ public sealed partial class PacketEngine
 
             if (IsNeighborDiscovery(ref info))
             {
-                return Decision.Pass(Reason.NeighborDiscoveryAllowed, r.Slot);
+                return IsRouterMessage(ref info) && !p.IsRouter(info.Source)
+                    ? Deny(p, cam, Reason.RouterNotListed)
+                    : Decision.Pass(Reason.NeighborDiscoveryAllowed, r.Slot);
             }
         }
 
@@ -226,6 +229,36 @@ public sealed partial class PacketEngine
         return r.AllowDhcp ? Decision.Pass(Reason.DhcpAllowed, r.Slot) : Deny(p, cam, Reason.DhcpBlocked);
     }
 
+    /// <summary>
+    /// A DHCP server reply from the uplink, to camera <paramref name="cam"/> (unicast, while it is asking) or to the
+    /// broadcast address (<paramref name="cam"/> = -1). It passes only from a server the site names (when it names
+    /// any), only as a BOOTREPLY, and only for a camera that uses DHCP: its client hardware address must be that
+    /// camera's MAC (for a unicast reply, the addressed camera's, unless that camera is listed by address alone).
+    /// Offers for devices that are not cameras, and replies crafted to ride on the DHCP exception, are dropped.
+    /// </summary>
+    private static Decision DhcpReply(CompiledPolicy p, ref PacketInfo info, int cam)
+    {
+        if (!p.IsDhcpServer(info.Source))
+        {
+            return Deny(p, cam, Reason.DhcpServerNotListed);
+        }
+
+        var client = info.HasDhcp && info.DhcpOp == DhcpHeader.BootReply ? p.CameraByMac(info.DhcpClientMac) : -1;
+        if (cam >= 0 && client != cam && !(client < 0 && info.HasDhcp && info.DhcpOp == DhcpHeader.BootReply && !p.Record(cam).HasMac))
+        {
+            return Deny(p, cam, Reason.DhcpClientNotCamera);
+        }
+
+        var to = cam >= 0 ? cam : client;
+        if (to < 0)
+        {
+            return Decision.Drop(Reason.DhcpClientNotCamera);
+        }
+
+        ref readonly var r = ref p.Record(to);
+        return r.AllowDhcp ? Decision.Pass(Reason.DhcpAllowed, r.Slot) : Deny(p, to, Reason.DhcpBlocked);
+    }
+
     private static Decision GroupFromCamera(CompiledPolicy p, int cam, ref PacketInfo info, bool v6)
     {
         var discovery = DiscoveryOf(ref info, v6);
@@ -251,12 +284,14 @@ public sealed partial class PacketEngine
     {
         if (!v6 && IsUdp(ref info, DhcpServerPort, DhcpClientPort) && info.Destination.V4 == LimitedBroadcast)
         {
-            return p.AnyDhcp ? Decision.Pass(Reason.DhcpAllowed) : Decision.Drop(Reason.DhcpBlocked);
+            return p.AnyDhcp ? DhcpReply(p, ref info, cam: -1) : Decision.Drop(Reason.DhcpBlocked);
         }
 
         if (v6 && IsNeighborDiscovery(ref info) && info.Destination.Value >> 120 == 0xFF)
         {
-            return p.AnyIpv6 ? Decision.Pass(Reason.NeighborDiscoveryAllowed) : Decision.Drop(Reason.Ipv6Disabled);
+            return !p.AnyIpv6 ? Decision.Drop(Reason.Ipv6Disabled)
+                : IsRouterMessage(ref info) && !p.IsRouter(info.Source) ? Decision.Drop(Reason.RouterNotListed)
+                : Decision.Pass(Reason.NeighborDiscoveryAllowed);
         }
 
         var discovery = DiscoveryOf(ref info, v6);
@@ -382,6 +417,10 @@ public sealed partial class PacketEngine
         => info.Protocol == IpProtocols.Icmpv6 && info.HasL4
             && ((info.IcmpType is >= 133 and <= 137 && info.Ttl == 255)
                 || (info.IcmpType is 130 or 131 or 132 or 143 && info.Ttl == 1));
+
+    /// <summary>Messages only a router sends: a router advertisement, or a redirect (RFC 4861 8.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsRouterMessage(ref PacketInfo info) => info.IcmpType is RouterAdvertisement or Redirect;
 
     private static DiscoveryProtocols DiscoveryOf(ref PacketInfo info, bool v6)
     {

@@ -40,6 +40,7 @@ public sealed partial class PacketEngine
     private readonly int _maintenanceSlots;
 
     // Per camera slot: until when a unicast DHCP offer/ack from the uplink answers the camera's own broadcast.
+    // long.MinValue means never asked: no clock value, negative ones included (replay), is before it.
     private readonly long[] _dhcpAskedUntil;
 
     public PacketEngine(PolicyHolder policies, EngineOptions? options = null)
@@ -61,6 +62,7 @@ public sealed partial class PacketEngine
         _peerSharePercent = Options.PeerFlowSharePercent;
         _maintenanceSlots = Options.MaintenanceSlotsPerCall;
         _dhcpAskedUntil = new long[policies.Slots.Capacity];
+        Array.Fill(_dhcpAskedUntil, long.MinValue);
     }
 
     public EngineOptions Options { get; }

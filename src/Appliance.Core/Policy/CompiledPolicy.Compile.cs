@@ -107,6 +107,8 @@ public sealed partial class CompiledPolicy
             Spec = spec,
             UnknownDevices = spec.Site.UnknownDevices,
             AnyDhcp = anyDhcp,
+            DhcpServers = [.. spec.Site.DhcpServers.Select(IpAddr.FromIPAddress)],
+            Routers = [.. spec.Site.Routers.Select(IpAddr.FromIPAddress)],
             AnyIpv6 = anyIpv6,
             AnyDiscovery = anyDiscovery,
         };

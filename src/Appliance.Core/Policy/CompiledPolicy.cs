@@ -83,6 +83,12 @@ public sealed partial class CompiledPolicy
     /// <summary>Union over cameras: a broadcast DHCP reply from the uplink may pass if any camera uses DHCP.</summary>
     internal bool AnyDhcp { get; private init; }
 
+    /// <summary>The site's DHCP servers; empty: any uplink host. A handful at most (the policy limits the list).</summary>
+    internal IpAddr[] DhcpServers { get; private init; } = [];
+
+    /// <summary>The site's IPv6 routers (link-local); empty: any uplink host.</summary>
+    internal IpAddr[] Routers { get; private init; } = [];
+
     /// <summary>Union over cameras: uplink multicast neighbour discovery may pass if any camera uses IPv6.</summary>
     internal bool AnyIpv6 { get; private init; }
 
@@ -135,6 +141,25 @@ public sealed partial class CompiledPolicy
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int CameraByAddress(IpAddr address) => Addresses.Find(address);
+
+    /// <summary>Whether <paramref name="source"/> may answer as a DHCP server: it is listed, or the site lists none.</summary>
+    internal bool IsDhcpServer(IpAddr source) => DhcpServers.Length == 0 || Contains(DhcpServers, source);
+
+    /// <summary>Whether <paramref name="source"/> may advertise itself as an IPv6 router: it is listed, or the site lists none.</summary>
+    internal bool IsRouter(IpAddr source) => Routers.Length == 0 || Contains(Routers, source);
+
+    private static bool Contains(IpAddr[] list, IpAddr address)
+    {
+        foreach (var a in list)
+        {
+            if (a.Value == address.Value)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 /// <summary>What the data path needs to know about one camera, flat, in a dense array.</summary>

@@ -124,6 +124,18 @@ public sealed record CameraSpec
 public sealed record SiteSpec
 {
     public UnknownDeviceMode UnknownDevices { get; init; } = UnknownDeviceMode.Deny;
+
+    /// <summary>
+    /// The site's DHCP servers (IPv4). When any are named, DHCP server replies from the uplink pass only from them;
+    /// empty means any uplink host may answer a camera's DHCP request.
+    /// </summary>
+    public IReadOnlyList<IPAddress> DhcpServers { get; init; } = [];
+
+    /// <summary>
+    /// The site's IPv6 routers, by the link-local address they advertise from. When any are named, router
+    /// advertisements and redirects from the uplink pass only from them (RA guard, RFC 6105); empty means any.
+    /// </summary>
+    public IReadOnlyList<IPAddress> Routers { get; init; } = [];
 }
 
 /// <summary>A whole validated policy, ready to compile.</summary>

@@ -235,6 +235,10 @@ public static class FrameParser
         return true;
     }
 
+    private const int DhcpServerPort = 67;
+    private const int DhcpClientPort = 68;
+    private const int DhcpPortSum = DhcpServerPort + DhcpClientPort;
+
     private static bool ParseL4(ReadOnlySpan<byte> l4, bool v6, bool firstFragment, int l4Offset, ref PacketInfo info)
     {
         Reason error;
@@ -263,6 +267,16 @@ public static class FrameParser
                 info.DestinationPort = udp.DestinationPort;
                 info.PayloadOffset = l4Offset + UdpHeader.Length;
                 info.PayloadLength = udp.Payload.Length;
+                if (info.SourcePort + info.DestinationPort == DhcpPortSum && info.SourcePort is DhcpServerPort or DhcpClientPort
+                    && DhcpHeader.TryCreate(udp.Payload, out var dhcp) && dhcp.HasEthernetClient)
+                {
+                    // The engine decides server replies on who they are for; anything else in the port pair is
+                    // just UDP (HasDhcp false), which the engine then refuses as a DHCP reply.
+                    info.HasDhcp = true;
+                    info.DhcpOp = dhcp.Op;
+                    info.DhcpClientMac = dhcp.ClientMac;
+                }
+
                 break;
 
             case IpProtocols.Icmp when !v6:

@@ -118,4 +118,15 @@ public struct PacketInfo
     /// <summary>Quoted ports (TCP/UDP) or the quoted echo id in <see cref="QuoteSourcePort"/> (ICMP echo).</summary>
     public ushort QuoteSourcePort;
     public ushort QuoteDestinationPort;
+
+    // ---- BOOTP/DHCP (UDP between ports 67 and 68 whose payload holds the fixed BOOTP header) ----
+
+    /// <summary>The UDP payload is a BOOTP/DHCP message with an Ethernet client hardware address.</summary>
+    public bool HasDhcp;
+
+    /// <summary>BOOTP op: 1 request, 2 reply (<see cref="DhcpHeader"/>).</summary>
+    public byte DhcpOp;
+
+    /// <summary>chaddr: the MAC of the client the message is from or for.</summary>
+    public MacAddress DhcpClientMac;
 }

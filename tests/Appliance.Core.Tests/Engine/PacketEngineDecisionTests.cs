@@ -67,7 +67,7 @@ public class PacketEngineDecisionTests
         { "NVR pings the camera", Side.Uplink, Frames.Echo(NvrMac, Cam1Mac, NvrIp, Cam1Ip, 9).ToArray(), Reason.RuleMatch, true },
         { "internet host pings the camera", Side.Uplink, Frames.Echo(RouterMac, Cam1Mac, InternetIp, Cam1Ip, 9).ToArray(), Reason.NoRuleMatched, false },
         { "NVR pings over IPv6", Side.Uplink, Frames.Echo(NvrMac, Cam5Mac, NvrIp6, Cam5Ip6, 9).ToArray(), Reason.RuleMatch, true },
-        { "DHCP offer broadcast", Side.Uplink, Frames.Udp(RouterMac, MacAddress.Broadcast, RouterIp, "255.255.255.255", 67, 68).ToArray(), Reason.DhcpAllowed, true },
+        { "DHCP offer broadcast", Side.Uplink, Frames.Udp(RouterMac, MacAddress.Broadcast, RouterIp, "255.255.255.255", 67, 68).Payload(PacketEngineDhcpRaTests.Bootp(Cam1Mac)).ToArray(), Reason.DhcpAllowed, true },
         { "DHCP ack unicast to a camera without DHCP", Side.Uplink, Frames.Udp(RouterMac, UnknownMac, RouterIp, Cam3Ip, 67, 68).ToArray(), Reason.DhcpBlocked, false },
         { "WS-Discovery probe, some camera answers it", Side.Uplink, Frames.Udp(NvrMac, SsdpMac, NvrIp, "239.255.255.250", 40000, 3702).ToArray(), Reason.DiscoveryAllowed, true },
         { "SSDP search, no camera answers it", Side.Uplink, Frames.Udp(NvrMac, SsdpMac, NvrIp, "239.255.255.250", 40000, 1900).ToArray(), Reason.DiscoveryBlocked, false },

@@ -280,7 +280,7 @@ public class PacketEngineFlowTests
         // A unicast 67->68 from the uplink is a channel into the camera unless the camera itself just asked.
         var e = NewEngine();
         var request = Frames.Udp(Cam1Mac, MacAddress.Broadcast, "0.0.0.0", "255.255.255.255", 68, 67).ToArray();
-        var ack = Frames.Udp(RouterMac, Cam1Mac, RouterIp, Cam1Ip, 67, 68).ToArray();
+        var ack = Frames.Udp(RouterMac, Cam1Mac, RouterIp, Cam1Ip, 67, 68).Payload(PacketEngineDhcpRaTests.Bootp(Cam1Mac)).ToArray();
 
         Assert.Equal(Reason.NoRuleMatched, Uplink(e, ack, 0).Reason);
         Assert.Equal(Reason.DhcpAllowed, Camera(e, request, 1).Reason);
