@@ -27,7 +27,7 @@ public sealed record PolicyDirectoryContents(string Directory, IReadOnlyList<Pol
 /// so one pass shows an admin everything to fix. Symbolic links inside the policy directory are not followed (the
 /// directory itself may be one): a link could bring in a file from anywhere on the box, and an API apply replaces
 /// it with a regular file. Empty files are not opened (a FIFO or device also reports size 0, and opening a FIFO
-/// would block the reload); they read as empty text.
+/// would block the reload); they read as empty text, with a warning.
 /// </remarks>
 public static class PolicyDirectoryReader
 {
@@ -60,6 +60,7 @@ public static class PolicyDirectoryReader
         var pending = new Stack<(string Path, string Relative, int Depth)>();
         pending.Push((Path.GetFullPath(directory), "", 0));
         long total = 0;
+        var found = 0;
         while (pending.Count > 0)
         {
             var (path, relative, depth) = pending.Pop();
@@ -119,18 +120,21 @@ public static class PolicyDirectoryReader
                         continue;
                     }
 
-                    files.Add(name);
-                    if (files.Count > PolicyLimits.MaxFiles)
+                    if (++found > PolicyLimits.MaxFiles)
                     {
-                        diagnostics.Error(directory, 1, 1, $"{files.Count} policy files is more than the limit of {PolicyLimits.MaxFiles}");
+                        diagnostics.Error(directory, 1, 1, $"{found} policy files is more than the limit of {PolicyLimits.MaxFiles}");
                         return new PolicyDirectoryContents(directory, [], diagnostics.Items, [], IsComplete: false);
                     }
 
                     if (PolicyFileNames.Check(name) is { } problem)
                     {
+                        // Not in PolicyFiles: a name that cannot be written (or, not being UTF-8, even named) is left
+                        // for the admin to rename, and keeps being reported until then.
                         diagnostics.Error(Printable(name), 1, 1, problem + "; the file is not read");
                         continue;
                     }
+
+                    files.Add(name);
 
                     if (entry.LinkTarget is { } linkTarget)
                     {
@@ -168,6 +172,8 @@ public static class PolicyDirectoryReader
         if (length == 0)
         {
             // Not opened: FIFOs, sockets and devices report size 0 too, and opening a FIFO blocks until a writer comes.
+            // Legal (nothing declared), but worth a word: a copy that failed part-way leaves files like this.
+            diagnostics.Warning(new SourceLocation(name, 1, 1), "file is empty (0 bytes): it declares nothing");
             return true;
         }
 

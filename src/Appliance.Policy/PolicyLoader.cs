@@ -196,15 +196,7 @@ public static partial class PolicyLoader
         var decls = new PolicyDeclarations();
         foreach (var source in sources)
         {
-            var read = SafeYamlReader.TryRead(source.Name, source.Text, diagnostics, out var root);
-            if (read && root is null or Yaml.YScalar { IsNull: true })
-            {
-                // Legal (a file commented out to retire its cameras), but worth a word: an empty upload or a file
-                // truncated by a failed copy reads the same way.
-                diagnostics.Warning(new SourceLocation(source.Name, 1, 1), "the file is empty (or only comments): it declares nothing");
-            }
-
-            if (read || root is not null)
+            if (SafeYamlReader.TryRead(source.Name, source.Text, diagnostics, out var root) || root is not null)
             {
                 new PolicyReader(source.Name, diagnostics, decls).ReadFile(root);
             }

@@ -73,20 +73,15 @@ internal static class ApplyCommand
     {
         var contents = PolicyDirectoryReader.Read(directory);
         body = new PolicyFilesDto { Files = contents.Sources.ToDictionary(s => s.Name, s => s.Text, StringComparer.Ordinal) };
-        if (contents.HasErrors)
+        if (contents.HasErrors || contents.PolicyFiles.Count == 0)
         {
-            foreach (var diagnostic in contents.Diagnostics)
+            // The whole answer `camfw policy check` would give (the YAML of the files read is checked too).
+            foreach (var diagnostic in PolicyLoader.Load(contents).Diagnostics)
             {
                 error.WriteLine(diagnostic.ToString());
             }
 
-            error.WriteLine($"camfw: nothing was sent: {directory} has files that cannot be read ('camfw policy check {directory}' shows the same)");
-            return false;
-        }
-
-        if (contents.PolicyFiles.Count == 0)
-        {
-            error.WriteLine($"camfw: no policy files (*.yaml) in {directory}");
+            error.WriteLine($"camfw: nothing was sent: not every policy file in {directory} can be read ('camfw policy check {directory}' shows the same)");
             return false;
         }
 
