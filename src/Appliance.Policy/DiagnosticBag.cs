@@ -21,6 +21,16 @@ internal sealed class DiagnosticBag
         _items.Add(new Diagnostic(file, line, column, Severity.Error, message));
     }
 
+    public void Add(Diagnostic diagnostic)
+    {
+        if (diagnostic.Severity == Severity.Error)
+        {
+            ErrorCount++;
+        }
+
+        _items.Add(diagnostic);
+    }
+
     public void Error(SourceLocation at, string message) => Error(at.File, at.Line, at.Column, message);
 
     public void Warning(SourceLocation at, string message)

@@ -12,6 +12,15 @@ public static class PolicyLimits
     /// <summary>Most policy files in one policy.</summary>
     public const int MaxFiles = 1000;
 
+    /// <summary>Longest policy file name, relative to the policy directory, in characters.</summary>
+    public const int MaxNameLength = 255;
+
+    /// <summary>
+    /// Deepest folder a policy file may sit in below the policy directory (<c>a/b/c/d/e/f/g/h/x.yaml</c> is 8 deep).
+    /// Deeper folders are reported, not read.
+    /// </summary>
+    public const int MaxDirectoryDepth = 8;
+
     /// <summary>Largest policy in total, in bytes.</summary>
     public const long MaxTotalBytes = 64L * 1024 * 1024;
 

@@ -44,70 +44,37 @@ public sealed record PolicyLoadResult(IReadOnlyList<Diagnostic> Diagnostics, Pol
 /// </summary>
 public static partial class PolicyLoader
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    /// <summary>
+    /// Loads the policy files under <paramref name="directory"/> as <see cref="PolicyDirectoryReader"/> finds them
+    /// (which files count: <see cref="PolicyFileNames"/>). A file that cannot be read is an error naming it.
+    /// </summary>
+    public static PolicyLoadResult LoadDirectory(string directory) => Load(PolicyDirectoryReader.Read(directory));
 
     /// <summary>
-    /// Loads every <c>*.yaml</c>/<c>*.yml</c> file under <paramref name="directory"/>, recursively. Names starting
-    /// with '.' (editor lock and swap files, hidden folders) and symbolic links to directories are skipped.
+    /// Loads what <see cref="PolicyDirectoryReader.Read"/> found: its diagnostics (files not read) and those of the
+    /// files read, together. A policy with a file that could not be read has errors, so it is never applied without it.
     /// </summary>
-    public static PolicyLoadResult LoadDirectory(string directory)
+    public static PolicyLoadResult Load(PolicyDirectoryContents contents)
     {
-        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(contents);
         var diagnostics = new DiagnosticBag();
-        if (!Directory.Exists(directory))
+        foreach (var diagnostic in contents.Diagnostics)
         {
-            diagnostics.Error(directory, 1, 1, "policy directory not found");
+            diagnostics.Add(diagnostic);
+        }
+
+        if (!contents.IsComplete)
+        {
             return new PolicyLoadResult(diagnostics.Items, null);
         }
 
-        var files = new List<string>();
-        try
+        if (contents.PolicyFiles.Count == 0)
         {
-            CollectFiles(directory, files);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            diagnostics.Error(directory, 1, 1, "cannot list the policy directory: " + ex.Message);
+            diagnostics.Error(contents.Directory, 1, 1, "no policy files (*.yaml) in the policy directory");
             return new PolicyLoadResult(diagnostics.Items, null);
         }
 
-        if (files.Count > PolicyLimits.MaxFiles)
-        {
-            diagnostics.Error(directory, 1, 1, $"{files.Count} policy files is more than the limit of {PolicyLimits.MaxFiles}");
-            return new PolicyLoadResult(diagnostics.Items, null);
-        }
-
-        var sources = new List<PolicySource>(files.Count);
-        long total = 0;
-        foreach (var path in files)
-        {
-            var name = Path.GetRelativePath(directory, path).Replace(Path.DirectorySeparatorChar, '/');
-            try
-            {
-                if (!WithinSizeLimits(name, new FileInfo(path).Length, ref total, diagnostics))
-                {
-                    continue;
-                }
-
-                var bytes = File.ReadAllBytes(path);
-                sources.Add(new PolicySource(name, StrictUtf8.GetString(bytes)));
-            }
-            catch (DecoderFallbackException)
-            {
-                diagnostics.Error(name, 1, 1, "file is not valid UTF-8");
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                diagnostics.Error(name, 1, 1, "cannot read the file: " + ex.Message);
-            }
-        }
-
-        if (files.Count == 0)
-        {
-            diagnostics.Error(directory, 1, 1, "no policy files (*.yaml) in the policy directory");
-        }
-
-        return LoadCore(sources, diagnostics);
+        return LoadCore([.. contents.Sources], diagnostics);
     }
 
     /// <summary>Loads a policy from sources held in memory (a management API upload, a test).</summary>
@@ -140,9 +107,9 @@ public static partial class PolicyLoader
             }
 
             var name = source.Name ?? "";
-            if (!IsSafeName(name))
+            if (PolicyFileNames.Check(name) is { } problem)
             {
-                diagnostics.Error(name.Length == 0 ? "(policy)" : name, 1, 1, "a policy file name must be a relative path ending in .yaml or .yml, without '..'");
+                diagnostics.Error(name.Length == 0 ? "(policy)" : PolicyFileNames.Printable(name), 1, 1, problem);
                 continue;
             }
 
@@ -169,7 +136,7 @@ public static partial class PolicyLoader
     /// Adds a file's size to <paramref name="total"/> and checks both caps; false (reported) when the file is not
     /// to be read. A file refused for its own size still counts toward the total, in both entry points alike.
     /// </summary>
-    private static bool WithinSizeLimits(string name, long length, ref long total, DiagnosticBag diagnostics)
+    internal static bool WithinSizeLimits(string name, long length, ref long total, DiagnosticBag diagnostics)
     {
         total += length;
         if (length > PolicyLimits.MaxFileBytes)
@@ -274,43 +241,5 @@ public static partial class PolicyLoader
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private static bool IsSafeName(string name)
-        => name.Length is > 0 and <= 255
-            && (name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal))
-            && !name.StartsWith('/') && !name.Contains('\\', StringComparison.Ordinal) && !name.Contains('\0', StringComparison.Ordinal)
-            && Array.TrueForAll(name.Split('/'), part => part.Length > 0 && part != "." && part != "..");
-
-    private static void CollectFiles(string root, List<string> files)
-    {
-        // An explicit stack, and symlinked directories skipped, so a link loop cannot recurse forever.
-        var pending = new Stack<string>();
-        pending.Push(root);
-        while (pending.Count > 0)
-        {
-            var dir = pending.Pop();
-            foreach (var file in Directory.EnumerateFiles(dir))
-            {
-                var name = Path.GetFileName(file);
-                if (!name.StartsWith('.') && (name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal)))
-                {
-                    files.Add(file);
-                }
-
-                if (files.Count > PolicyLimits.MaxFiles)
-                {
-                    return;
-                }
-            }
-
-            foreach (var sub in Directory.EnumerateDirectories(dir))
-            {
-                if (!Path.GetFileName(sub).StartsWith('.') && new DirectoryInfo(sub).LinkTarget is null)
-                {
-                    pending.Push(sub);
-                }
-            }
-        }
     }
 }

@@ -63,6 +63,12 @@ internal static class PolicyCommand
         }
 
         output.WriteLine(PolicyFormatter.FormatSummary(result));
+        if (!result.HasErrors)
+        {
+            // The same hash `camfw status` and the API show once this directory is in force.
+            output.WriteLine($"policy sha256 {result.Spec!.Sha256}");
+        }
+
         return result.HasErrors ? 1 : 0;
     }
 

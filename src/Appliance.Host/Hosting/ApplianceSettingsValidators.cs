@@ -120,6 +120,12 @@ internal sealed class PolicySettingsValidator : IValidateOptions<PolicyServiceOp
             errors.Add($"Policy:MaxConfirmWithin {o.MaxConfirmWithin} must be between 1 second and 1 day");
         }
 
+        // NaN fails both comparisons, so it is tested for on its own.
+        if (double.IsNaN(o.MaxCameraRemovalShare) || o.MaxCameraRemovalShare < 0 || o.MaxCameraRemovalShare > 1)
+        {
+            errors.Add($"Policy:MaxCameraRemovalShare {o.MaxCameraRemovalShare} must be between 0 and 1 (0.5: a change may remove up to half the cameras without allow-camera-removal)");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -75,6 +75,11 @@ internal static class ManagementApi
             return errors.Problem();
         }
 
+        if (PolicyRequestValidation.AllowCameraRemoval(context.Request.Query, seconds is not null, out var allowCameraRemoval) is { } flagProblem)
+        {
+            return flagProblem;
+        }
+
         var (sources, problem) = await ReadFilesAsync(context, options).ConfigureAwait(false);
         if (problem is not null)
         {
@@ -82,7 +87,7 @@ internal static class ManagementApi
         }
 
         var within = seconds is { } s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
-        var result = await policies.ApplyAsync(sources!, ApiOrigin(context), within, context.RequestAborted).ConfigureAwait(false);
+        var result = await policies.ApplyAsync(sources!, ApiOrigin(context), within, allowCameraRemoval, context.RequestAborted).ConfigureAwait(false);
         return ApplyResponse(result);
     }
 
@@ -94,7 +99,13 @@ internal static class ManagementApi
             return problem;
         }
 
-        var load = policies.Validate(sources!);
+        // A dry run needs no safety net, so the flag stands alone here.
+        if (PolicyRequestValidation.AllowCameraRemoval(context.Request.Query, hasConfirmWithin: true, out var allowCameraRemoval) is { } flagProblem)
+        {
+            return flagProblem;
+        }
+
+        var load = policies.Validate(sources!, allowCameraRemoval);
         var errors = load.Diagnostics.Count(d => d.Severity == Severity.Error);
         var dto = new ValidateDto(!load.HasErrors, errors, load.Diagnostics.Count - errors, load.Spec?.Cameras.Count, load.Spec?.Sha256, load.Diagnostics.ToDto());
         if (dto.Valid)
@@ -236,12 +247,8 @@ internal static class ManagementApi
             return (null, TypedResults.Problem($"malformed JSON: {e.Message}", statusCode: StatusCodes.Status400BadRequest, title: "Malformed request body"));
         }
 
-        if (body?.Files is not { Count: > 0 } files)
-        {
-            return (null, TypedResults.Problem("the body must be {\"files\": {\"name.yaml\": \"text\", ...}} with at least one file", statusCode: StatusCodes.Status400BadRequest, title: "Malformed request body"));
-        }
-
-        return ([.. files.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new PolicySource(kv.Key, kv.Value ?? ""))], null);
+        // No files, or a file whose text is null, is a 400 (a null is never read as an empty file).
+        return PolicyRequestValidation.Files(body);
     }
 
     private static ChangeOrigin ApiOrigin(HttpContext context, string? detail = null)

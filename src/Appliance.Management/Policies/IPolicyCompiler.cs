@@ -12,16 +12,21 @@ public interface IPolicyCompiler
     /// <summary>Parses and validates <paramref name="sources"/>, collecting every diagnostic.</summary>
     PolicyLoadResult Load(IReadOnlyList<PolicySource> sources);
 
+    /// <summary>Loads what the policy directory reader found, its diagnostics (files it could not read) included.</summary>
+    PolicyLoadResult Load(PolicyDirectoryContents contents);
+
     /// <summary>Builds the immutable tables for <paramref name="spec"/>, carrying <paramref name="version"/>.</summary>
     CompiledPolicy Compile(PolicySpec spec, uint version, CameraSlotRegistry slots);
 }
 
-/// <summary>The real pipeline: <see cref="PolicyLoader.Load"/> then <see cref="CompiledPolicy.Compile"/>.</summary>
+/// <summary>The real pipeline: <see cref="PolicyLoader.Load(IReadOnlyList{PolicySource})"/> then <see cref="CompiledPolicy.Compile"/>.</summary>
 public sealed class PolicyCompiler : IPolicyCompiler
 {
     public static PolicyCompiler Instance { get; } = new();
 
     public PolicyLoadResult Load(IReadOnlyList<PolicySource> sources) => PolicyLoader.Load(sources);
+
+    public PolicyLoadResult Load(PolicyDirectoryContents contents) => PolicyLoader.Load(contents);
 
     public CompiledPolicy Compile(PolicySpec spec, uint version, CameraSlotRegistry slots) => CompiledPolicy.Compile(spec, version, slots);
 }

@@ -1,3 +1,4 @@
+using Appliance.Policy;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Management.Policies;
@@ -55,9 +56,36 @@ public sealed class PolicyDirectoryWatcher : IDisposable
         _timer.Dispose();
     }
 
+    /// <summary>
+    /// True when a file-system event for <paramref name="name"/> (relative to the policy directory) may change the
+    /// policy: a policy file, a file that looks like one (<c>x.YAML</c>, reported by the reader), or a folder
+    /// (no extension) renamed or removed with policy files inside. Editors' swap, backup and probe files are ignored,
+    /// by the same rule the reader uses (<see cref="PolicyFileNames.IsIgnored"/>).
+    /// </summary>
+    internal static bool IsRelevantChange(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return false;
+        }
+
+        // Inside a hidden folder (.git) nothing is read, so nothing there changes the policy.
+        foreach (var segment in name.Split(Path.DirectorySeparatorChar, '/'))
+        {
+            if (PolicyFileNames.IsIgnored(segment))
+            {
+                return false;
+            }
+        }
+
+        var file = Path.GetFileName(name);
+
+        return PolicyFileNames.HasPolicyExtension(file) || PolicyFileNames.HasMiscasedPolicyExtension(file) || !Path.HasExtension(file);
+    }
+
     private void OnChanged(object sender, FileSystemEventArgs e)
     {
-        if (PolicySourceSet.IsRelevantChange(e.Name))
+        if (IsRelevantChange(e.Name))
         {
             Poke();
         }
@@ -66,7 +94,7 @@ public sealed class PolicyDirectoryWatcher : IDisposable
     // vim and most editors save by writing a temporary file and renaming it over the original.
     private void OnRenamed(object sender, RenamedEventArgs e)
     {
-        if (PolicySourceSet.IsRelevantChange(e.Name) || PolicySourceSet.IsRelevantChange(e.OldName))
+        if (IsRelevantChange(e.Name) || IsRelevantChange(e.OldName))
         {
             Poke();
         }

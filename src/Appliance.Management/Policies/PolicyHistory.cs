@@ -95,11 +95,14 @@ public sealed class PolicyHistory
             return false;
         }
 
-        if (!PolicySourceSet.TryRead(Path.Combine(dir, FilesDir), out sources, out _) && found.Sources.Count > 0)
+        var files = PolicyDirectoryReader.Read(Path.Combine(dir, FilesDir));
+        if (files.HasErrors && found.Sources.Count > 0)
         {
             entry = null;
             return false;
         }
+
+        sources = files.Sources;
 
         entry = found;
         return true;

@@ -125,12 +125,12 @@ public sealed class PolicyService : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!PolicySourceSet.TryRead(Options.Directory, out var sources, out var error))
-            {
-                return Reject(origin, "reload", [new Diagnostic(Options.Directory, 0, 0, Severity.Error, error!)]);
-            }
+            // The one directory reader: every file it cannot read is an error here, as in `camfw policy check`.
+            var contents = PolicyDirectoryReader.Read(Options.Directory);
 
-            return ApplyLocked(sources, origin, "reload", writeToDisk: false);
+            // Startup has nothing to protect yet; a reload (watcher or API) never removes cameras wholesale: a
+            // directory emptied by a failed copy must not be enforced as "no cameras".
+            return ApplyLocked(contents.Sources, contents, origin, "reload", writeToDisk: false, allowCameraRemoval: false);
         }
         finally
         {
@@ -143,18 +143,32 @@ public sealed class PolicyService : IDisposable
     /// <paramref name="confirmWithin"/>, the previous policy comes back by itself unless <see cref="ConfirmAsync"/>
     /// is called in time.
     /// </summary>
-    public async Task<ApplyResult> ApplyAsync(IReadOnlyList<PolicySource> sources, ChangeOrigin origin, TimeSpan? confirmWithin = null, CancellationToken cancellationToken = default)
+    /// <param name="sources">The complete new set of policy files.</param>
+    /// <param name="origin">Who asked.</param>
+    /// <param name="confirmWithin">Safe apply: revert unless confirmed within this time.</param>
+    /// <param name="allowCameraRemoval">
+    /// The caller means to remove many cameras (<see cref="CameraRemovalGuard"/>); only with
+    /// <paramref name="confirmWithin"/>.
+    /// </param>
+    /// <param name="cancellationToken">Gives up waiting for another change to finish.</param>
+    public async Task<ApplyResult> ApplyAsync(IReadOnlyList<PolicySource> sources, ChangeOrigin origin, TimeSpan? confirmWithin = null, bool allowCameraRemoval = false, CancellationToken cancellationToken = default)
     {
         if (NameErrors(sources) is { Count: > 0 } nameErrors)
         {
             return Reject(origin, "apply", nameErrors);
         }
 
+        if (allowCameraRemoval && confirmWithin is null)
+        {
+            // A change that may cut cameras off is only ever tried with a way back that needs nobody to reach the box.
+            return Reject(origin, "apply", [new Diagnostic("<request>", 0, 0, Severity.Error, "allow-camera-removal is only accepted with confirm-within (a safe apply that reverts unless confirmed)")]);
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var before = _state;
-            var result = ApplyLocked(sources, origin, "apply", writeToDisk: true);
+            var result = ApplyLocked(sources, null, origin, "apply", writeToDisk: true, allowCameraRemoval);
             if (result.Outcome != ApplyOutcome.Applied)
             {
                 return result;
@@ -182,8 +196,11 @@ public sealed class PolicyService : IDisposable
         }
     }
 
-    /// <summary>Parses, validates and compiles without swapping anything (the API's dry run).</summary>
-    public PolicyLoadResult Validate(IReadOnlyList<PolicySource> sources)
+    /// <summary>
+    /// Parses, validates and compiles without swapping anything (the API's dry run). A change the
+    /// <see cref="CameraRemovalGuard"/> would refuse is an error here too, unless <paramref name="allowCameraRemoval"/>.
+    /// </summary>
+    public PolicyLoadResult Validate(IReadOnlyList<PolicySource> sources, bool allowCameraRemoval = false)
     {
         if (NameErrors(sources) is { Count: > 0 } nameErrors)
         {
@@ -200,6 +217,11 @@ public sealed class PolicyService : IDisposable
         {
             // A throwaway slot registry, so a dry run never assigns counter slots.
             _compiler.Compile(load.Spec!, 0, new CameraSlotRegistry(_holder.Slots.Capacity));
+            if (!allowCameraRemoval && CameraRemovalGuard.Check(Current?.Spec, load.Spec!, Options.MaxCameraRemovalShare) is { } refusal)
+            {
+                return new PolicyLoadResult([.. load.Diagnostics, new Diagnostic("<policy>", 0, 0, Severity.Error, refusal)], null);
+            }
+
             return load;
         }
         catch (Exception e)
@@ -219,7 +241,8 @@ public sealed class PolicyService : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var result = ApplyLocked(sources, origin with { Kind = ChangeOrigin.RollbackKind, Detail = $"to version {version}" }, "rollback", writeToDisk: true);
+            // A version from history ran before and is chosen by number; the camera-removal guard is for new content.
+            var result = ApplyLocked(sources, null, origin with { Kind = ChangeOrigin.RollbackKind, Detail = $"to version {version}" }, "rollback", writeToDisk: true, allowCameraRemoval: true);
             if (result.Outcome is ApplyOutcome.Applied or ApplyOutcome.Unchanged)
             {
                 ClearPendingLocked();
@@ -283,7 +306,7 @@ public sealed class PolicyService : IDisposable
 
             ClearPendingLocked();
             var origin = new ChangeOrigin(ChangeOrigin.AutoRevertKind, Detail: $"version {appliedVersion} was not confirmed in time; back to the files of version {pending.RevertTo.Version}");
-            var result = ApplyLocked(pending.RevertTo.Files, origin, "auto-revert", writeToDisk: true);
+            var result = ApplyLocked(pending.RevertTo.Files, null, origin, "auto-revert", writeToDisk: true, allowCameraRemoval: true);
             if (result.Outcome == ApplyOutcome.Rejected)
             {
                 Log.AutoRevertFailed(_logger, appliedVersion, string.Join("; ", result.Diagnostics));
@@ -306,14 +329,17 @@ public sealed class PolicyService : IDisposable
         Volatile.Write(ref _pending, null);
     }
 
-    // Runs under _gate.
-    private ApplyResult ApplyLocked(IReadOnlyList<PolicySource> sources, ChangeOrigin origin, string action, bool writeToDisk)
+    // Runs under _gate. `fromDisk` is what the directory reader found when the sources come from the policy
+    // directory: its diagnostics (files it could not read) count like any other error.
+    private ApplyResult ApplyLocked(IReadOnlyList<PolicySource> sources, PolicyDirectoryContents? fromDisk, ChangeOrigin origin, string action, bool writeToDisk, bool allowCameraRemoval)
     {
         var current = _state;
-        var hash = PolicySourceSet.ContentHash(sources);
+        var hash = PolicyLoader.ComputeSha256(sources);
 
         // The watcher sees the service's own writes; identical content (by sha256) must not make a new version.
-        if (current is not null && current.ContentHash == hash)
+        // Not when a file could not be read: the files that were read may equal the policy in force while a new,
+        // unreadable one sits next to them, and that must be reported, not called "unchanged".
+        if (current is not null && current.ContentHash == hash && fromDisk is not { HasErrors: true })
         {
             if (!writeToDisk)
             {
@@ -329,7 +355,7 @@ public sealed class PolicyService : IDisposable
         PolicyLoadResult load;
         try
         {
-            load = _compiler.Load(sources);
+            load = fromDisk is null ? _compiler.Load(sources) : _compiler.Load(fromDisk);
         }
         catch (Exception e)
         {
@@ -339,6 +365,12 @@ public sealed class PolicyService : IDisposable
         if (load.HasErrors)
         {
             return Reject(origin, action, load.Diagnostics);
+        }
+
+        // 1b. Refuse to cut off most of the site by accident (an emptied file or directory), before anything changes.
+        if (!allowCameraRemoval && CameraRemovalGuard.Check(current?.Spec, load.Spec!, Options.MaxCameraRemovalShare) is { } refusal)
+        {
+            return Reject(origin, action, [.. load.Diagnostics, new Diagnostic("<policy>", 0, 0, Severity.Error, refusal)]);
         }
 
         // 2. Compile into complete, immutable tables under a new, higher version.
@@ -458,9 +490,9 @@ public sealed class PolicyService : IDisposable
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var source in sources)
         {
-            if (!PolicySourceSet.IsPolicyFileName(source.Name))
+            if (PolicyFileNames.Check(source.Name) is { } problem)
             {
-                errors.Add(new Diagnostic(source.Name, 0, 0, Severity.Error, "file names must be relative, end in .yaml, and use only letters, digits, '.', '_', '-' and '/' (no hidden or '..' segments)"));
+                errors.Add(new Diagnostic(PolicyFileNames.Printable(source.Name), 0, 0, Severity.Error, problem));
             }
             else if (!seen.Add(source.Name))
             {
@@ -479,8 +511,10 @@ public sealed class PolicyService : IDisposable
         try
         {
             Directory.CreateDirectory(root);
-            PolicySourceSet.TryRead(root, out var onDisk, out _);
-            var existing = onDisk.ToDictionary(s => s.Name, s => s.Text, StringComparer.Ordinal);
+            // Every policy file the reader finds is replaced, including those it could not read (too large, not
+            // UTF-8, a symbolic link): afterwards the directory holds exactly the applied set.
+            var onDisk = PolicyDirectoryReader.Read(root);
+            var existing = onDisk.Sources.ToDictionary(s => s.Name, s => s.Text, StringComparer.Ordinal);
             foreach (var source in sources)
             {
                 if (!existing.TryGetValue(source.Name, out var text) || text != source.Text)
@@ -490,7 +524,7 @@ public sealed class PolicyService : IDisposable
             }
 
             var keep = sources.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var name in existing.Keys.Where(n => !keep.Contains(n)))
+            foreach (var name in onDisk.PolicyFiles.Where(n => !keep.Contains(n)))
             {
                 DurableFile.Delete(Path.Combine(root, name));
             }

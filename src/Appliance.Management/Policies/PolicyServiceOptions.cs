@@ -21,6 +21,13 @@ public sealed class PolicyServiceOptions
     /// <summary>Longest <c>confirm-within</c> an API client may ask for.</summary>
     public TimeSpan MaxConfirmWithin { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Largest share (0 to 1) of the cameras in force that a change may remove without saying it means it
+    /// (<c>allow-camera-removal</c>, which also requires a safe apply). Removing every camera, or taking the last one
+    /// out of enforce mode, is always refused that way; a file-watcher reload can never do either.
+    /// </summary>
+    public double MaxCameraRemovalShare { get; set; } = 0.5;
+
     public string HistoryDirectory => Path.Combine(StateDirectory, "history");
 
     public string AuditLogPath => Path.Combine(StateDirectory, "audit.log");
