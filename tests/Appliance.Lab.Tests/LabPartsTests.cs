@@ -1,7 +1,6 @@
-
 namespace Appliance.Lab.Tests;
 
-/// <summary>The lab's pure parts: judging expectations, reading metrics, the one-lab-per-machine lock.</summary>
+/// <summary>The lab's pure parts: judging expectations, the one-lab-per-machine lock, the site and its policy.</summary>
 public sealed class LabPartsTests
 {
     private static readonly LabSite Site = LabSite.Example;
@@ -77,24 +76,40 @@ public sealed class LabPartsTests
     }
 
     [Fact]
-    public void ParseReasons_PrometheusExposition_SumsPerReasonAndIgnoresOtherMetrics()
+    public void Evaluate_NoFloodRunning_NoFloodChecks()
     {
-        const string Text = """
-            # HELP camfw_frames_by_reason_total Frames decided, by reason (pass reasons and drop reasons).
-            # TYPE camfw_frames_by_reason_total counter
-            camfw_frames_by_reason_total{reason="established-flow",verdict="pass"} 4239
-            camfw_frames_by_reason_total{reason="no-rule-matched",verdict="drop"} 14
-            camfw_frames_by_reason_total{reason="no-rule-matched",verdict="drop",plane="b"} 1
-            camfw_frames_by_reason_total{verdict="drop"} 99
-            camfw_camera_frames_total{camera="north-gate",verdict="pass"} 1433
-            camfw_up 1
-            """;
+        var checks = LabCheck.Evaluate(Site, Traffic(("nvr", "bytes_from_south-gate", 100)));
 
-        var reasons = LabApiClient.ParseReasons(Text);
+        Assert.DoesNotContain(checks, c => c.Name.Contains("flood", StringComparison.Ordinal) || c.Name.Contains("new connections", StringComparison.Ordinal));
+    }
 
-        Assert.Equal(2, reasons.Count);
-        Assert.Equal(4239, reasons["established-flow"]);
-        Assert.Equal(15, reasons["no-rule-matched"]);
+    [Fact]
+    public void Evaluate_OneNvrReconnectFailedDuringFlood_FloodCheckFailsControlPasses()
+    {
+        var checks = LabCheck.Evaluate(Site, Traffic(
+            ("flood", "flood_syns_sent", 5000),
+            ("nvr", "newconn_south-gate_ok", 4),
+            ("nvr", "newconn_south-gate_flood_ok", 11),
+            ("nvr", "newconn_south-gate_flood_failed", 1)));
+
+        var control = Find(checks, "new connections to south-gate (TCP 554), no flood on");
+        var flooded = Find(checks, "during a SYN flood spoofing the NVR (5,000 SYNs sent)");
+        Assert.True(control.Ok);
+        Assert.Equal((12L, 11L), (flooded.Attempts, flooded.Successes));
+        Assert.False(flooded.Ok); // a stream that worked is not enough: every reconnect must
+    }
+
+    [Fact]
+    public void WithRecent_StrictCheckFailedLately_NotGettingThroughNow()
+    {
+        var earlier = new[] { new LabCheck("x", true, 10, 10, "attempts") { Strict = true } };
+        var now = new[] { new LabCheck("x", true, 13, 12, "attempts") { Strict = true } };
+
+        var recent = Assert.Single(LabCheck.WithRecent(now, earlier));
+
+        Assert.Equal((3L, 2L), (recent.RecentAttempts, recent.RecentSuccesses));
+        Assert.False(recent.GettingThroughNow);
+        Assert.False(recent.OkNow);
     }
 
     [Fact]

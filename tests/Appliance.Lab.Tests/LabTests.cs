@@ -114,6 +114,109 @@ public sealed class LabTests
     }
 
     [RootFact]
+    public async Task Lab_ApplianceKilledWithSigkill_SummaryStillWrittenWithWhatWasSeenAndTheDeath()
+    {
+        var work = Path.Combine(Path.GetTempPath(), "camfw-labtest-" + Guid.NewGuid().ToString("N")[..8]);
+        var summaryPath = Path.Combine(work, "out", "summary.json");
+        try
+        {
+            using var lab = StartLab(["--headless", "--duration", "90", "--work-dir", work, "--summary", summaryPath]);
+
+            // Once the lab has read the appliance's counters with traffic flowing, kill the appliance outright.
+            await WaitForAsync(() => lab.Output.Contains(" policy v1 healthy", StringComparison.Ordinal) && File.Exists(Path.Combine(work, "status", "nvr.json")), TimeSpan.FromSeconds(60), lab);
+            await WaitForAsync(() => Counter(ReadTraffic(work), "nvr", "bytes_from_south-gate") > 10_000, TimeSpan.FromSeconds(30), lab);
+            await Task.Delay(TimeSpan.FromSeconds(2)); // at least one more reading of the appliance's counters
+            var appliance = ProcessesMentioning("run --config " + Path.Combine(work, "camfw.json"));
+            Assert.NotEmpty(appliance);
+            Run("kill", ["-KILL", .. appliance.Select(pid => pid.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+
+            var output = await lab.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(lab.ExitCode == 1, $"camfw lab exited {lab.ExitCode}:\n{output}");
+
+            foreach (var path in new[] { summaryPath, Path.Combine(work, "summary.json") })
+            {
+                using var summary = JsonDocument.Parse(await File.ReadAllBytesAsync(path));
+                var root = summary.RootElement;
+                Assert.StartsWith("failed: the appliance stopped", root.GetProperty("exit").GetString(), StringComparison.Ordinal);
+
+                // The death itself...
+                var died = root.GetProperty("appliance");
+                Assert.Equal("exited", died.GetProperty("state").GetString());
+                Assert.Equal(137, died.GetProperty("exitCode").GetInt32());
+                Assert.Equal("SIGKILL", died.GetProperty("signal").GetString());
+                Assert.True(died.TryGetProperty("countersAt", out _));
+                Assert.Equal(JsonValueKind.Null, root.GetProperty("health").ValueKind);
+
+                // ...and what the appliance reported before it: counters, reasons, events.
+                var seen = root.GetProperty("cameras").EnumerateArray().Where(c => Cameras.Contains(c.GetProperty("name").GetString())).ToList();
+                Assert.Equal(3, seen.Count);
+                Assert.All(seen, c => Assert.True(c.GetProperty("framesPassed").GetInt64() > 0, c.ToString()));
+                Assert.True(root.GetProperty("reasons").GetProperty("established-flow").GetInt64() > 100);
+                Assert.True(root.GetProperty("eventsTotal").GetInt64() > 0);
+                Assert.True(Counter(root.GetProperty("traffic"), "nvr", "bytes_from_south-gate") > 10_000);
+            }
+
+            Assert.DoesNotContain(Run("ip", ["netns", "list"]).Split('\n'), l => l.StartsWith(Prefix, StringComparison.Ordinal));
+            Assert.Empty(ProcessesMentioning(work));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [RootFact]
+    public async Task Lab_FloodSpoofingTheNvr_NvrNewConnectionsKeepSucceeding()
+    {
+        var work = Path.Combine(Path.GetTempPath(), "camfw-labtest-" + Guid.NewGuid().ToString("N")[..8]);
+        var summaryPath = Path.Combine(work, "summary-copy.json");
+        try
+        {
+            // The flood starts 5 s after the traffic; its window (burst, then the 25 s its flows may hold the quota)
+            // is open while the NVR keeps reconnecting. Stop (SIGTERM, as Ctrl-C) once the whole burst went out and
+            // the NVR made enough attempts during it, however slow the machine is.
+            using var lab = StartLab(["--headless", "--flood", "--duration", "150", "--work-dir", work, "--summary", summaryPath]);
+            await WaitForAsync(
+                () => Counter(ReadTraffic(work), "flood", "flood_syns_sent") == 5000
+                    && Counter(ReadTraffic(work), "nvr", "newconn_south-gate_flood_ok") + Counter(ReadTraffic(work), "nvr", "newconn_south-gate_flood_failed") >= 10,
+                TimeSpan.FromSeconds(120),
+                lab);
+            Run("kill", ["-TERM", lab.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            var output = await lab.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(lab.ExitCode == 0, $"camfw lab exited {lab.ExitCode}:\n{output}");
+
+            using var summary = JsonDocument.Parse(await File.ReadAllBytesAsync(summaryPath));
+            var root = summary.RootElement;
+            var traffic = root.GetProperty("traffic");
+
+            // The attack happened and reached the appliance: 5,000 spoofed SYNs, judged as south-gate's traffic.
+            Assert.Equal(5000, Counter(traffic, "flood", "flood_syns_sent"));
+            var southGate = root.GetProperty("cameras").EnumerateArray().Single(c => c.GetProperty("name").GetString() == PokedCamera);
+            Assert.True(southGate.GetProperty("framesPassed").GetInt64() + southGate.GetProperty("framesDropped").GetInt64() > 5000, southGate.ToString());
+
+            // Control: before the flood the NVR's new connections to south-gate all succeed.
+            Assert.True(Counter(traffic, "nvr", "newconn_south-gate_ok") > 0, traffic.GetProperty("nvr").ToString());
+            Assert.Equal(0, Counter(traffic, "nvr", "newconn_south-gate_failed"));
+
+            // During the flood the NVR kept trying new connections, and the lab judged them: every one must succeed.
+            var during = Counter(traffic, "nvr", "newconn_south-gate_flood_ok");
+            var failed = Counter(traffic, "nvr", "newconn_south-gate_flood_failed");
+            Assert.True(during + failed >= 6, $"too few NVR attempts during the flood ({during} ok, {failed} failed)");
+            var check = root.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString()!.Contains("during a SYN flood", StringComparison.Ordinal));
+            Assert.Equal((during + failed, during), (check.GetProperty("attempts").GetInt64(), check.GetProperty("successes").GetInt64()));
+            Assert.Equal(failed == 0, check.GetProperty("ok").GetBoolean());
+
+            // With the engine's fix (closed and half-open flows yield to new openers, a per-peer share of the quota),
+            // the NVR can still reconnect: none of its new connections was refused during the flood.
+            Assert.True(failed == 0, $"{failed} of {during + failed} new NVR connections failed during the flood; reasons: {root.GetProperty("reasons")}");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [RootFact]
     public async Task Lab_WhileAnotherHoldsTheLock_RefusesAndNamesThePid()
     {
         // Hold the machine-wide lock the way a running lab does (an exclusive flock), from another process.
@@ -141,6 +244,27 @@ public sealed class LabTests
             File.Delete("/run/camfw-lab/lab.pid");
             Run("ip", ["netns", "del", Prefix + "other"], check: false);
         }
+    }
+
+    /// <summary>The devices' counters as the lab's traffic roles last wrote them (status/HOST.json), shaped like the summary's traffic.</summary>
+    private static JsonElement ReadTraffic(string work)
+    {
+        var merged = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        var status = Path.Combine(work, "status");
+        foreach (var file in Directory.Exists(status) ? Directory.EnumerateFiles(status, "*.json") : [])
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(File.ReadAllBytes(file));
+                merged[Path.GetFileNameWithoutExtension(file)] = document.RootElement.GetProperty("counters").Clone();
+            }
+            catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException)
+            {
+                // Being replaced this instant.
+            }
+        }
+
+        return JsonSerializer.SerializeToElement(merged);
     }
 
     private static long Counter(JsonElement traffic, string host, string key)
@@ -241,6 +365,8 @@ public sealed class LabTests
         }
 
         public bool HasExited => _process.HasExited;
+
+        public int Pid => _process.Id;
 
         public int ExitCode => _process.ExitCode;
 

@@ -36,6 +36,9 @@ internal static class ApplianceConfig
         w.WriteStartObject("Management");
         w.WriteString("Url", $"http://{api}");
         w.WriteString("TokenFile", paths.TokenFile);
+
+        // The appliance's local socket goes in the work directory, never at the machine's /run/camfw/api.sock.
+        w.WriteString("UnixSocket", paths.ApiSocket);
         w.WriteEndObject();
 
         w.WriteStartObject("Syslog");

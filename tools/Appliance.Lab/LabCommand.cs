@@ -38,6 +38,11 @@ internal static class LabCommand
             HelpName = "DIR",
         };
 
+        var flood = new Option<bool>("--flood")
+        {
+            Description = "Also flood: every 45 s, 5,000 TCP SYNs from the uplink side spoofing the NVR's address to south-gate:554 (its flow quota is 256), while the NVR keeps opening new connections to it.",
+        };
+
         var command = new RootCommand("Run the appliance in a lab of network namespaces: cameras, an NVR, DNS/NTP, a vendor cloud, an internet host, a rogue device and live traffic (needs root).")
         {
             duration,
@@ -45,6 +50,7 @@ internal static class LabCommand
             summary,
             workDirectory,
             policies,
+            flood,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -56,6 +62,7 @@ internal static class LabCommand
                 SummaryPath = parseResult.GetValue(summary),
                 WorkDirectory = parseResult.GetValue(workDirectory),
                 PolicyDirectory = parseResult.GetValue(policies),
+                Flood = parseResult.GetValue(flood),
             });
             return await runner.RunAsync(ct).ConfigureAwait(false);
         });

@@ -21,6 +21,12 @@ internal sealed record LabOptions
     /// <summary>The site to load. Default: <c>policies/</c> in the repository (copied, never edited in place).</summary>
     public string? PolicyDirectory { get; init; }
 
+    /// <summary>
+    /// Also attack: bursts of 5,000 TCP SYNs from the uplink side spoofing the NVR's address to the flooded camera's
+    /// RTSP port (its flow quota is 256), while the NVR keeps opening new connections to that camera.
+    /// </summary>
+    public bool Flood { get; init; }
+
     /// <summary>Where the machine-wide lab lock lives.</summary>
     public string LockDirectory { get; init; } = LabLock.DefaultDirectory;
 

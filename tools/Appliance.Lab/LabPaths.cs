@@ -13,6 +13,9 @@ internal sealed record LabPaths(string Repository, string Work)
 
     public string TokenFile => Path.Combine(Work, "api-token");
 
+    /// <summary>The appliance's local management socket (HTTP over a Unix socket, no token).</summary>
+    public string ApiSocket => Path.Combine(Work, "api.sock");
+
     public string SyslogFile => Path.Combine(Work, "syslog.log");
 
     public string Summary => Path.Combine(Work, "summary.json");

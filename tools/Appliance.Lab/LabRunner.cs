@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
+using Appliance.Management.Client;
 using Spectre.Console;
 
 namespace Appliance.Lab;
@@ -36,7 +37,9 @@ internal sealed class LabRunner : IDisposable
     private LabLock? _lock;
     private LabProcess? _syslog;
     private LabProcess? _appliance;
-    private LabApiClient? _api;
+    private ManagementClient? _api;
+    private LabSnapshot? _lastSeen;
+    private TimeSpan? _applianceExitedAt;
     private LabApiRelay? _relay;
     private bool _tornDown;
     private volatile bool _hungUp;
@@ -96,7 +99,6 @@ internal sealed class LabRunner : IDisposable
         });
 
         var exit = "interrupted";
-        LabSnapshot? last = null;
         try
         {
             _clock.Start();
@@ -111,7 +113,7 @@ internal sealed class LabRunner : IDisposable
                 stop.CancelAfter(duration);
             }
 
-            last = await MonitorAsync(stop.Token).ConfigureAwait(false);
+            await MonitorAsync(stop.Token).ConfigureAwait(false);
             exit = WhyStopped(cancel);
             return 0;
         }
@@ -135,7 +137,7 @@ internal sealed class LabRunner : IDisposable
         }
         finally
         {
-            await WriteSummaryAsync(last, exit).ConfigureAwait(false);
+            await WriteSummaryAsync(exit).ConfigureAwait(false);
             Teardown();
             AppDomain.CurrentDomain.ProcessExit -= onExit;
         }
@@ -289,7 +291,7 @@ internal sealed class LabRunner : IDisposable
 
             if (_api is null && TryReadToken(paths.TokenFile) is { Length: > 0 } token)
             {
-                _api = new LabApiClient(LabNetwork.ApplianceNamespace, new Uri($"http://{ApiEndpoint}/"), token);
+                _api = LabApi.Create(LabNetwork.ApplianceNamespace, ApiEndpoint, token, paths.TokenFile);
             }
 
             if (_api is not null && await _api.IsHealthyAsync(ct).ConfigureAwait(false))
@@ -327,7 +329,7 @@ internal sealed class LabRunner : IDisposable
     private void StartTraffic()
     {
         var paths = _paths!;
-        _traffic.AddRange(new LabTraffic(paths.Work).Start(_site, paths.TrafficScript, paths.Logs));
+        _traffic.AddRange(new LabTraffic(paths.Work).Start(_site, paths.TrafficScript, paths.Logs, _options.Flood));
     }
 
     private void PrintBanner()
@@ -351,7 +353,7 @@ internal sealed class LabRunner : IDisposable
         _console.WriteLine();
     }
 
-    private async Task<LabSnapshot> MonitorAsync(CancellationToken ct)
+    private async Task MonitorAsync(CancellationToken ct)
     {
         var traffic = new LabTraffic(_paths!.Work);
         var banner = new LabBanner($"http://127.0.0.1:{_relay!.Port}", _paths.TokenFile, _paths.SyslogFile, _paths.Policies, _paths.Work);
@@ -391,8 +393,6 @@ internal sealed class LabRunner : IDisposable
                 await Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
             }
         }
-
-        return snapshot;
     }
 
     /// <summary>A delay that ends quietly when the lab is stopping.</summary>
@@ -412,6 +412,7 @@ internal sealed class LabRunner : IDisposable
     {
         if (_appliance is { HasExited: true } a)
         {
+            _applianceExitedAt ??= _clock.Elapsed;
             throw new LabException($"the appliance stopped (exit code {a.ExitCode}); its log ({a.LogPath}) ends with:\n{a.Tail()}");
         }
     }
@@ -429,16 +430,28 @@ internal sealed class LabRunner : IDisposable
         {
             var health = _api.HealthAsync(ct);
             var cameras = _api.CamerasAsync(ct);
-            var recent = _api.EventsAsync(events, ct);
+            var recent = _api.EventsAsync(events, null, ct);
             var reasons = _api.ReasonsAsync(ct);
             await Task.WhenAll(health, cameras, recent, reasons).ConfigureAwait(false);
-            var feed = recent.Result;
-            return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, health.Result, cameras.Result, feed?.Total ?? 0,
-                feed?.Events.Select(LabEvent.From).ToList() ?? [], reasons.Result, devices, checks, null);
+
+            // Health answers 503 with its document when unhealthy: that is a reading, not an API failure.
+            var failed = new[] { cameras.Result.Error, recent.Result.Error, reasons.Result.Error }.FirstOrDefault(e => e is not null)
+                ?? (health.Result.Body is null ? health.Result.Error : null);
+            var feed = recent.Result.Body;
+            var snapshot = new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, health.Result.Body, cameras.Result.Body, feed?.Total ?? 0,
+                feed?.Events.Select(LabEvent.From).ToList() ?? [],
+                reasons.Result.Body?.Reasons.ToDictionary(r => r.Reason, r => r.Frames, StringComparer.Ordinal) ?? new Dictionary<string, long>(),
+                devices, checks, failed);
+            if (failed is null)
+            {
+                _lastSeen = snapshot;
+            }
+
+            return snapshot;
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException or System.Net.Sockets.SocketException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        catch (ManagementClientException e)
         {
-            return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, null, null, 0, [], new Dictionary<string, long>(), devices, checks, e.Message);
+            return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, null, null, 0, [], new Dictionary<string, long>(), devices, checks, e.InnerException?.Message ?? e.Message);
         }
     }
 
@@ -456,7 +469,12 @@ internal sealed class LabRunner : IDisposable
         return now - at >= RecentWindow / 2 ? LabCheck.WithRecent(checks, earlier) : checks;
     }
 
-    private async Task WriteSummaryAsync(LabSnapshot? last, string exit)
+    /// <summary>
+    /// Writes <c>summary.json</c> (and <c>--summary</c>) however the lab ends: stopped, failed, or with the appliance
+    /// dead. The devices' view is read fresh; the appliance's counters and events are fresh while it answers, else
+    /// the last it reported, and the summary says which and why.
+    /// </summary>
+    private async Task WriteSummaryAsync(string exit)
     {
         if (_paths is null)
         {
@@ -465,19 +483,22 @@ internal sealed class LabRunner : IDisposable
 
         try
         {
+            var traffic = new LabTraffic(_paths.Work);
+            var running = _api is not null && _appliance is { HasExited: false };
+
             // Fresh numbers while the appliance still runs, with as many recent events as the API keeps.
-            var snapshot = _api is not null && _appliance is { HasExited: false }
-                ? await SnapshotAsync(new LabTraffic(_paths.Work), 1000, CancellationToken.None).ConfigureAwait(false)
-                : last;
-            if (snapshot is null)
-            {
-                return;
-            }
+            var fresh = running
+                ? await SnapshotAsync(traffic, 1000, CancellationToken.None).ConfigureAwait(false)
+                : Offline(traffic);
+            var snapshot = fresh.ApiError is null || _lastSeen is null
+                ? fresh
+                : _lastSeen with { At = fresh.At, Elapsed = fresh.Elapsed, Health = running ? _lastSeen.Health : null, Traffic = fresh.Traffic, Checks = fresh.Checks, ApiError = fresh.ApiError };
 
             var syslogLines = File.Exists(_paths.SyslogFile) ? File.ReadLines(_paths.SyslogFile).Count() : 0;
-            LabSummary.Write(_paths.Summary, _site, snapshot, syslogLines, exit);
+            LabSummary.Write(_paths.Summary, _site, snapshot, syslogLines, exit, ApplianceState());
             if (_options.SummaryPath is { } extra)
             {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(extra))!);
                 File.Copy(_paths.Summary, extra, overwrite: true);
             }
 
@@ -493,6 +514,30 @@ internal sealed class LabRunner : IDisposable
         {
             _console.MarkupLine($"[yellow]could not write the summary:[/] {Markup.Escape(e.Message)}");
         }
+    }
+
+    /// <summary>The devices' view with no appliance to ask (it never started, or it is gone).</summary>
+    private LabSnapshot Offline(LabTraffic traffic)
+    {
+        var devices = traffic.Read(_site);
+        var checks = RecordChecks(LabCheck.Evaluate(_site, devices));
+        var why = _appliance is { HasExited: true } a ? $"the appliance stopped (exit code {a.ExitCode})" : "the appliance's API never answered";
+        return new LabSnapshot(DateTimeOffset.Now, _clock.Elapsed, null, null, 0, [], new Dictionary<string, long>(), devices, checks, why);
+    }
+
+    private LabApplianceState ApplianceState()
+    {
+        if (_appliance is null)
+        {
+            return new LabApplianceState("not started", null, null, null, null);
+        }
+
+        if (!_appliance.HasExited)
+        {
+            return new LabApplianceState(_api is null ? "starting" : "running", null, null, _lastSeen?.At, null);
+        }
+
+        return new LabApplianceState("exited", _appliance.ExitCode, _applianceExitedAt?.TotalSeconds, _lastSeen?.At, _appliance.Tail());
     }
 
     /// <summary>

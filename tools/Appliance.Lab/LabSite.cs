@@ -61,6 +61,9 @@ internal sealed record LabSite(IReadOnlyList<LabHost> Hosts)
     /// <summary>The camera whose web page the internet host keeps trying to open.</summary>
     public LabHost PokedCamera => Cameras.Last();
 
+    /// <summary>The camera whose flow quota the flood (<c>--flood</c>) tries to exhaust: south-gate, quota 256 (onvif profile).</summary>
+    public LabHost FloodedCamera => Cameras.Last();
+
     private LabHost Single(LabRole role) => Hosts.First(h => h.Role == role);
 
     /// <summary>The example site in <c>policies/</c>.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Appliance.Management.Api;
 
 namespace Appliance.Lab;
@@ -16,6 +17,12 @@ internal sealed record LabCheck(string Name, bool MustPass, long Attempts, long 
     /// <summary>Over the whole run: did it go as the example policy says? Null while there is nothing to judge.</summary>
     public bool? Ok => Judge(Attempts, Successes);
 
+    /// <summary>
+    /// Every attempt must get through, not merely some (an NVR that cannot reconnect during a flood is locked out
+    /// even if an earlier connection worked).
+    /// </summary>
+    public bool Strict { get; init; }
+
     /// <summary>Attempts in the last few seconds (null before there is a window to compare with).</summary>
     public long? RecentAttempts { get; init; }
 
@@ -26,13 +33,15 @@ internal sealed record LabCheck(string Name, bool MustPass, long Attempts, long 
     /// What happens now: true when it gets through, false when it is blocked, null when idle or not known. This is
     /// what turns when an admin edits the policy while the lab runs.
     /// </summary>
-    public bool? GettingThroughNow => RecentSuccesses > 0 ? true : RecentAttempts > 0 ? false : null;
+    public bool? GettingThroughNow => Strict && RecentAttempts > RecentSuccesses ? false : RecentSuccesses > 0 ? true : RecentAttempts > 0 ? false : null;
 
     /// <summary>Does what happens now match the example policy? Falls back to the whole run before a window exists.</summary>
     public bool? OkNow => GettingThroughNow is { } now ? now == MustPass : Ok;
 
     private bool? Judge(long attempts, long successes)
-        => MustPass ? (successes > 0 ? true : attempts > 0 ? false : null) : (successes > 0 ? false : attempts > 0 ? true : null);
+        => attempts == 0 && successes == 0 ? null
+            : MustPass ? (Strict ? successes >= attempts : successes > 0)
+            : successes == 0;
 
     /// <summary>Adds what changed since <paramref name="earlier"/> (the same checks, a few seconds older).</summary>
     public static IReadOnlyList<LabCheck> WithRecent(IReadOnlyList<LabCheck> now, IReadOnlyList<LabCheck>? earlier)
@@ -106,6 +115,18 @@ internal sealed record LabCheck(string Name, bool MustPass, long Attempts, long 
                 Math.Max(rogue[Poke(target) + "_connected"], Of(target)[listenerKey]), "attempts"));
         }
 
+        // --flood: the NVR's new connections to the flooded camera, outside floods (the control) and during them.
+        if (traffic.TryGetValue(LabTraffic.FloodId, out var flood))
+        {
+            var camera = site.FloodedCamera.Name;
+            var quiet = (Ok: nvr[$"newconn_{camera}_ok"], Failed: nvr[$"newconn_{camera}_failed"]);
+            var flooded = (Ok: nvr[$"newconn_{camera}_flood_ok"], Failed: nvr[$"newconn_{camera}_flood_failed"]);
+            checks.Add(new($"NVR opens new connections to {camera} (TCP 554), no flood on", true, quiet.Ok + quiet.Failed, quiet.Ok, "attempts") { Strict = true });
+            var sent = flood["flood_syns_sent"].ToString("N0", CultureInfo.InvariantCulture);
+            var name = $"NVR opens new connections to {camera} during a SYN flood spoofing the NVR ({sent} SYNs sent)";
+            checks.Add(new(name, true, flooded.Ok + flooded.Failed, flooded.Ok, "attempts") { Strict = true });
+        }
+
         return checks;
     }
 }
@@ -156,3 +177,10 @@ internal sealed record LabSnapshot(
     IReadOnlyDictionary<string, TrafficStatus> Traffic,
     IReadOnlyList<LabCheck> Checks,
     string? ApiError);
+
+/// <summary>
+/// The appliance process as the lab last saw it, for the summary: <c>not started</c>, <c>starting</c>,
+/// <c>running</c> or <c>exited</c> (killed, crashed or stopped by itself), with its exit code, when the lab noticed,
+/// when its counters were last read, and the end of its log.
+/// </summary>
+internal sealed record LabApplianceState(string State, int? ExitCode, double? ExitedAfterSeconds, DateTimeOffset? CountersAt, string? LogTail);

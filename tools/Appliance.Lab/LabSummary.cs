@@ -9,7 +9,7 @@ namespace Appliance.Lab;
 /// </summary>
 internal static class LabSummary
 {
-    public static void Write(string path, LabSite site, LabSnapshot s, int syslogLines, string exitReason)
+    public static void Write(string path, LabSite site, LabSnapshot s, int syslogLines, string exitReason, LabApplianceState appliance)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temp = path + ".tmp";
@@ -27,6 +27,29 @@ internal static class LabSummary
             }
 
             w.WriteString("apiError", s.ApiError);
+
+            // Whether the numbers below are the appliance's last words: after a crash or kill -9 they are what it
+            // reported up to then (countersAt), and the devices' view shows what happened after.
+            w.WriteStartObject("appliance");
+            w.WriteString("state", appliance.State);
+            if (appliance.ExitCode is { } code)
+            {
+                w.WriteNumber("exitCode", code);
+                w.WriteString("signal", code is > 128 and < 160 ? SignalName(code - 128) : null);
+            }
+
+            if (appliance.ExitedAfterSeconds is { } after)
+            {
+                w.WriteNumber("exitedAfterSeconds", Math.Round(after, 1));
+            }
+
+            if (appliance.CountersAt is { } countersAt)
+            {
+                w.WriteString("countersAt", countersAt);
+            }
+
+            w.WriteString("logTail", appliance.LogTail);
+            w.WriteEndObject();
             w.WriteNumber("syslogLines", syslogLines);
 
             w.WriteStartArray("hosts");
@@ -138,4 +161,15 @@ internal static class LabSummary
 
         File.Move(temp, path, overwrite: true);
     }
+
+    private static string SignalName(int signal) => signal switch
+    {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        15 => "SIGTERM",
+        _ => "signal " + signal.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

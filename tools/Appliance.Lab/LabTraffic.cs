@@ -20,7 +20,7 @@ internal sealed class LabTraffic
     public LabTraffic(string workDirectory) => _statusDirectory = Path.Combine(workDirectory, "status");
 
     /// <summary>The python roles, one per host, each inside its host's namespace.</summary>
-    public IReadOnlyList<LabProcess> Start(LabSite site, string script, string logDirectory)
+    public IReadOnlyList<LabProcess> Start(LabSite site, string script, string logDirectory, bool flood = false)
     {
         var python = Shell.Find("python3") ?? throw new LabException("'python3' not found: run scripts/install-deps.sh");
         Directory.CreateDirectory(_statusDirectory);
@@ -50,6 +50,12 @@ internal sealed class LabTraffic
                         args.AddRange(["--camera", $"{camera.Name}={camera.Address}"]);
                     }
 
+                    if (flood)
+                    {
+                        // New connections, as an NVR makes after a restart, counted apart while a flood is on.
+                        args.AddRange(["--probe", $"{site.FloodedCamera.Name}={site.FloodedCamera.Address}", "--flood-status", StatusPath(FloodId)]);
+                    }
+
                     break;
                 case LabRole.Cloud:
                     args.AddRange(["--tcp", "443", "--udp", "443"]);
@@ -75,6 +81,18 @@ internal sealed class LabTraffic
             started.Add(LabProcess.Start("traffic " + host.Id, host.Namespace, python, args, Path.Combine(logDirectory, $"traffic-{host.Id}.log")));
         }
 
+        if (flood)
+        {
+            // The attacker sits on the uplink side (the internet host's namespace and port) and claims to be the NVR,
+            // which the flooded camera's policy lets open TCP 554.
+            var target = site.FloodedCamera;
+            List<string> args = [script, "flood", "--name", FloodId, "--status", StatusPath(FloodId),
+                "--parent-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+                "--target", $"{target.Address}:554", "--spoof", site.Nvr.Address.ToString(), "--dst-mac", target.Mac,
+                "--count", FloodSyns.ToString(CultureInfo.InvariantCulture)];
+            started.Add(LabProcess.Start("traffic " + FloodId, site.Internet.Namespace, python, args, Path.Combine(logDirectory, $"traffic-{FloodId}.log")));
+        }
+
         return started;
     }
 
@@ -88,17 +106,25 @@ internal sealed class LabTraffic
         _ => "prober",
     };
 
-    private string StatusPath(LabHost host) => Path.Combine(_statusDirectory, host.Id + ".json");
+    /// <summary>The flood role's status name (<c>status/flood.json</c>); it is no host of its own.</summary>
+    public const string FloodId = "flood";
+
+    /// <summary>SYNs per flood burst: the figure of the attack that locked the NVR out (issue 12.6).</summary>
+    public const int FloodSyns = 5000;
+
+    private string StatusPath(LabHost host) => StatusPath(host.Id);
+
+    private string StatusPath(string id) => Path.Combine(_statusDirectory, id + ".json");
 
     /// <summary>The latest counters of every host that has reported (hosts not yet reporting are left out).</summary>
     public IReadOnlyDictionary<string, TrafficStatus> Read(LabSite site)
     {
         var result = new Dictionary<string, TrafficStatus>(StringComparer.Ordinal);
-        foreach (var host in site.Hosts)
+        foreach (var id in site.Hosts.Select(h => h.Id).Append(FloodId))
         {
             try
             {
-                using var document = JsonDocument.Parse(File.ReadAllBytes(StatusPath(host)));
+                using var document = JsonDocument.Parse(File.ReadAllBytes(StatusPath(id)));
                 var counters = new Dictionary<string, long>(StringComparer.Ordinal);
                 if (document.RootElement.TryGetProperty("counters", out var element) && element.ValueKind == JsonValueKind.Object)
                 {
@@ -111,7 +137,7 @@ internal sealed class LabTraffic
                     }
                 }
 
-                result[host.Id] = new TrafficStatus(host.Id, counters);
+                result[id] = new TrafficStatus(id, counters);
             }
             catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
             {

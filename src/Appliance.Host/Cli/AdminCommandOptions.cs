@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Appliance.Host.Client;
 using Appliance.Management.Api;
+using Appliance.Management.Client;
 using Spectre.Console;
 
 namespace Appliance.Host.Cli;
@@ -8,7 +8,7 @@ namespace Appliance.Host.Cli;
 /// <summary>Options every admin verb shares (how to reach the appliance), and how they run.</summary>
 internal sealed class AdminCommandOptions
 {
-    public Option<string?> Url { get; } = new("--url") { Description = $"Management API URL (default: the config file's Management:Url, else {ManagementOptions.DefaultUrl})" };
+    public Option<string?> Url { get; } = new("--url") { Description = $"Management API URL (default: the appliance's local socket, {ManagementClientOptions.DefaultUnixSocket} or the config file's Management:UnixSocket, when it exists; else the config file's Management:Url, else {ManagementOptions.DefaultUrl})" };
 
     public Option<string?> Token { get; } = new("--token") { Description = "Bearer token (default: CAMFW_TOKEN, else the config file's token file)" };
 
@@ -33,11 +33,24 @@ internal sealed class AdminCommandOptions
         command.Options.Add(ClientKey);
     }
 
+    /// <summary>Exit code for "could not talk to the appliance" (not running, token refused).</summary>
+    public const int UnreachableExitCode = 3;
+
     /// <summary>Resolves the settings, runs <paramref name="action"/> with a client, and turns failures into one clear line and an exit code.</summary>
     public async Task<int> RunAsync(ParseResult parse, Func<ManagementClient, IAnsiConsole, Task<int>> action)
     {
         var console = AnsiConsole.Console;
-        if (!ClientSettings.TryResolve(parse.GetValue(Url), parse.GetValue(Token), parse.GetValue(TokenFile), parse.GetValue(Config), parse.GetValue(Ca), parse.GetValue(ClientCert), parse.GetValue(ClientKey), out var settings, out var error))
+        var arguments = new ClientArguments
+        {
+            Url = parse.GetValue(Url),
+            Token = parse.GetValue(Token),
+            TokenFile = parse.GetValue(TokenFile),
+            ConfigFile = parse.GetValue(Config),
+            TrustedCertificate = parse.GetValue(Ca),
+            ClientCertificate = parse.GetValue(ClientCert),
+            ClientKey = parse.GetValue(ClientKey),
+        };
+        if (!ClientSettings.TryResolve(arguments, out var settings, out var error))
         {
             await Console.Error.WriteLineAsync("camfw: " + error).ConfigureAwait(false);
             return 2;
@@ -48,10 +61,10 @@ internal sealed class AdminCommandOptions
             using var client = new ManagementClient(settings!);
             return await action(client, console).ConfigureAwait(false);
         }
-        catch (ClientException e)
+        catch (ManagementClientException e)
         {
             await Console.Error.WriteLineAsync("camfw: " + e.Message).ConfigureAwait(false);
-            return e.ExitCode;
+            return UnreachableExitCode;
         }
         catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException)
         {
@@ -73,7 +86,7 @@ internal sealed class AdminCommandOptions
     /// <summary>Prints the outcome of apply, rollback, reload or confirm; returns the exit code.</summary>
     public static int WriteApplyResult(IAnsiConsole console, ApiResponse<ApplyDto> response)
     {
-        if (response.Body is not { } r)
+        if (response.Body is not { Outcome: not null } r)
         {
             console.MarkupLine($"[red]failed[/]: {Markup.Escape(response.Error ?? response.Status.ToString())}");
             return 1;

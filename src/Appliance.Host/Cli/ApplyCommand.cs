@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Appliance.Management.Api;
 using Appliance.Policy;
 
@@ -45,19 +44,7 @@ internal static class ApplyCommand
                     return 2;
                 }
 
-                var query = new List<string>(2);
-                if (seconds is { } s)
-                {
-                    query.Add("confirm-within=" + s.ToString(CultureInfo.InvariantCulture));
-                }
-
-                if (allow)
-                {
-                    query.Add("allow-camera-removal=true");
-                }
-
-                var path = query.Count == 0 ? "/api/v1/policy" : "/api/v1/policy?" + string.Join('&', query);
-                var response = await client.PutJsonAsync(path, body, ManagementJsonContext.Default.PolicyFilesDto, ManagementJsonContext.Default.ApplyDto, cancellationToken).ConfigureAwait(false);
+                var response = await client.ApplyAsync(body.Files!, seconds, allow, cancellationToken).ConfigureAwait(false);
                 return AdminCommandOptions.WriteApplyResult(console, response);
             });
         });

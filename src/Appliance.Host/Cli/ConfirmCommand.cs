@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Appliance.Management.Api;
 
 namespace Appliance.Host.Cli;
 
@@ -13,7 +12,7 @@ internal static class ConfirmCommand
         options.AddTo(command);
         command.SetAction((parse, cancellationToken) => options.RunAsync(parse, async (client, console) =>
         {
-            var response = await client.PostAsync("/api/v1/policy/confirm", ManagementJsonContext.Default.ApplyDto, cancellationToken).ConfigureAwait(false);
+            var response = await client.ConfirmAsync(cancellationToken).ConfigureAwait(false);
             return AdminCommandOptions.WriteApplyResult(console, response);
         }));
         return command;

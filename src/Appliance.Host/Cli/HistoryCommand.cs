@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Appliance.Management.Api;
 using Spectre.Console;
 
 namespace Appliance.Host.Cli;
@@ -14,7 +13,7 @@ internal static class HistoryCommand
         options.AddTo(command);
         command.SetAction((parse, cancellationToken) => options.RunAsync(parse, async (client, console) =>
         {
-            var response = await client.GetAsync("/api/v1/policy/history", ManagementJsonContext.Default.HistoryDto, cancellationToken).ConfigureAwait(false);
+            var response = await client.HistoryAsync(cancellationToken).ConfigureAwait(false);
             if (response.Body is not { } history)
             {
                 console.MarkupLine($"[red]failed[/]: {Markup.Escape(response.Error ?? "")}");

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using Appliance.Management.Api;
 
 namespace Appliance.Host.Cli;
 
@@ -15,8 +13,7 @@ internal static class RollbackCommand
         options.AddTo(command);
         command.SetAction((parse, cancellationToken) => options.RunAsync(parse, async (client, console) =>
         {
-            var v = parse.GetValue(version).ToString(CultureInfo.InvariantCulture);
-            var response = await client.PostAsync($"/api/v1/policy/rollback/{v}", ManagementJsonContext.Default.ApplyDto, cancellationToken).ConfigureAwait(false);
+            var response = await client.RollbackAsync(parse.GetValue(version), cancellationToken).ConfigureAwait(false);
             return AdminCommandOptions.WriteApplyResult(console, response);
         }));
         return command;

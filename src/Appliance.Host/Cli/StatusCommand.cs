@@ -15,8 +15,7 @@ internal static class StatusCommand
         options.AddTo(command);
         command.SetAction((parse, cancellationToken) => options.RunAsync(parse, async (client, console) =>
         {
-            var json = ManagementJsonContext.Default;
-            var health = await client.GetAsync("/api/v1/health", json.HealthDto, cancellationToken).ConfigureAwait(false);
+            var health = await client.HealthAsync(cancellationToken).ConfigureAwait(false);
             if (health.Body is not { } h)
             {
                 console.MarkupLine($"[red]health check failed[/]: {Markup.Escape(health.Error ?? "")}");
@@ -24,8 +23,8 @@ internal static class StatusCommand
             }
 
             var color = h.Status switch { "healthy" => "green", "degraded" => "yellow", _ => "red" };
-            console.MarkupLine($"camfw at {Markup.Escape(client.Url.ToString())}: [{color}]{h.Status}[/]");
-            var policy = await client.GetAsync("/api/v1/policy", json.PolicyDto, cancellationToken).ConfigureAwait(false);
+            console.MarkupLine($"camfw at {Markup.Escape(client.Endpoint)}: [{color}]{h.Status}[/]");
+            var policy = await client.PolicyAsync(cancellationToken).ConfigureAwait(false);
             if (policy.Body is { } p)
             {
                 console.MarkupLine($"policy version [bold]{p.Version}[/], {p.Cameras} cameras, sha256 {Markup.Escape(p.Sha256[..Math.Min(16, p.Sha256.Length)])}, loaded {p.LoadedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} from {Markup.Escape(Origin(p.Origin))}");
@@ -55,7 +54,7 @@ internal static class StatusCommand
                 console.Write(planes);
             }
 
-            var cameras = await client.GetAsync("/api/v1/cameras", json.CamerasDto, cancellationToken).ConfigureAwait(false);
+            var cameras = await client.CamerasAsync(cancellationToken).ConfigureAwait(false);
             if (cameras.Body is { Cameras.Count: > 0 } list)
             {
                 var table = new Table().AddColumns("camera", "mode", "last seen", "passed", "dropped", "top denied destinations");

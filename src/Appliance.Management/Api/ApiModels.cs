@@ -119,6 +119,7 @@ public sealed record ProblemDto(string? Type, string? Title, int? Status, string
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(uint))]
+[JsonSerializable(typeof(ReasonsDto))]
 [JsonSerializable(typeof(AuditRecord))]
 [JsonSerializable(typeof(HistoryMeta))]
 public sealed partial class ManagementJsonContext : JsonSerializerContext;

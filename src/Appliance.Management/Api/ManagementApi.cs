@@ -40,6 +40,7 @@ internal static class ManagementApi
         api.MapGet("/cameras", GetCameras);
         api.MapGet("/flows", GetFlows);
         api.MapGet("/events", GetEvents);
+        api.MapGet("/reasons", ReasonsEndpoint.Get);
 
         app.MapGet("/metrics", GetMetrics).RequireAuthorization(ApiAuth.AdminPolicy);
     }

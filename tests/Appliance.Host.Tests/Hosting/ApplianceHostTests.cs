@@ -1,6 +1,7 @@
-using Appliance.Host.Client;
+using Appliance.Host.Cli;
 using Appliance.Host.Hosting;
 using Appliance.Management.Api;
+using Appliance.Management.Client;
 using Appliance.TestSupport.Host;
 using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,11 +42,11 @@ public sealed class ApplianceHostTests : IDisposable
         // The token file was generated 0600 on first start, and the API answers with it.
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(TokenFile));
         var url = host.Services.GetRequiredService<ManagementService>().Addresses[0];
-        using (var client = new ManagementClient(new ClientSettings(url, File.ReadAllText(TokenFile).Trim(), TokenFile, null, null, null)))
+        using (var client = new ManagementClient(new ManagementClientOptions { BaseAddress = url, Token = File.ReadAllText(TokenFile).Trim(), TokenSource = TokenFile }))
         {
-            var health = await client.GetAsync("/api/v1/health", ManagementJsonContext.Default.HealthDto, CancellationToken.None);
+            var health = await client.HealthAsync(CancellationToken.None);
             Assert.Equal("healthy", health.Body!.Status);
-            var cameras = await client.GetAsync("/api/v1/cameras", ManagementJsonContext.Default.CamerasDto, CancellationToken.None);
+            var cameras = await client.CamerasAsync(CancellationToken.None);
             Assert.Equal(TestPolicies.CameraName, Assert.Single(cameras.Body!.Cameras).Name);
         }
 
@@ -128,10 +129,10 @@ public sealed class ApplianceHostTests : IDisposable
     [Fact]
     public async Task Client_NothingListening_SaysNotRunning()
     {
-        using var client = new ManagementClient(new ClientSettings(new Uri("http://127.0.0.1:1"), "x", "--token", null, null, null));
-        var e = await Assert.ThrowsAsync<ClientException>(() => client.GetAsync("/api/v1/health", ManagementJsonContext.Default.HealthDto, CancellationToken.None));
+        using var client = new ManagementClient(new ManagementClientOptions { BaseAddress = new Uri("http://127.0.0.1:1"), Token = "x", TokenSource = "--token" });
+        var e = await Assert.ThrowsAsync<ManagementClientException>(() => client.HealthAsync(CancellationToken.None));
         Assert.Contains("not running", e.Message, StringComparison.Ordinal);
-        Assert.Equal(ManagementClient.UnreachableExitCode, e.ExitCode);
+        Assert.Equal(ManagementClientFailure.Unreachable, e.Failure);
     }
 
     [Fact]
@@ -139,12 +140,41 @@ public sealed class ApplianceHostTests : IDisposable
     {
         var token = _root.Write("tok", "abcdefabcdefabcdef0123\n");
         var config = _root.Write("camfw.json", $"{{ \"Management\": {{ \"Url\": \"http://127.0.0.1:9999\", \"TokenFile\": \"{token}\" }} }}");
-        Assert.True(ClientSettings.TryResolve(null, null, null, config, null, null, null, out var settings, out var error), error);
-        Assert.Equal(new Uri("http://127.0.0.1:9999"), settings!.Url);
+        var noSocket = _root.Combine("no-such.sock");
+        Assert.True(ClientSettings.TryResolve(new ClientArguments { ConfigFile = config, DefaultUnixSocket = noSocket }, out var settings, out var error), error);
+        Assert.Equal(new Uri("http://127.0.0.1:9999"), settings!.BaseAddress);
+        Assert.Null(settings.UnixSocket);
         Assert.Equal("abcdefabcdefabcdef0123", settings.Token);
 
-        Assert.True(ClientSettings.TryResolve("http://127.0.0.1:1234", "flag-token", null, config, null, null, null, out var flags, out _));
-        Assert.Equal((new Uri("http://127.0.0.1:1234"), "flag-token"), (flags!.Url, flags.Token));
+        Assert.True(ClientSettings.TryResolve(new ClientArguments { Url = "http://127.0.0.1:1234", Token = "flag-token", ConfigFile = config, DefaultUnixSocket = noSocket }, out var flags, out _));
+        Assert.Equal((new Uri("http://127.0.0.1:1234"), "flag-token"), (flags!.BaseAddress, flags.Token));
+    }
+
+    [Fact]
+    public void ClientSettings_SocketExistsAndNoUrl_UsesSocketWithoutToken()
+    {
+        var socket = _root.Write("api.sock", "");
+        var config = _root.Write("camfw.json", $"{{ \"Management\": {{ \"Url\": \"http://127.0.0.1:9999\", \"TokenFile\": \"{_root.Combine("unreadable-is-fine")}\" }} }}");
+
+        Assert.True(ClientSettings.TryResolve(new ClientArguments { ConfigFile = config, DefaultUnixSocket = socket }, out var settings, out var error), error);
+
+        Assert.Equal(socket, settings!.UnixSocket);
+        Assert.Null(settings.Token);
+        Assert.Equal("unix:" + socket, settings.Endpoint);
+    }
+
+    [Fact]
+    public void ClientSettings_ConfigNamesSocket_UsesItUnlessUrlGiven()
+    {
+        var socket = _root.Write("other.sock", "");
+        var config = _root.Write("camfw.json", $"{{ \"Management\": {{ \"UnixSocket\": \"{socket}\" }} }}");
+
+        Assert.True(ClientSettings.TryResolve(new ClientArguments { ConfigFile = config, DefaultUnixSocket = _root.Combine("default.sock") }, out var fromConfig, out _));
+        Assert.Equal(socket, fromConfig!.UnixSocket);
+
+        Assert.True(ClientSettings.TryResolve(new ClientArguments { ConfigFile = config, Url = "http://127.0.0.1:1234", Token = "t" }, out var explicitUrl, out _));
+        Assert.Null(explicitUrl!.UnixSocket);
+        Assert.Equal(new Uri("http://127.0.0.1:1234"), explicitUrl.BaseAddress);
     }
 
     public void Dispose() => _root.Dispose();

@@ -2,9 +2,9 @@ using Appliance.Core;
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
 using Appliance.Core.Wire;
-using Appliance.Host.Client;
 using Appliance.Host.Hosting;
 using Appliance.Management.Api;
+using Appliance.Management.Client;
 using Appliance.Management.Policies;
 using Appliance.Management.Traffic;
 using Appliance.Policy;
@@ -91,7 +91,7 @@ public sealed class SecurityEventWiringTests : IDisposable
                 {
                     Assert.True(DateTime.UtcNow < deadline, "the denied destination never reached /api/v1/cameras");
                     await Task.Delay(100);
-                    camera = Assert.Single((await client.GetAsync("/api/v1/cameras", ManagementJsonContext.Default.CamerasDto, CancellationToken.None)).Body!.Cameras);
+                    camera = Assert.Single((await client.CamerasAsync(CancellationToken.None)).Body!.Cameras);
                 }
 
                 var top = Assert.Single(camera.TopDeniedDestinations);
@@ -119,7 +119,7 @@ public sealed class SecurityEventWiringTests : IDisposable
                 Assert.Equal(ApplyOutcome.Applied, (await policies.RollbackAsync(1, api)).Outcome);
 
                 using var client = Client(host);
-                var events = (await client.GetAsync("/api/v1/events?limit=100", ManagementJsonContext.Default.EventsDto, CancellationToken.None)).Body!.Events;
+                var events = (await client.EventsAsync(100, null, CancellationToken.None)).Body!.Events;
                 var kinds = events.Where(e => e.Kind.StartsWith("policy-", StringComparison.Ordinal)).Select(e => e.Kind).Reverse();
                 Assert.Equal([SecurityEventIds.PolicyApplied, SecurityEventIds.PolicyApplied, SecurityEventIds.PolicyRejected, SecurityEventIds.PolicyRolledBack], kinds);
 
@@ -151,7 +151,7 @@ public sealed class SecurityEventWiringTests : IDisposable
     {
         var url = host.Services.GetRequiredService<ManagementService>().Addresses[0];
         var tokenFile = _root.Combine("token");
-        return new ManagementClient(new ClientSettings(url, File.ReadAllText(tokenFile).Trim(), tokenFile, null, null, null));
+        return new ManagementClient(new ManagementClientOptions { BaseAddress = url, Token = File.ReadAllText(tokenFile).Trim(), TokenSource = tokenFile });
     }
 
     private async Task<(IHost Host, FakeDataPlaneFactory Planes)> StartHostAsync()
