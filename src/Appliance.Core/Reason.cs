@@ -62,6 +62,25 @@ public enum Reason : ushort
     UnsupportedProtocol = 170,
     BadAddress = 171,
 
+    // DNS messages (RFC 1035 4.1) the engine reads: answers to cameras, and their queries. A malformed one teaches
+    // nothing and is dropped, because a camera's own resolver code is the next parser in line.
+    /// <summary>Shorter than the 12-byte DNS header.</summary>
+    DnsTruncatedHeader = 180,
+    /// <summary>A name runs past the end of the message.</summary>
+    DnsTruncatedName = 181,
+    /// <summary>A label longer than 63 bytes, or of a reserved type (0x40, 0x80).</summary>
+    DnsBadLabel = 182,
+    /// <summary>A name longer than 255 bytes on the wire once expanded.</summary>
+    DnsNameTooLong = 183,
+    /// <summary>A compression pointer past the end of the message.</summary>
+    DnsPointerPastEnd = 184,
+    /// <summary>A compression pointer that does not point strictly backward: a loop or a forward pointer.</summary>
+    DnsPointerLoop = 185,
+    /// <summary>A question or record that runs past the end of the message: the section counts lie.</summary>
+    DnsTruncatedRecord = 186,
+    /// <summary>Record data of the wrong size for its type (A not 4 bytes, AAAA not 16, CNAME not one name).</summary>
+    DnsBadRecordData = 187,
+
     // ---- Policy (200..299) ----
     /// <summary>Default deny: the camera is known but no rule allows this.</summary>
     NoRuleMatched = 200,
