@@ -67,6 +67,28 @@ public class DnsMessageTests
         Assert.True(expected == reason, $"{description}: expected {expected}, got {reason}");
     }
 
+    [Fact]
+    public void MalformedCases_CoverEveryDnsReason()
+    {
+        var covered = new HashSet<Reason>();
+        foreach (var row in MalformedCases())
+        {
+            covered.Add((Reason)row[2]);
+        }
+
+        var dnsReasons = 0;
+        foreach (var reason in ReasonNames.All)
+        {
+            if (reason.ToString().StartsWith("Dns", StringComparison.Ordinal))
+            {
+                dnsReasons++;
+                Assert.Contains(reason, covered);
+            }
+        }
+
+        Assert.Equal(8, dnsReasons);
+    }
+
     private static Reason Validate(byte[] message)
     {
         if (!DnsMessage.TryCreate(message, out var dns, out var error))
