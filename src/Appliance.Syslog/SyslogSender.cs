@@ -50,6 +50,7 @@ public sealed partial class SyslogSender : BackgroundService
     private long _reportedEvicted;
     private long _reportedEvictedImportant;
     private int _reportedEpisodes;
+    private int _saved;
     private int _reportedDrained;
     private DateTimeOffset _lastDiscardReport = DateTimeOffset.MinValue;
 
@@ -62,6 +63,27 @@ public sealed partial class SyslogSender : BackgroundService
         _options = options.Value;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Since .NET 10 <see cref="BackgroundService"/> starts <see cref="ExecuteAsync"/> through
+    /// <c>Task.Run(..., stoppingToken)</c>, which never runs it when the host stops before the thread pool picked it up
+    /// (a service stopped right after it started). What is queued is then saved here, so it is never lost.
+    /// </remarks>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_options.Enabled)
+            {
+                SaveForNextStart();
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -239,6 +261,11 @@ public sealed partial class SyslogSender : BackgroundService
 
     private void SaveForNextStart()
     {
+        if (Interlocked.Exchange(ref _saved, 1) != 0)
+        {
+            return;
+        }
+
         var (kept, lost) = _queue.SaveForNextStart();
         if (kept > 0)
         {

@@ -30,6 +30,7 @@ public sealed class DropEventReporter : BackgroundService
     private DateTimeOffset _nextFullSweep;
     private long _suppressed;
     private long _suppressedTotal;
+    private int _executed;
 
     /// <summary>Creates the reporter; attach rings with <see cref="Attach"/>.</summary>
     public DropEventReporter(SecurityEventLog log, PolicyHolder policies, IOptions<SecurityEventOptions> options, TimeProvider? time = null)
@@ -120,6 +121,7 @@ public sealed class DropEventReporter : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        Volatile.Write(ref _executed, 1);
         using var timer = new PeriodicTimer(_options.PollInterval, _time);
         try
         {
@@ -135,6 +137,22 @@ public sealed class DropEventReporter : BackgroundService
 
         DrainOnce();
         FlushRepeats();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Since .NET 10 <see cref="BackgroundService"/> starts <see cref="ExecuteAsync"/> through
+    /// <c>Task.Run(..., stoppingToken)</c>, which never runs it when the host stops before the thread pool picked it up;
+    /// the drops recorded until then are reported here instead of being lost.
+    /// </remarks>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref _executed) == 0)
+        {
+            DrainOnce();
+            FlushRepeats();
+        }
     }
 
     /// <inheritdoc />
