@@ -49,6 +49,10 @@ class Status:
         with self.lock:
             self.data["counters"][key] = value
 
+    def get(self, key):
+        with self.lock:
+            return self.data["counters"].get(key, 0)
+
     def flush(self):
         with self.lock:
             self.data["updated"] = time.time()
@@ -239,10 +243,17 @@ def flood_window_open(path):
 
 def probe_new_connections(camera, address, status, flood_status, interval):
     """What an NVR does after a restart or a dropped stream: opens a new connection to the camera, again and again.
-    Each attempt is counted as made during a flood or outside one."""
+    Each attempt is counted as made during a flood or outside one.
+
+    Probing starts once the NVR's stream from that camera connected (the site is up: the camera listens, the
+    appliance forwards), as an NVR reconnects a camera it already recorded; an attempt that overlaps the flood
+    window at its start or its end counts as made during the flood."""
+    while status.get("connected_" + camera) == 0:
+        time.sleep(0.2)
     while True:
         during = flood_status and flood_window_open(flood_status)
         ok = tcp_try(address, 554, 2.0, ("OPTIONS rtsp://%s/ RTSP/1.0\r\nCSeq: 1\r\n\r\n" % address).encode())
+        during = during or (flood_status and flood_window_open(flood_status))
         key = "newconn_%s%s_%s" % (camera, "_flood" if during else "", "ok" if ok else "failed")
         status.add(key)
         time.sleep(interval)
