@@ -4,16 +4,6 @@ using Appliance.Transport;
 
 namespace Appliance.Native.LibPcap;
 
-/// <summary>One packet header as libpcap hands it out (struct pcap_pkthdr): C <c>long</c> seconds and microseconds.</summary>
-[StructLayout(LayoutKind.Sequential)]
-public struct PcapPacketHeader
-{
-    public CLong Seconds;
-    public CLong Microseconds;
-    public uint CaptureLength;
-    public uint WireLength;
-}
-
 /// <summary>struct pcap_stat, with room for the three extra fields Windows builds append.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PcapStat
@@ -41,6 +31,7 @@ public static unsafe partial class PcapNative
     public const int LinktypeRaw = 101;
     public const int DltIpv4 = 228;
     public const int DltIpv6 = 229;
+    /// <summary>pcap_next_ex: a packet was read.</summary>
     public const int NextExOk = 1;
     public const int NextExTimeout = 0;
     public const int NextExEof = -2;
@@ -160,9 +151,11 @@ public static unsafe partial class PcapNative
 
     // Hot path: raw pcap_t*. The caller holds a reference on the PcapHandle for the whole batch.
     [LibraryImport(Library)]
-    public static partial int pcap_next_ex(nint p, PcapPacketHeader** header, byte** data);
+    public static partial int pcap_next_ex(nint p, byte** header, byte** data);
 
-    [LibraryImport(Library)]
+    // SetLastError: on failure the errno of send(2) (ENOBUFS, EAGAIN, ENETDOWN, EMSGSIZE) is what tells a full
+    // queue from a dead link; libpcap only formats it into its error text.
+    [LibraryImport(Library, SetLastError = true)]
     public static partial int pcap_sendpacket(nint p, byte* buffer, int size);
 
     [LibraryImport(Library)]
@@ -172,10 +165,18 @@ public static unsafe partial class PcapNative
     public static partial PcapDumperHandle pcap_dump_open(PcapHandle p, string fname);
 
     [LibraryImport(Library)]
-    public static partial void pcap_dump(nint user, PcapPacketHeader* header, byte* data);
+    public static partial void pcap_dump(nint user, byte* header, byte* data);
 
-    [LibraryImport(Library)]
+    [LibraryImport(Library, SetLastError = true)]
     public static partial int pcap_dump_flush(PcapDumperHandle dumper);
+
+    /// <summary>The dumper's stdio <c>FILE*</c>: pcap_dump returns nothing, so write errors are read with ferror.</summary>
+    [LibraryImport(Library)]
+    public static partial nint pcap_dump_file(PcapDumperHandle dumper);
+
+    /// <summary>libc ferror(3): non-zero once a write to the stream failed (disk full, I/O error).</summary>
+    [LibraryImport("libc", EntryPoint = "ferror")]
+    public static partial int ferror(nint stream);
 
     [LibraryImport(Library)]
     public static partial void pcap_dump_close(nint dumper);

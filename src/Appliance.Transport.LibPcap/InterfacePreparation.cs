@@ -35,7 +35,15 @@ public static partial class InterfacePreparation
     ];
 
     /// <summary>Checks and prepares both ports of a bridge pair. Linux only.</summary>
-    public static IReadOnlyList<PreparedInterface> Prepare(string cameraInterface, string uplinkInterface, ILogger? logger = null)
+    /// <param name="cameraInterface">The camera-side port.</param>
+    /// <param name="uplinkInterface">The uplink-side port.</param>
+    /// <param name="logger">Where to say what changed.</param>
+    /// <param name="minimumMtu">
+    /// Raise both ports' MTU to at least this (0: leave it). The kernel sends and captures a frame of MTU + 14 bytes
+    /// of Ethernet header + one 4-byte VLAN tag; a full-size 802.1ad frame carries two tags, so a bridge port needs
+    /// the site's MTU + 4 or its frames are cut by the capture ring and refused with EMSGSIZE on send.
+    /// </param>
+    public static IReadOnlyList<PreparedInterface> Prepare(string cameraInterface, string uplinkInterface, ILogger? logger = null, int minimumMtu = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(cameraInterface);
         ArgumentException.ThrowIfNullOrEmpty(uplinkInterface);
@@ -50,8 +58,8 @@ public static partial class InterfacePreparation
             throw new PacketPortException($"The camera and uplink ports are both {cameraInterface}; a bridge needs two interfaces.");
         }
 
-        var cameraMtu = CheckLink(cameraInterface);
-        var uplinkMtu = CheckLink(uplinkInterface);
+        var cameraMtu = RaiseMtu(cameraInterface, CheckLink(cameraInterface), minimumMtu, logger);
+        var uplinkMtu = RaiseMtu(uplinkInterface, CheckLink(uplinkInterface), minimumMtu, logger);
         if (cameraMtu != uplinkMtu)
         {
             throw new PacketPortException(
@@ -98,6 +106,24 @@ public static partial class InterfacePreparation
         return at >= 0 && at + 1 < words.Length && int.TryParse(words[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var mtu)
             ? mtu
             : throw new PacketPortException($"Interface {name} reports no readable MTU: '{output.Trim()}'.");
+    }
+
+    private static int RaiseMtu(string name, int mtu, int minimumMtu, ILogger logger)
+    {
+        if (mtu >= minimumMtu)
+        {
+            return mtu;
+        }
+
+        var target = minimumMtu.ToString(CultureInfo.InvariantCulture);
+        var (code, _, error) = Run("ip", ["link", "set", "dev", name, "mtu", target], name);
+        if (code != 0)
+        {
+            throw new PacketPortException($"Cannot raise the MTU of {name} from {mtu} to {minimumMtu} (room for two VLAN tags): {error.Trim()}");
+        }
+
+        Log.MtuRaised(logger, name, mtu, minimumMtu);
+        return CheckLink(name);
     }
 
     private static PreparedInterface TurnOffOffloads(string name, int mtu, ILogger logger)
@@ -222,5 +248,8 @@ public static partial class InterfacePreparation
     {
         [LoggerMessage(EventId = 6100, Level = LogLevel.Information, Message = "Bridge port {Interface} (MTU {Mtu}): offloads turned off: {TurnedOff}; already off: {AlreadyOff}")]
         public static partial void OffloadsOff(ILogger logger, string @interface, int mtu, string turnedOff, string alreadyOff);
+
+        [LoggerMessage(EventId = 6101, Level = LogLevel.Information, Message = "Bridge port {Interface}: MTU raised from {From} to {To} so full-size frames with two VLAN tags (802.1ad) fit")]
+        public static partial void MtuRaised(ILogger logger, string @interface, int from, int to);
     }
 }

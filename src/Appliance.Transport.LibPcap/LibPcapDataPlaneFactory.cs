@@ -7,6 +7,9 @@ namespace Appliance.Transport.LibPcap;
 /// <summary>The Linux bridge: both interfaces prepared (links up, offloads off), opened with libpcap, bridged.</summary>
 public sealed class LibPcapDataPlaneFactory(IOptions<LibPcapBridgeOptions> options) : IDataPlaneFactory
 {
+    /// <summary>The kernel allows one VLAN tag beyond MTU + Ethernet header; 802.1ad frames carry a second.</summary>
+    public const int QinQHeadroom = 4;
+
     /// <inheritdoc />
     public IDataPlane Create(BridgePair pair, PacketEngine engine, ILogger logger)
     {
@@ -21,7 +24,7 @@ public sealed class LibPcapDataPlaneFactory(IOptions<LibPcapBridgeOptions> optio
         var settings = options.Value;
         if (settings.PrepareInterfaces)
         {
-            InterfacePreparation.Prepare(pair.CameraInterface, pair.UplinkInterface, logger);
+            InterfacePreparation.Prepare(pair.CameraInterface, pair.UplinkInterface, logger, settings.SiteMtu > 0 ? settings.SiteMtu + QinQHeadroom : 0);
         }
 
         // Ownership passes along: the bridge disposes its ports. Only a failure in between leaves something to close.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Appliance.Native.LibPcap;
 
@@ -5,12 +6,35 @@ namespace Appliance.Transport.LibPcap;
 
 /// <summary>
 /// A live interface through libpcap (Linux AF_PACKET): immediate mode, promiscuous, inbound only, non-blocking with
-/// a selectable descriptor for poll(2). Frames are handed to the handler straight from the kernel ring.
+/// a selectable descriptor for poll(2). Frames are handed to the handler from libpcap's buffer (pcap_next_ex copies
+/// each out of the kernel ring; see <see cref="PcapReceiver"/>).
+/// <para>
+/// Loss is counted, never silent: refused sends by errno (a full queue is retried on POLLOUT within a budget),
+/// frames captured cut short, capture drops (libpcap's 32-bit totals accumulated into 64-bit ones), and
+/// <see cref="ReadCondition"/> reads the link, MTU and receive offloads through the capture socket.
+/// </para>
 /// </summary>
 public sealed class LibPcapPort : IPacketPort
 {
+    /// <summary>Retries of one refused frame at most.</summary>
+    private const int MaxRetriesPerFrame = 2;
+
+    /// <summary>Longest wait for POLLOUT before a retry.</summary>
+    private const int RetryWaitMs = 1;
+
+    /// <summary>Retries allowed per window: at most ~20 ms of waiting per 100 ms, whatever the load.</summary>
+    private const int RetriesPerWindow = 20;
+
+    private static readonly long RetryWindowTicks = Stopwatch.Frequency / 10;
+
     private readonly PcapHandle _handle;
+    private readonly int _openedMtu;
+    private readonly bool _offloadsOnAtOpen;
     private PcapCounters _counters;
+    private long _retryWindowStart;
+    private int _retryTokens;
+    private WrappingCounter _captureDrops;
+    private WrappingCounter _interfaceDrops;
     private volatile bool _stopped;
 
     private LibPcapPort(string name, PcapHandle handle, int fd)
@@ -18,7 +42,16 @@ public sealed class LibPcapPort : IPacketPort
         Name = name;
         _handle = handle;
         SelectableFd = fd;
+        var condition = LinuxLink.Read(fd, name, 0);
+        _openedMtu = condition.Mtu;
+        _offloadsOnAtOpen = condition.OffloadsOn is not null;
     }
+
+    /// <summary>The MTU when the port opened; the capture ring's frames were sized for it.</summary>
+    public int OpenedMtu => _openedMtu;
+
+    /// <summary>The snap length libpcap settled on (pcap_snapshot).</summary>
+    public int SnapLength { get; private init; }
 
     /// <inheritdoc />
     public string Name { get; }
@@ -108,7 +141,7 @@ public sealed class LibPcapPort : IPacketPort
                 throw new PacketPortException($"Interface {interfaceName} has no selectable descriptor.");
             }
 
-            return new LibPcapPort(interfaceName, handle, fd);
+            return new LibPcapPort(interfaceName, handle, fd) { SnapLength = PcapNative.pcap_snapshot(handle) };
         }
         catch
         {
@@ -123,13 +156,155 @@ public sealed class LibPcapPort : IPacketPort
         => _stopped ? 0 : PcapReceiver.Receive(_handle, Name, ref handler, maxFrames, ref _counters, out _);
 
     /// <inheritdoc />
-    public bool TrySend(ReadOnlySpan<byte> frame) => PcapReceiver.Send(_handle, frame, ref _counters);
+    public unsafe bool TrySend(ReadOnlySpan<byte> frame)
+    {
+        var added = false;
+        try
+        {
+            if (_handle.IsClosed)
+            {
+                Refused(LinuxLink.ENETDOWN);
+                return false;
+            }
+
+            _handle.DangerousAddRef(ref added);
+            var p = _handle.DangerousGetHandle();
+
+            // SAFETY: the handle reference keeps pcap_t open; the span is pinned for the calls and libpcap copies it.
+            fixed (byte* f = frame)
+            {
+                if (PcapNative.pcap_sendpacket(p, f, frame.Length) == 0)
+                {
+                    Sent(frame.Length);
+                    return true;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+
+                // A full queue (ENOBUFS from the qdisc, EAGAIN from the socket buffer) often clears within a
+                // millisecond: wait for POLLOUT and try again, but only within a budget per window, so a port that
+                // stays congested costs the other side's traffic no more than a bounded share of the loop.
+                var retries = 0;
+                while (errno is LinuxLink.ENOBUFS or LinuxLink.EAGAIN && retries < MaxRetriesPerFrame && TakeRetryToken())
+                {
+                    retries++;
+                    _counters.SendRetried++;
+                    LinuxLink.WaitWritable(SelectableFd, RetryWaitMs);
+                    if (PcapNative.pcap_sendpacket(p, f, frame.Length) == 0)
+                    {
+                        _counters.SendRecovered++;
+                        Sent(frame.Length);
+                        return true;
+                    }
+
+                    errno = Marshal.GetLastPInvokeError();
+                }
+
+                Refused(errno);
+                return false;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed between the check and AddRef (shutdown): the frame is lost like on a link going down.
+            Refused(LinuxLink.ENETDOWN);
+            return false;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private void Sent(int length)
+    {
+        _counters.Sent++;
+        _counters.SentBytes += length;
+    }
+
+    private void Refused(int errno)
+    {
+        _counters.SendErrors++;
+        _counters.LastSendErrno = errno;
+        switch (errno)
+        {
+            case LinuxLink.ENOBUFS:
+                _counters.SendNoBuffers++;
+                break;
+            case LinuxLink.EAGAIN:
+                _counters.SendWouldBlock++;
+                break;
+            case LinuxLink.ENETDOWN or LinuxLink.ENXIO or LinuxLink.ENODEV:
+                _counters.SendNetworkDown++;
+                break;
+            case LinuxLink.EMSGSIZE:
+                _counters.SendTooLarge++;
+                break;
+            default:
+                _counters.SendOtherErrors++;
+                break;
+        }
+    }
+
+    private bool TakeRetryToken()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (now - _retryWindowStart >= RetryWindowTicks)
+        {
+            _retryWindowStart = now;
+            _retryTokens = RetriesPerWindow;
+        }
+
+        if (_retryTokens <= 0)
+        {
+            return false;
+        }
+
+        _retryTokens--;
+        return true;
+    }
 
     /// <inheritdoc />
     public PortStatistics GetStatistics()
     {
-        var (dropped, ifDropped) = PcapReceiver.Stats(_handle);
-        return _counters.ToStatistics(dropped, ifDropped);
+        RefreshDrops();
+        return _counters.ToStatistics(_captureDrops.Total, _interfaceDrops.Total);
+    }
+
+    /// <inheritdoc />
+    public PortCondition ReadCondition()
+        => _handle.IsClosed ? new PortCondition { Link = PortLinkState.Unknown, OpenedMtu = _openedMtu } : Drift(LinuxLink.Read(SelectableFd, Name, _openedMtu));
+
+    // Offloads already on at open were the operator's choice (PrepareInterfaces off) and were logged then; only
+    // offloads turned on since are drift.
+    private PortCondition Drift(PortCondition now) => _offloadsOnAtOpen ? now with { OffloadsOn = null } : now;
+
+    private unsafe void RefreshDrops()
+    {
+        if (_handle.IsClosed)
+        {
+            return;
+        }
+
+        PcapStat stat = default;
+        try
+        {
+            if (PcapNative.pcap_stats(_handle, &stat) != 0)
+            {
+                return;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        // libpcap keeps ps_drop and ps_ifdrop as 32-bit running totals that wrap.
+        _captureDrops.Update(stat.Dropped);
+        _interfaceDrops.Update(stat.InterfaceDropped);
     }
 
     /// <inheritdoc />

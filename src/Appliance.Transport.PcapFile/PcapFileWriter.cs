@@ -65,13 +65,8 @@ public sealed class PcapFileWriter : IDisposable
     {
         ObjectDisposedException.ThrowIf(_dumper.IsClosed, this);
         var captured = Math.Min(frame.Length, _snapLength);
-        var header = new PcapPacketHeader
-        {
-            Seconds = new CLong((nint)Math.DivRem(timestampMicros, 1_000_000L, out var micros)),
-            Microseconds = new CLong((nint)micros),
-            CaptureLength = (uint)captured,
-            WireLength = (uint)Math.Max(frame.Length, wireLength),
-        };
+        var header = stackalloc byte[PcapHeader.MaxSize];
+        PcapHeader.Write(header, timestampMicros, (uint)captured, (uint)Math.Max(frame.Length, wireLength));
 
         var added = false;
         _dumper.DangerousAddRef(ref added);
@@ -81,7 +76,14 @@ public sealed class PcapFileWriter : IDisposable
             // pcap_dump copies caplen bytes into its stdio buffer before returning.
             fixed (byte* f = frame)
             {
-                PcapNative.pcap_dump(_dumper.DangerousGetHandle(), &header, f);
+                PcapNative.pcap_dump(_dumper.DangerousGetHandle(), header, f);
+            }
+
+            // pcap_dump returns nothing: a full disk shows only in the stream's error flag, set when stdio's
+            // buffer is written out. Checked per frame (a flag read), so the first lost frame is reported.
+            if (PcapNative.ferror(PcapNative.pcap_dump_file(_dumper)) != 0)
+            {
+                throw new PacketPortException($"Writing {Path} failed (disk full or I/O error); frames from here on are lost.");
             }
         }
         finally
@@ -100,7 +102,8 @@ public sealed class PcapFileWriter : IDisposable
     {
         if (PcapNative.pcap_dump_flush(_dumper) != 0)
         {
-            throw new PacketPortException($"Cannot flush {Path}.");
+            var errno = Marshal.GetLastPInvokeError();
+            throw new PacketPortException($"Cannot flush {Path}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); the frames not yet written are lost.");
         }
     }
 

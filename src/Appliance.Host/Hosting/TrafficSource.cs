@@ -2,6 +2,7 @@ using Appliance.Core;
 using Appliance.Management.Traffic;
 using Appliance.Syslog;
 using Appliance.Syslog.Events;
+using Appliance.Transport;
 
 namespace Appliance.Host.Hosting;
 
@@ -37,7 +38,44 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog,
             x.Report.CaptureDrops,
             x.Pair.Engine.Flows.Count,
             x.Pair.Engine.Flows.Capacity,
-            x.Pair.Engine.Events.Lost))];
+            x.Pair.Engine.Events.Lost,
+            Ports(x.Report)))];
+
+    private static List<PortStatus> Ports(DataPlaneReport report)
+    {
+        var ports = new List<PortStatus>(2);
+        foreach (var (side, port) in new[] { ("camera", report.Camera), ("uplink", report.Uplink) })
+        {
+            if (port is null)
+            {
+                continue;
+            }
+
+            var c = port.Counters;
+            ports.Add(new PortStatus(
+                port.Name,
+                side,
+                LinkName(port.Condition.Link),
+                port.Condition.Mtu,
+                port.Problem,
+                [new("ENOBUFS", c.SendNoBuffers), new("EAGAIN", c.SendWouldBlock), new("ENETDOWN", c.SendNetworkDown), new("EMSGSIZE", c.SendTooLarge), new("other", c.SendOtherErrors)],
+                c.SendRetried,
+                port.Traffic.Truncated,
+                port.Traffic.CaptureDrops,
+                port.Traffic.InterfaceDrops));
+        }
+
+        return ports;
+    }
+
+    private static string LinkName(PortLinkState link) => link switch
+    {
+        PortLinkState.Up => "up",
+        PortLinkState.AdminDown => "admin-down",
+        PortLinkState.NoCarrier => "no-carrier",
+        PortLinkState.Gone => "gone",
+        _ => "unknown",
+    };
 
     public CameraTotals Camera(int slot)
     {

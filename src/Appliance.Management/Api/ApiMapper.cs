@@ -38,7 +38,10 @@ internal static class ApiMapper
         var planes = traffic.DataPlanes();
         var active = policies.ActiveFailure;
         var syslog = traffic.Syslog;
-        var status = state is null || planes.Any(p => !p.Healthy) ? "unhealthy" : active is not null || syslog?.Problem is not null ? "degraded" : "healthy";
+
+        // Degraded: the last policy change was rejected, events cannot be delivered, or a plane forwards with a port
+        // problem (MTU or offloads changed since start) that loses some frames.
+        var status = state is null || planes.Any(p => !p.Healthy) ? "unhealthy" : active is not null || syslog?.Problem is not null || planes.Any(p => p.Error is not null) ? "degraded" : "healthy";
         return new HealthDto(
             status,
             state?.Version,

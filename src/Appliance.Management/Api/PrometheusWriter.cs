@@ -46,6 +46,7 @@ public static class PrometheusWriter
         PerPlane(sb, planes, "camfw_flow_table_entries", "gauge", "Flows tracked.", static p => p.FlowCount);
         PerPlane(sb, planes, "camfw_flow_table_capacity", "gauge", "Flow table capacity.", static p => p.FlowCapacity);
         PerPlane(sb, planes, "camfw_drop_events_lost_total", "counter", "Drop events lost because an event ring was full.", static p => p.EventsLost);
+        PerPort(sb, planes);
 
         Header(sb, "camfw_syslog_queue_dropped_total", "counter", "Syslog messages lost because the shipping queue was full.");
         Sample(sb, "camfw_syslog_queue_dropped_total", null, traffic.SyslogQueueDropped);
@@ -170,6 +171,67 @@ public static class PrometheusWriter
                     sb.Append(c);
                     break;
             }
+        }
+    }
+
+    private static void PerPort(StringBuilder sb, IReadOnlyList<DataPlaneStatus> planes)
+    {
+        var ports = planes.SelectMany(p => (p.Ports ?? []).Select(port => (Plane: p.Name, Port: port))).ToList();
+        if (ports.Count == 0)
+        {
+            return;
+        }
+
+        static (string, string)[] Labels(string plane, PortStatus port) => [("plane", plane), ("port", port.Name), ("side", port.Side)];
+        Header(sb, "camfw_port_up", "gauge", "1 while the port is up with carrier.");
+        foreach (var (plane, port) in ports)
+        {
+            Sample(sb, "camfw_port_up", Labels(plane, port), port.Link == "up" ? 1 : 0);
+        }
+
+        Header(sb, "camfw_port_problem", "gauge", "1 while the port is down or its MTU or offloads changed since start.");
+        foreach (var (plane, port) in ports)
+        {
+            Sample(sb, "camfw_port_problem", Labels(plane, port), port.Problem is null ? 0 : 1);
+        }
+
+        Header(sb, "camfw_port_mtu", "gauge", "The port's MTU now.");
+        foreach (var (plane, port) in ports)
+        {
+            Sample(sb, "camfw_port_mtu", Labels(plane, port), port.Mtu);
+        }
+
+        Header(sb, "camfw_port_send_errors_total", "counter", "Frames the port could not send, by errno.");
+        foreach (var (plane, port) in ports)
+        {
+            foreach (var (errno, count) in port.SendErrorsByErrno)
+            {
+                Sample(sb, "camfw_port_send_errors_total", [.. Labels(plane, port), ("errno", errno)], count);
+            }
+        }
+
+        Header(sb, "camfw_port_send_retries_total", "counter", "Sends tried again after waiting for the port to become writable.");
+        foreach (var (plane, port) in ports)
+        {
+            Sample(sb, "camfw_port_send_retries_total", Labels(plane, port), port.SendRetries);
+        }
+
+        Header(sb, "camfw_port_truncated_total", "counter", "Frames that arrived cut short (snap length or MTU), dropped.");
+        foreach (var (plane, port) in ports)
+        {
+            Sample(sb, "camfw_port_truncated_total", Labels(plane, port), port.Truncated);
+        }
+
+        Header(sb, "camfw_port_capture_drops_total", "counter", "Frames the port's capture buffer lost.");
+        foreach (var (plane, port) in ports)
+        {
+            Sample(sb, "camfw_port_capture_drops_total", Labels(plane, port), port.CaptureDrops);
+        }
+
+        Header(sb, "camfw_port_interface_drops_total", "counter", "Frames the port's interface dropped.");
+        foreach (var (plane, port) in ports)
+        {
+            Sample(sb, "camfw_port_interface_drops_total", Labels(plane, port), port.InterfaceDrops);
         }
     }
 }

@@ -10,7 +10,31 @@ namespace Appliance.Management.Traffic;
 /// <param name="FlowCount">Flows in its table.</param>
 /// <param name="FlowCapacity">Its table's capacity.</param>
 /// <param name="EventsLost">Drop events lost because its event ring was full.</param>
-public sealed record DataPlaneStatus(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity, long EventsLost);
+/// <param name="Ports">Its ports' link and loss counters (empty when the backend has none to report).</param>
+public sealed record DataPlaneStatus(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity, long EventsLost, IReadOnlyList<PortStatus>? Ports = null);
+
+/// <summary>One port of a data plane: its link and what it lost, for health and metrics.</summary>
+/// <param name="Name">Interface name.</param>
+/// <param name="Side"><c>camera</c> or <c>uplink</c>.</param>
+/// <param name="Link"><c>up</c>, <c>admin-down</c>, <c>no-carrier</c>, <c>gone</c> or <c>unknown</c>.</param>
+/// <param name="Mtu">The interface MTU now (0 when unknown).</param>
+/// <param name="Problem">What is wrong with it (down, MTU or offloads changed since start), or null.</param>
+/// <param name="SendErrorsByErrno">Frames it could not send, by errno name (ENOBUFS, EAGAIN, ENETDOWN, EMSGSIZE, other).</param>
+/// <param name="SendRetries">Sends tried again after waiting for the port to become writable.</param>
+/// <param name="Truncated">Frames that arrived on it cut short (dropped, never forwarded cut).</param>
+/// <param name="CaptureDrops">Frames its capture buffer lost.</param>
+/// <param name="InterfaceDrops">Frames its interface dropped.</param>
+public sealed record PortStatus(
+    string Name,
+    string Side,
+    string Link,
+    int Mtu,
+    string? Problem,
+    IReadOnlyList<KeyValuePair<string, long>> SendErrorsByErrno,
+    long SendRetries,
+    long Truncated,
+    long CaptureDrops,
+    long InterfaceDrops);
 
 /// <summary>Syslog shipping as health and metrics see it.</summary>
 /// <param name="Connected">Whether the collector connection is up.</param>

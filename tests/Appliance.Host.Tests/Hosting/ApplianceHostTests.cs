@@ -69,6 +69,33 @@ public sealed class ApplianceHostTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_PortDown_ReportedUnhealthyButNotRestarted()
+    {
+        using var notify = new NotifySocket(_root.Combine("notify.sock"));
+        using var host = Build(notify);
+        var run = ApplianceHost.RunAsync(host, TextWriter.Null);
+        await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(20));
+        var plane = Assert.Single(_planes.Planes);
+        plane.PortDown = true;
+
+        var url = host.Services.GetRequiredService<ManagementService>().Addresses[0];
+        using (var client = new ManagementClient(new ClientSettings(url, File.ReadAllText(TokenFile).Trim(), TokenFile, null, null, null)))
+        {
+            var health = await client.GetAsync("/api/v1/health", ManagementJsonContext.Default.HealthDto, CancellationToken.None);
+            Assert.Equal("unhealthy", health.Body!.Status);
+            Assert.Equal("port cam0 has no carrier", Assert.Single(health.Body.DataPlanes).Error);
+        }
+
+        // A restart cannot bring a cable back: the supervisor (checking every second) leaves the process running.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(run.IsCompleted, "a plane waiting for its port must not stop the appliance");
+
+        // Positive control: the same supervisor stops it once the loop stops turning.
+        plane.Stalled = true;
+        Assert.Equal(ExitCodes.DataPlaneFailed, await run.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public async Task Run_StopRequested_StopsDataPlanesAndExitsZero()
     {
         using var notify = new NotifySocket(_root.Combine("notify.sock"));

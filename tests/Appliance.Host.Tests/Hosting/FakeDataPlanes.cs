@@ -34,13 +34,16 @@ internal sealed class FakeDataPlane(string name, PacketEngine engine) : IDataPla
     /// <summary>Simulates a wedged loop: still "running" but no longer turning.</summary>
     public bool Stalled { get; set; }
 
-    public bool IsHealthy => Started && !Stalled && !_completion.Task.IsCompleted;
+    /// <summary>Simulates a port without carrier: the loop still turns, but nothing can be forwarded.</summary>
+    public bool PortDown { get; set; }
+
+    public bool IsHealthy => Started && !Stalled && !PortDown && !_completion.Task.IsCompleted;
 
     bool IDataPlane.IsStalled => Started && Stalled && !_completion.Task.IsCompleted;
 
     public Exception? Fault => _completion.Task.Exception?.InnerException;
 
-    public DataPlaneReport Report() => new(name, IsHealthy, Fault?.Message ?? (IsHealthy ? null : "not forwarding"), null, null);
+    public DataPlaneReport Report() => new(name, IsHealthy, Fault?.Message ?? (PortDown ? "port cam0 has no carrier" : IsHealthy ? null : "not forwarding"), null, null);
 
     public void Start() => Started = true;
 
