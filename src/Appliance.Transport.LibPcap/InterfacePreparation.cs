@@ -39,9 +39,10 @@ public static partial class InterfacePreparation
     /// <param name="uplinkInterface">The uplink-side port.</param>
     /// <param name="logger">Where to say what changed.</param>
     /// <param name="minimumMtu">
-    /// Raise both ports' MTU to at least this (0: leave it). The kernel sends and captures a frame of MTU + 14 bytes
-    /// of Ethernet header + one 4-byte VLAN tag; a full-size 802.1ad frame carries two tags, so a bridge port needs
-    /// the site's MTU + 4 or its frames are cut by the capture ring and refused with EMSGSIZE on send.
+    /// Raise both ports' MTU to at least this (0: leave it). A packet socket sends a frame of at most MTU + 14 bytes of
+    /// Ethernet header, + 4 only under an 802.1Q outer tag; a full-size 802.1ad frame carries two tags under 0x88A8,
+    /// so a bridge port needs the site's MTU + 8 (<see cref="LibPcapDataPlaneFactory.QinQHeadroom"/>) or such frames
+    /// are refused with EMSGSIZE on send.
     /// </param>
     public static IReadOnlyList<PreparedInterface> Prepare(string cameraInterface, string uplinkInterface, ILogger? logger = null, int minimumMtu = 0)
     {

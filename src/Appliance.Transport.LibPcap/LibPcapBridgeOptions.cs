@@ -10,7 +10,7 @@ public sealed class LibPcapBridgeOptions
     public bool PrepareInterfaces { get; set; } = true;
 
     /// <summary>
-    /// The largest IP packet the site carries (its MTU). Prepared ports get 4 bytes more, so a full-size frame with
+    /// The largest IP packet the site carries (its MTU). Prepared ports get 8 bytes more, so a full-size frame with
     /// two VLAN tags (802.1ad) is neither cut by the capture nor refused on send; the switches either side must carry
     /// such frames too. 0 leaves the ports' MTU as it is.
     /// </summary>

@@ -7,8 +7,12 @@ namespace Appliance.Transport.LibPcap;
 /// <summary>The Linux bridge: both interfaces prepared (links up, offloads off), opened with libpcap, bridged.</summary>
 public sealed class LibPcapDataPlaneFactory(IOptions<LibPcapBridgeOptions> options) : IDataPlaneFactory
 {
-    /// <summary>The kernel allows one VLAN tag beyond MTU + Ethernet header; 802.1ad frames carry a second.</summary>
-    public const int QinQHeadroom = 4;
+    /// <summary>
+    /// Bytes a bridge port's MTU needs above the site's for a full-size 802.1ad frame (two tags, 8 bytes). A packet
+    /// socket sends at most MTU + Ethernet header, plus 4 bytes only when the outer tag is 802.1Q (0x8100; the kernel's
+    /// <c>packet_extra_vlan_len_allowed</c>); an 802.1ad outer tag (0x88A8) gets no allowance at all.
+    /// </summary>
+    public const int QinQHeadroom = 8;
 
     /// <inheritdoc />
     public IDataPlane Create(BridgePair pair, PacketEngine engine, ILogger logger)

@@ -220,11 +220,12 @@ public sealed class PortHealthTests
     [RootFact]
     public void Bridge_FullSizeQinQFrame_ForwardedWithoutEmsgsize()
     {
-        // The site's switches carry 802.1ad: 1500-byte payloads under two tags, 1522-byte frames.
-        using var site = new Site(hostMtu: 1504, minimumMtu: 1504);
+        // The site's switches carry 802.1ad: 1500-byte payloads under two tags, 1522-byte frames (the hosts either
+        // side get the same 8 bytes of room, or their own packet sockets refuse the frame).
+        using var site = new Site(hostMtu: 1508, minimumMtu: 1500 + LibPcapDataPlaneFactory.QinQHeadroom);
         Eventually.True(() => site.Bridge.IsHealthy, Bound, "the bridge runs");
 
-        site.Blast(1, 1522, qinq: true);
+        Assert.Equal(1, site.Blast(1, 1522, qinq: true));
 
         Eventually.True(() => site.Bridge.CameraSide.FramesForwarded >= 1, Bound, "the full-size QinQ frame is forwarded");
         Assert.Equal(0, site.Bridge.CameraSide.Truncated);
@@ -232,13 +233,14 @@ public sealed class PortHealthTests
     }
 
     [RootFact]
-    public void Bridge_FullSizeQinQFrame_WithoutMtuHeadroom_IsCut()
+    public void Bridge_FullSizeQinQFrame_WithRoomForOneTagOnly_IsRefusedOnSend()
     {
-        // The control for the test above: ports left at 1500 cannot carry the frame.
-        using var site = new Site(hostMtu: 1504);
+        // The control for the test above: ports with room for one tag only (MTU 1504) receive the frame from the veth
+        // (which allows a tag beyond MTU + header) but cannot send it out of the other port.
+        using var site = new Site(hostMtu: 1508, portMtu: 1504);
         Eventually.True(() => site.Bridge.IsHealthy, Bound, "the bridge runs");
 
-        site.Blast(1, 1522, qinq: true);
+        Assert.Equal(1, site.Blast(1, 1522, qinq: true));
 
         Eventually.True(() => site.Bridge.CameraSide.Truncated + site.Bridge.Report().Uplink!.Counters.SendTooLarge >= 1, Bound, "the frame is cut or refused");
         Assert.Equal(0, site.Bridge.CameraSide.FramesForwarded);

@@ -79,9 +79,9 @@ public sealed class ApplianceHostTests : IDisposable
         plane.PortDown = true;
 
         var url = host.Services.GetRequiredService<ManagementService>().Addresses[0];
-        using (var client = new ManagementClient(new ClientSettings(url, File.ReadAllText(TokenFile).Trim(), TokenFile, null, null, null)))
+        using (var client = new ManagementClient(new ManagementClientOptions { BaseAddress = url, Token = File.ReadAllText(TokenFile).Trim(), TokenSource = TokenFile }))
         {
-            var health = await client.GetAsync("/api/v1/health", ManagementJsonContext.Default.HealthDto, CancellationToken.None);
+            var health = await client.HealthAsync(CancellationToken.None);
             Assert.Equal("unhealthy", health.Body!.Status);
             Assert.Equal("port cam0 has no carrier", Assert.Single(health.Body.DataPlanes).Error);
         }
