@@ -119,15 +119,16 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         // Remove: the program goes, configuration and state stay.
         box.Check(TimeSpan.FromMinutes(5), "apt-get", "remove", "-y", "-q", "camfw");
         Assert.NotEqual(0, box.Run("test", "-e", "/usr/lib/camfw/camfw").ExitCode);
+        Assert.True(box.Run("pgrep", "-u", "camfw").ExitCode != 0, $"camfw still runs after remove:\n{box.Run("ps", "-eo", "user,pid,args").Stdout}");
         Assert.Equal(config, box.Check("cat", "/etc/camfw/camfw.json"));
         Assert.Equal(token, box.Check("cat", "/var/lib/camfw/api-token"));
 
         // Purge: nothing of camfw is left, compared with the system before it was installed.
-        box.Check(TimeSpan.FromMinutes(5), "apt-get", "purge", "-y", "-q", "camfw");
+        var purge = box.Sh("apt-get purge -y -q camfw 2>&1");
         var after = Snapshot(box);
         var left = after.Except(_snapshot!).ToList();
         Assert.True(left.Count == 0, "left behind after purge:\n" + string.Join('\n', left));
-        Assert.NotEqual(0, box.Run("getent", "passwd", "camfw").ExitCode);
+        Assert.True(box.Run("getent", "passwd", "camfw").ExitCode != 0, $"the camfw user is left after purge:\n{purge}\n{box.Run("ps", "-eo", "user,pid,args").Stdout}");
         Assert.NotEqual(0, box.Run("getent", "group", "camfw").ExitCode);
         Assert.DoesNotContain("camfw", box.Check("dpkg-statoverride", "--list"), StringComparison.Ordinal);
         Assert.Equal("inactive", box.Run("systemctl", "is-active", Unit).Stdout.Trim());
