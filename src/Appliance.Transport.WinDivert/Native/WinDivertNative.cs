@@ -1,12 +1,14 @@
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace Appliance.Transport.WinDivert.Native;
 
-/// <summary>WINDIVERT_LAYER.</summary>
+/// <summary>WINDIVERT_LAYER (windivert.h 2.2.2).</summary>
 internal enum WinDivertLayer
 {
+    /// <summary>Packets to and from the local machine; IfIdx is the arrival (inbound) or sending (outbound) interface.</summary>
     Network = 0,
+
+    /// <summary>Packets routed through the machine; IfIdx is the interface the packet will leave by (the driver reads FWPS_FIELD_IPFORWARD_V*_DESTINATION_INTERFACE_INDEX), Outbound is always 1.</summary>
     NetworkForward = 1,
 }
 
@@ -16,6 +18,16 @@ internal enum WinDivertShutdownHow
     Receive = 1,
     Send = 2,
     Both = 3,
+}
+
+/// <summary>WINDIVERT_PARAM.</summary>
+internal enum WinDivertParam
+{
+    QueueLength = 0,
+    QueueTime = 1,
+    QueueSize = 2,
+    VersionMajor = 3,
+    VersionMinor = 4,
 }
 
 /// <summary>
@@ -32,6 +44,10 @@ internal enum WinDivertShutdownHow
 internal struct WinDivertAddress
 {
     public const int Size = 80;
+    public const uint OutboundBit = 1u << 17;
+    public const uint LoopbackBit = 1u << 18;
+    public const uint ImpostorBit = 1u << 19;
+    public const uint Ipv6Bit = 1u << 20;
 
     [FieldOffset(0)]
     public long Timestamp;
@@ -50,48 +66,66 @@ internal struct WinDivertAddress
 
     public readonly int Layer => (int)(Bits & 0xFF);
 
-    public readonly bool Outbound => (Bits & (1u << 17)) != 0;
+    public readonly bool Outbound => (Bits & OutboundBit) != 0;
 
-    public readonly bool Loopback => (Bits & (1u << 18)) != 0;
+    public readonly bool Loopback => (Bits & LoopbackBit) != 0;
 
-    public readonly bool Impostor => (Bits & (1u << 19)) != 0;
+    public readonly bool Impostor => (Bits & ImpostorBit) != 0;
 
-    public readonly bool IsIpv6 => (Bits & (1u << 20)) != 0;
+    public readonly bool IsIpv6 => (Bits & Ipv6Bit) != 0;
 }
 
-/// <summary>Owns a WinDivert HANDLE; closing calls WinDivertClose.</summary>
-internal sealed class WinDivertHandle : SafeHandleZeroOrMinusOneIsInvalid
+/// <summary>Win32 error codes WinDivert 2.2.2 documents (doc/windivert.html, WinDivertOpen, WinDivertRecv, WinDivertSend).</summary>
+internal static class WinDivertErrors
 {
-    public WinDivertHandle()
-        : base(ownsHandle: true)
-    {
-    }
-
-    protected override bool ReleaseHandle() => WinDivertNative.WinDivertClose(handle) != 0;
+    public const int FileNotFound = 2;
+    public const int AccessDenied = 5;
+    public const int InvalidParameter = 87;
+    public const int InsufficientBuffer = 122;
+    public const int NoData = 232;
+    public const int InvalidImageHash = 577;
+    public const int DriverFailedPriorUnload = 654;
+    public const int ServiceDoesNotExist = 1060;
+    public const int HostUnreachable = 1232;
+    public const int DriverBlocked = 1275;
+    public const int EptNotRegistered = 1753;
 }
 
-/// <summary>Thin, blittable bindings of WinDivert.dll 2.x (BOOL returned as int).</summary>
+/// <summary>
+/// Thin, blittable bindings of WinDivert.dll 2.x (BOOL returned as int). windivert.h declares no calling convention
+/// (no <c>__stdcall</c>), so on 32-bit Windows the DLL would be cdecl while .NET assumes stdcall; the gateway
+/// therefore runs on 64-bit Windows only, where there is one calling convention.
+/// </summary>
 internal static unsafe partial class WinDivertNative
 {
     public const string Library = "WinDivert.dll";
     public const int BatchMax = 0xFF;
     public const int MtuMax = 40 + 0xFFFF;
-    public const short PriorityDefault = 0;
-    public const int ErrorNoData = 232;
-    public const int ErrorInsufficientBuffer = 122;
+    public const short PriorityHighest = 30000;
+    public const int QueueLengthMin = 32;
+    public const int QueueLengthMax = 16384;
+    public const int QueueTimeMinMs = 100;
+    public const int QueueTimeMaxMs = 16000;
+    public static readonly nint InvalidHandle = -1;
 
     [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial WinDivertHandle WinDivertOpen(string filter, WinDivertLayer layer, short priority, ulong flags);
+    public static partial nint WinDivertOpen(string filter, WinDivertLayer layer, short priority, ulong flags);
 
     [LibraryImport(Library, SetLastError = true)]
-    public static partial int WinDivertRecvEx(WinDivertHandle handle, byte* packet, uint packetLength, uint* receivedLength, ulong flags, WinDivertAddress* addresses, uint* addressesLength, nint overlapped);
+    public static partial int WinDivertRecvEx(nint handle, byte* packet, uint packetLength, uint* receivedLength, ulong flags, WinDivertAddress* addresses, uint* addressesLength, nint overlapped);
 
     [LibraryImport(Library, SetLastError = true)]
-    public static partial int WinDivertSendEx(WinDivertHandle handle, byte* packet, uint packetLength, uint* sentLength, ulong flags, WinDivertAddress* addresses, uint addressesLength, nint overlapped);
+    public static partial int WinDivertSendEx(nint handle, byte* packet, uint packetLength, uint* sentLength, ulong flags, WinDivertAddress* addresses, uint addressesLength, nint overlapped);
 
     [LibraryImport(Library, SetLastError = true)]
-    public static partial int WinDivertShutdown(WinDivertHandle handle, WinDivertShutdownHow how);
+    public static partial int WinDivertShutdown(nint handle, WinDivertShutdownHow how);
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int WinDivertClose(nint handle);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int WinDivertSetParam(nint handle, WinDivertParam param, ulong value);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int WinDivertGetParam(nint handle, WinDivertParam param, ulong* value);
 }
