@@ -25,6 +25,14 @@ public sealed class WinDivertGatewayTests
     }
 
     [Fact]
+    public void TurnForwardingOff_OnLinux_ThrowsPlatformNotSupported()
+    {
+        var ex = Assert.Throws<PlatformNotSupportedException>(() => GatewayFailsafe.TurnForwardingOff([7, 3]));
+
+        Assert.Contains("only on Windows", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WinDivertAddress_Layout_MatchesWindivertH()
     {
         // windivert.h: INT64 Timestamp; UINT32 bit-fields; UINT32 Reserved2; a 64-byte union: 80 bytes.

@@ -10,6 +10,7 @@ internal static class CommandCatalog
         // Each feature adds its own line here.
         yield return VersionCommand.Create();
         yield return RunCommand.Create();
+        yield return GatewayFailsafeCommand.Create();
         yield return StatusCommand.Create();
         yield return ApplyCommand.Create();
         yield return ConfirmCommand.Create();

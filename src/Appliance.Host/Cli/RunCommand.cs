@@ -13,6 +13,7 @@ internal static class RunCommand
         var uplinkIf = new Option<string?>("--uplink-if") { Description = "Uplink-side interface of the (first) bridge pair" };
         var policy = new Option<DirectoryInfo?>("--policy") { Description = "Policy directory (every *.yaml in it)" };
         var management = new Option<string?>("--management") { Description = "Management API address, e.g. http://127.0.0.1:8080" };
+        var backend = new Option<string?>("--backend") { Description = "Data-plane backend: libpcap (Linux bridge, default) or windivert (Windows gateway; interfaces are ifIndex numbers)" };
         var command = new Command("run", "Run the appliance: bridge, policy hot reload, management API (systemd starts this).")
         {
             config,
@@ -20,6 +21,7 @@ internal static class RunCommand
             uplinkIf,
             policy,
             management,
+            backend,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -50,6 +52,11 @@ internal static class RunCommand
             if (parse.GetValue(policy) is { } dir)
             {
                 overrides["Policy:Directory"] = dir.FullName;
+            }
+
+            if (parse.GetValue(backend) is { } dataPlane)
+            {
+                overrides["Bridge:Backend"] = dataPlane;
             }
 
             if (parse.GetValue(management) is { } url)

@@ -96,7 +96,15 @@ internal static class ApplianceHost
         services.AddSingleton<ITrafficSource, TrafficSource>();
 
         // The one place the host chooses its data-plane backend; the backend wires itself.
-        services.AddLibPcapBridge(config.GetSection("Bridge").Bind);
+        if (BridgeSettings.IsWinDivert(config["Bridge:Backend"]))
+        {
+            services.AddWinDivertGateway(config.GetSection("WinDivert").Bind);
+        }
+        else
+        {
+            services.AddLibPcapBridge(config.GetSection("Bridge").Bind);
+        }
+
         services.TryAddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.TryAddSingleton(_ => WatchdogSettings.FromEnvironment());
 

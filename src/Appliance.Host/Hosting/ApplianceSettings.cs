@@ -5,6 +5,18 @@ namespace Appliance.Host.Hosting;
 /// <summary>The <c>Bridge</c> section: which interfaces form each inline pair.</summary>
 internal sealed class BridgeSettings
 {
+    /// <summary>The libpcap bridge (Linux, the default).</summary>
+    public const string LibPcap = "libpcap";
+
+    /// <summary>The WinDivert gateway (64-bit Windows routing between a camera and an uplink interface).</summary>
+    public const string WinDivert = "windivert";
+
+    /// <summary>The data-plane backend: <see cref="LibPcap"/> or <see cref="WinDivert"/>.</summary>
+    public string Backend { get; set; } = LibPcap;
+
+    /// <summary>True when <paramref name="backend"/> names the WinDivert gateway.</summary>
+    public static bool IsWinDivert(string? backend) => string.Equals(backend, WinDivert, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>One data plane (thread, engine, flow table) per pair.</summary>
     public List<BridgePairSettings> Pairs { get; set; } = [];
 
