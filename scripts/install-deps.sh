@@ -7,6 +7,9 @@ packages=(libpcap0.8 libpcap0.8-dev rsyslog rsyslog-gnutls gnutls-bin tcpdump tc
 # The Debian package (image/build-deb.sh) and its tests: debhelper builds it, lintian checks it, debootstrap makes the
 # bookworm root that systemd-nspawn boots to install it in, nsenter (util-linux) drives that container.
 packages+=(dpkg-dev debhelper lintian debootstrap systemd-container util-linux)
+# The XDP flow offload (src/Appliance.Transport.Xdp): clang compiles bpf/*.bpf.c for the BPF target at build time
+# against libbpf's headers; libbpf1 loads it at run time; bpftool inspects what is attached.
+packages+=(clang llvm libbpf-dev libbpf1 bpftool)
 [ "${CAMFW_WITH_BROWSER:-0}" = "1" ] && packages+=(chromium)
 
 missing=()

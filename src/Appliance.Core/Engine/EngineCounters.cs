@@ -120,6 +120,22 @@ public sealed class EngineCounters
 
     internal void RecordFault() => _faults++;
 
+    /// <summary>Frames a fast path forwarded for an established flow of camera <paramref name="slot"/>: passed, as <see cref="Reason.EstablishedFlow"/>.</summary>
+    internal void RecordOffloaded(int slot, long frames, long bytes, long lastSeenMs)
+    {
+        _frames += frames;
+        _bytes += bytes;
+        _reasons[(int)Reason.EstablishedFlow] += frames;
+        _passed += frames;
+        if ((uint)slot < (uint)_cameras.Length)
+        {
+            ref var c = ref _cameras[slot];
+            c.FramesPassed += frames;
+            c.BytesPassed += bytes;
+            c.LastSeenMs = Math.Max(c.LastSeenMs, lastSeenMs);
+        }
+    }
+
     // One camera's counters together: a frame touches one cache line (48 bytes of 64).
     [StructLayout(LayoutKind.Sequential)]
     private struct CameraCounterBlock

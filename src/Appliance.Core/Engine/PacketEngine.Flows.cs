@@ -28,6 +28,7 @@ public sealed partial class PacketEngine
         var fromCamera = dir == Direction.Egress;
         var camera = fromCamera ? info.Source : info.Destination;
         var peer = fromCamera ? info.Destination : info.Source;
+        _passedFlow = -1;
 
         // A later fragment has no ports: it rides on the first fragment of its datagram or not at all.
         if (info.IsFragment && info.FragmentOffset != 0)
@@ -60,6 +61,12 @@ public sealed partial class PacketEngine
             RecordFirstFragment(p, cam, ref info, camera, peer, fromCamera, v6, nowMs);
         }
 
+        // A frame of a tracked flow passed: an established flow may now be forwarded by the fast path.
+        if (_passedFlow >= 0 && _offload is not null && verdict.IsPass && !info.IsFragment)
+        {
+            ConsiderOffload(_passedFlow, ref info, fromCamera);
+        }
+
         return verdict;
     }
 
@@ -86,6 +93,7 @@ public sealed partial class PacketEngine
             var fromOpener = e.Direction == dir;
             if (!pureSyn || (fromOpener && e.State is not (FlowState.Closing or FlowState.Closed)))
             {
+                _passedFlow = index;
                 return TcpTrack(p, cam, index, flags, fromOpener, dir == Direction.Egress, nowMs);
             }
 
@@ -126,6 +134,7 @@ public sealed partial class PacketEngine
             var until = nowMs + _tcpClosingMs;
             e.ExpiresMs = e.State is FlowState.Closing or FlowState.Closed ? Math.Min(e.ExpiresMs, until) : until;
             e.State = FlowState.Closed;
+            EndOffload(index);
             _flows.Yield(index, closed: true);
             return pass;
         }
@@ -222,6 +231,7 @@ public sealed partial class PacketEngine
             return;
         }
 
+        EndOffload(index);
         ref var e = ref _flows.At(index);
         e.Flags |= fromCamera ? FlowFlags.FinFromCamera : FlowFlags.FinFromPeer;
         const FlowFlags both = FlowFlags.FinFromCamera | FlowFlags.FinFromPeer;
@@ -255,6 +265,7 @@ public sealed partial class PacketEngine
             }
 
             e.ExpiresMs = nowMs + _udpMs;
+            _passedFlow = index;
             return Decision.Pass(Reason.EstablishedFlow, e.CameraSlot);
         }
 
@@ -438,10 +449,17 @@ public sealed partial class PacketEngine
     private int FindCurrent(CompiledPolicy p, int cam, in FlowKey key, long nowMs)
     {
         var index = _flows.Find(in key, nowMs);
-        if (index >= 0 && _flows.At(index).PolicyVersion != p.Version && !Revalidate(p, cam, ref _flows.At(index)))
+        if (index >= 0 && _flows.At(index).PolicyVersion != p.Version)
         {
-            _flows.Remove(index);
-            return Revoked;
+            if (!Revalidate(p, cam, ref _flows.At(index)))
+            {
+                _flows.Remove(index);
+                return Revoked;
+            }
+
+            // Still admitted: the fast path's entry carries the old version (so it forwards nothing); the next
+            // eligible frame offers the flow again under the new one.
+            _flows.At(index).Flags &= ~FlowFlags.Offloaded;
         }
 
         return index;
@@ -543,4 +561,49 @@ public sealed partial class PacketEngine
             info.OuterVlan,
             info.InnerVlan,
             fromCamera ? FlowKind.FragmentFromCamera : FlowKind.FragmentToCamera);
+
+    /// <summary>
+    /// The frame just passed for flow <paramref name="index"/>: offers the flow to the fast path when it is
+    /// established (TCP) or a tracked datagram flow (UDP), admitted by a rule (not monitored) and not offered yet.
+    /// Flows whose every frame the engine must read (DHCP, DNS answers it learns from, discovery) stay here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ConsiderOffload(int index, ref PacketInfo info, bool fromCamera)
+    {
+        ref var e = ref _flows.At(index);
+        if ((e.Flags & (FlowFlags.Offloaded | FlowFlags.Monitored)) != 0 || e.Kind != FlowKind.Connection || !info.HasEthernet)
+        {
+            return;
+        }
+
+        var eligible = e.Protocol == IpProtocols.Tcp ? e.State == FlowState.Established
+            : e.Protocol == IpProtocols.Udp && e.State == FlowState.Datagram;
+        if (!eligible || IsInspectedPort(e.CameraPort) || IsInspectedPort(e.PeerPort))
+        {
+            return;
+        }
+
+        e.Flags |= FlowFlags.Offloaded;
+        var flow = FlowTable.OffloadKey(in e) with
+        {
+            CameraMac = fromCamera ? info.SourceMac : info.DestinationMac,
+            PeerMac = fromCamera ? info.DestinationMac : info.SourceMac,
+        };
+        _offload!.Offload(in flow);
+    }
+
+    /// <summary>Ports whose traffic the engine reads frame by frame: DNS (names it learns), DHCP, mDNS, SSDP, WS-Discovery.</summary>
+    private static bool IsInspectedPort(ushort port) => port is 53 or 67 or 68 or 5353 or 1900 or 3702;
+
+    /// <summary>Flow <paramref name="index"/> is closing or closed: the fast path must stop forwarding it now.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EndOffload(int index)
+    {
+        ref var e = ref _flows.At(index);
+        if ((e.Flags & FlowFlags.Offloaded) != 0)
+        {
+            e.Flags &= ~FlowFlags.Offloaded;
+            _offload?.Withdraw(FlowTable.OffloadKey(in e));
+        }
+    }
 }

@@ -43,6 +43,10 @@ public sealed partial class PacketEngine
     // long.MinValue means never asked: no clock value, negative ones included (replay), is before it.
     private readonly long[] _dhcpAskedUntil;
 
+    // The fast path told about established flows (null: none), and the flow the frame being decided passed on.
+    private IFlowOffload? _offload;
+    private int _passedFlow = -1;
+
     public PacketEngine(PolicyHolder policies, EngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
@@ -105,6 +109,73 @@ public sealed partial class PacketEngine
     /// </summary>
     /// <returns>Flows reclaimed.</returns>
     public int Maintain(long nowMs) => _flows.Maintain(nowMs, _maintenanceSlots);
+
+    /// <summary>
+    /// Connects a fast path (e.g. XDP) that forwards established flows without the engine. From then on the engine
+    /// offers it every established TCP flow and tracked UDP flow a frame passes on (once per flow and policy
+    /// version) and withdraws them when they close, expire, are revoked or removed. Call once, before traffic, on
+    /// the thread that will run the engine.
+    /// </summary>
+    public void AttachOffload(IFlowOffload offload)
+    {
+        ArgumentNullException.ThrowIfNull(offload);
+        if (_offload is not null)
+        {
+            throw new InvalidOperationException("A flow offload is attached already.");
+        }
+
+        _offload = offload;
+        _flows.Offload = offload;
+    }
+
+    /// <summary>
+    /// Brings an offloaded flow up to date with what the fast path forwarded since the last call: counts the frames
+    /// (per camera and in total, as passed established-flow frames), moves the flow's deadline to
+    /// <paramref name="lastSeenMs"/> plus its timeout, and marks a datagram flow answered when the fast path saw
+    /// the responder's direction. Housekeeping on the data-plane thread, never per frame.
+    /// </summary>
+    /// <returns><see cref="OffloadSync.Remove"/> when the engine no longer has the flow as offloaded: the fast path
+    /// must delete its entry.</returns>
+    public OffloadSync SyncOffloaded(in OffloadedFlow flow, long frames, long bytes, long lastSeenMs, bool seenFromCamera, bool seenFromUplink)
+    {
+        var key = FlowKey.Create(flow.Camera, flow.CameraPort, flow.Peer, flow.PeerPort, flow.Protocol, flow.IsIpv6, flow.OuterVlan, flow.InnerVlan);
+
+        // Looked up as of the start of time: an entry past its deadline is not reclaimed before its traffic is seen.
+        var index = _flows.Find(in key, long.MinValue);
+        if (index < 0 || (_flows.At(index).Flags & FlowFlags.Offloaded) == 0)
+        {
+            return OffloadSync.Remove;
+        }
+
+        ref var e = ref _flows.At(index);
+        if (frames > 0)
+        {
+            Counters.RecordOffloaded(e.CameraSlot, frames, bytes, lastSeenMs);
+            var timeout = e.Protocol == IpProtocols.Tcp ? _tcpEstablishedMs : _udpMs;
+            e.ExpiresMs = Math.Max(e.ExpiresMs, lastSeenMs + timeout);
+        }
+
+        var answered = e.Direction == Direction.Egress ? seenFromUplink : seenFromCamera;
+        if (answered && (e.Flags & FlowFlags.Replied) == 0)
+        {
+            e.Flags |= FlowFlags.Replied;
+            _flows.Settle(index);
+        }
+
+        return OffloadSync.Keep;
+    }
+
+    /// <summary>
+    /// Counts frames the fast path forwarded for a flow that has since left it (its last figures, read when it was
+    /// withdrawn), as passed established-flow frames of camera slot <paramref name="cameraSlot"/>.
+    /// </summary>
+    public void AccountOffloaded(int cameraSlot, long frames, long bytes, long lastSeenMs)
+    {
+        if (frames > 0)
+        {
+            Counters.RecordOffloaded(cameraSlot, frames, bytes, lastSeenMs);
+        }
+    }
 
     /// <summary>Decides an already parsed frame: the whole pipeline after parsing (tests feed hand-made infos).</summary>
     internal Verdict Decide(ref PacketInfo info, Side side, long nowMs) => Process(ref info, side, nowMs, info.IpLength);

@@ -66,6 +66,9 @@ internal enum FlowFlags : byte
 
     /// <summary>On its camera's closed list: yields its quota place first.</summary>
     ClosedList = 32,
+
+    /// <summary>Handed to the engine's <see cref="IFlowOffload"/>: it must be told when the flow stops qualifying.</summary>
+    Offloaded = 64,
 }
 
 /// <summary>

@@ -57,6 +57,7 @@ public sealed class FlowTable
     private long _expired;
     private long _evicted;
     private long _quotaEvicted;
+    private IFlowOffload? _offload;
 
     /// <param name="capacity">Most live flows (at least 16).</param>
     /// <param name="cameraSlots">Counter slots (see <c>CameraSlotRegistry.Capacity</c>) for per-camera quotas.</param>
@@ -81,6 +82,13 @@ public sealed class FlowTable
 
     /// <summary>Most live flows.</summary>
     public int Capacity { get; }
+
+    /// <summary>Told when an offloaded entry leaves the table (expiry, eviction, removal). Set once, before traffic.</summary>
+    internal IFlowOffload? Offload
+    {
+        get => _offload;
+        set => _offload = value;
+    }
 
     /// <summary>Slots allocated (a power of two, at least twice <see cref="Capacity"/>).</summary>
     public int SlotCount => _slots.Length;
@@ -399,6 +407,13 @@ public sealed class FlowTable
     {
         var slots = _slots;
         ref var gone = ref slots[index];
+        if ((gone.Flags & FlowFlags.Offloaded) != 0)
+        {
+            // The fast path must stop forwarding it before the slot is reused or the next frame is decided.
+            gone.Flags &= ~FlowFlags.Offloaded;
+            _offload?.Withdraw(OffloadKey(in gone));
+        }
+
         var slot = gone.CameraSlot;
         if ((uint)slot < (uint)_perCamera.Length)
         {
@@ -508,6 +523,22 @@ public sealed class FlowTable
             _prev[next - 1] = to + 1;
         }
     }
+
+    /// <summary>The key fields of <paramref name="e"/> in the offload contract's shape.</summary>
+    internal static OffloadedFlow OffloadKey(in FlowEntry e) => new()
+    {
+        Camera = new IpAddr(new UInt128(e.CameraHi, e.CameraLo)),
+        Peer = new IpAddr(new UInt128(e.PeerHi, e.PeerLo)),
+        CameraPort = e.CameraPort,
+        PeerPort = e.PeerPort,
+        OuterVlan = e.OuterVlan,
+        InnerVlan = e.InnerVlan,
+        Protocol = e.Protocol,
+        IsIpv6 = e.Family == 1,
+        PolicyVersion = e.PolicyVersion,
+        CameraSlot = e.CameraSlot,
+        Opener = e.Direction,
+    };
 
     // ---- Per (camera, peer address) counts: open addressing on a seeded 64-bit hash of the pair, backward shifting ----
 

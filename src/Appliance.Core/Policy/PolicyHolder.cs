@@ -18,6 +18,13 @@ public sealed class PolicyHolder
     /// <summary>The policy in force, or null before the first successful load (the engine then drops everything).</summary>
     public CompiledPolicy? Current => Volatile.Read(ref _current);
 
+    /// <summary>
+    /// Raised just before a swap publishes <c>next</c>, on the swapping thread: a fast path that replays the
+    /// engine's decisions (XDP flow offload) stops replaying the old policy's here, so revocation holds from the
+    /// next frame on. Handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<CompiledPolicy>? Swapping;
+
     /// <summary>Raised after a swap, off the data path, with (old, new).</summary>
     public event Action<CompiledPolicy?, CompiledPolicy>? Swapped;
 
@@ -28,6 +35,9 @@ public sealed class PolicyHolder
     public CompiledPolicy? Swap(CompiledPolicy next)
     {
         ArgumentNullException.ThrowIfNull(next);
+
+        // 0. Fast paths first: from here on they hand every frame to the engine.
+        Swapping?.Invoke(next);
 
         // 1. Publish with a full fence: every field of `next` was written before this point.
         var old = Interlocked.Exchange(ref _current, next);

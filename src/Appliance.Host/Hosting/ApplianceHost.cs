@@ -102,7 +102,8 @@ internal static class ApplianceHost
         }
         else
         {
-            services.AddLibPcapBridge(config.GetSection("Bridge").Bind);
+            // The libpcap bridge, with established flows forwarded in the kernel when Bridge:XdpOffload is auto or on.
+            services.AddXdpBridge(config.GetSection("Bridge").Bind, config.GetSection("Bridge").Bind);
         }
 
         services.TryAddSingleton(_ => SystemdNotifier.FromEnvironment());
