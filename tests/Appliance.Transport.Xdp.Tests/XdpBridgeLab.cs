@@ -199,6 +199,24 @@ internal sealed class XdpBridgeLab : IAsyncDisposable
     /// <summary>Every frame that arrived at the camera host since the last call.</summary>
     public List<byte[]> ArrivedAtCamera(TimeSpan? quiet = null) => Collect(CameraHost, quiet ?? TimeSpan.FromMilliseconds(300));
 
+    /// <summary>Waits until <paramref name="count"/> frames arrived at one host (or 10 s passed) and returns them.</summary>
+    public List<byte[]> WaitArrival(bool atCamera, int count)
+    {
+        var port = atCamera ? CameraHost : UplinkHost;
+        var frames = new List<byte[]>();
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (frames.Count < count && DateTime.UtcNow < until)
+        {
+            var handler = new Collector(frames);
+            if (port.Receive(ref handler, 256) == 0)
+            {
+                Thread.Sleep(2);
+            }
+        }
+
+        return frames;
+    }
+
     private static List<byte[]> Collect(LibPcapPort port, TimeSpan quiet)
     {
         var frames = new List<byte[]>();
