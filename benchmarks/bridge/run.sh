@@ -5,6 +5,13 @@
 # are counted from the receiving veth's rx_packets. For each forwarder and traffic type it reports the top-speed
 # send rate and delivery, then the highest rate with zero loss (binary search on tcpreplay --pps), and camfw's
 # ratio to pcapfwd.
+# Forwarders: pcapfwd, camfw (user space), camfw-xdp (established flows forwarded by the XDP fast path), the kernel
+# bridge, and `none` (no forwarder: the sender's own cost, the baseline). Per top-speed trial it reads the whole
+# machine's CPU time from /proc/stat (user+nice+system+irq+softirq) and reports it per frame, and the forwarding cost
+# = that minus the baseline's per frame, with ratios to pcapfwd and to the kernel bridge. It also reports the first
+# top-speed trial after each start (cold), which earlier versions discarded.
+# The far veth ends run an XDP pass program for every forwarder (a veth takes redirected frames only when its peer
+# runs XDP), so all forwarders see the same receive path.
 #
 # usage: benchmarks/bridge/run.sh [--frames-per-trial N] [--steps N]    (root; needs tcpreplay, gcc, python3-scapy)
 # Not a test: figures depend on the machine and on what else runs on it.
@@ -41,6 +48,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+echo "== load before the run: $(uptime)" >&2
 echo "== building pcapfwd, BridgeBench; generating 1,000-camera traffic" >&2
 gcc -O2 -Wall -o "$work/pcapfwd" "$here/pcapfwd.c" -lpcap
 dotnet build "$here/BridgeBench/BridgeBench.csproj" -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary" -o "$work/bench" >&2
@@ -62,6 +70,11 @@ for pair in "$ns_tx:$tx_if" "$ns_ap:$ap_a" "$ns_ap:$ap_b" "$ns_rx:$rx_if"; do
   ip netns exec "$ns" ip link set "$dev" up
   ip netns exec "$ns" ethtool -K "$dev" gro off tso off gso off tx off rx off >/dev/null 2>&1 || true
 done
+ip netns exec "$ns_tx" ip link set dev "$tx_if" xdpdrv obj "$work/bench/xdp_pass.bpf.o" sec xdp
+ip netns exec "$ns_rx" ip link set dev "$rx_if" xdpdrv obj "$work/bench/xdp_pass.bpf.o" sec xdp
+
+# Whole-machine busy CPU time in clock ticks: user + nice + system + irq + softirq of the aggregate cpu line.
+machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 
 # CPU time (user+system, in clock ticks) of the forwarder process; `ip netns exec` execs in place, so $fwd_pid is it.
 cpu_ticks() { [ -n "$fwd_pid" ] && awk '{print $14 + $15}' "/proc/$fwd_pid/stat" || echo 0; }
@@ -77,7 +90,9 @@ start_forwarder() { # $1 = camfw | pcapfwd | kernel
       ip netns exec "$ns_ap" ip link set br0 up
       sleep 0.2
       return ;;
+    none) return ;;
     camfw) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
+    camfw-xdp) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" --xdp >"$work/fwd.out" 2>"$work/fwd.err" & ;;
     pcapfwd) ip netns exec "$ns_ap" "$work/pcapfwd" "$ap_a" "$ap_b" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
   esac
   fwd_pid=$!
@@ -86,7 +101,9 @@ start_forwarder() { # $1 = camfw | pcapfwd | kernel
 }
 
 stop_forwarder() { # $1
-  if [ "$1" = kernel ]; then
+  if [ "$1" = none ]; then
+    return
+  elif [ "$1" = kernel ]; then
     ip netns exec "$ns_ap" ip link delete br0
   else
     kill -TERM "$fwd_pid"; wait "$fwd_pid" || true; fwd_pid=""
@@ -94,36 +111,54 @@ stop_forwarder() { # $1
   fi
 }
 
-# trial PCAP RATE -> "sent delivered achieved_pps" (RATE = top or a pps figure)
+# trial PCAP RATE -> "sent delivered achieved_pps machine_ticks" (RATE = top or a pps figure). machine_ticks: the whole
+# machine's busy CPU from the start of the send until the receiver's count stops moving.
 trial() {
-  local pcap="$1" rate="$2" frames loops before after out sent pps
+  local pcap="$1" rate="$2" frames loops before after out sent pps m0 m1 last
   frames=5000 # gen_traffic.py writes 5 frames per camera
   loops=$(( (frames_per_trial + frames - 1) / frames ))
   before=$(rx_count)
   if [ "$rate" = top ]; then speed=(--topspeed); else speed=(--pps="$rate"); fi
+  m0=$(machine_ticks)
   out=$(ip netns exec "$ns_tx" tcpreplay -i "$tx_if" "${speed[@]}" --loop="$loops" "$pcap" 2>&1)
-  sleep 0.5
-  after=$(rx_count)
+  # Until the forwarder has drained its queues (at most 0.5 s), not a fixed sleep that would add idle time.
+  after=$(rx_count); last=-1
+  for _ in 1 2 3 4 5; do [ "$after" = "$last" ] && break; last=$after; sleep 0.1; after=$(rx_count); done
+  m1=$(machine_ticks)
   sent=$(echo "$out" | sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' | head -1)
   pps=$(echo "$out" | sed -n 's/.*Rated: .*, *\([0-9.]*\) pps.*/\1/p' | head -1)
-  echo "${sent:-0} $((after - before)) ${pps%.*}"
+  echo "${sent:-0} $((after - before)) ${pps%.*} $((m1 - m0))"
 }
 
 results=()
+hz=$(getconf CLK_TCK)
 for traffic in video small; do
   pcap="$work/$traffic.pcap"
-  for fwd in pcapfwd camfw kernel; do
+  for fwd in none pcapfwd camfw camfw-xdp kernel; do
     start_forwarder "$fwd"
-    # Warm-up (discarded): JIT tiering for camfw, caches and rings for all, so every forwarder is measured warm.
-    trial "$pcap" top >/dev/null
+    # The first top-speed trial right after the start (cold code, cold rings), reported as such; then the measured,
+    # warm one.
+    read -r first_sent first_got _ _ <<<"$(trial "$pcap" top)"
     cpu0=$(cpu_ticks)
-    read -r sent got top <<<"$(trial "$pcap" top)"
+    read -r sent got top mticks <<<"$(trial "$pcap" top)"
     cpu1=$(cpu_ticks)
+    # Whole-machine CPU per frame: per delivered frame, or per sent frame for the baseline (nothing is delivered).
+    per=$got; [ "$fwd" = none ] && per=$sent
+    if [ "$per" -gt 0 ]; then
+      mach_us=$(awk -v t="$mticks" -v hz="$hz" -v n="$per" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
+    else mach_us="-"; fi
+    first_lost=$((first_sent - first_got)); [ "$fwd" = none ] && first_lost="-"
+    if [ "$fwd" = none ]; then
+      echo "$traffic/none (baseline): sent $sent at ${top} pps, machine ${mach_us} us CPU per frame sent" >&2
+      stop_forwarder "$fwd"
+      results+=("$traffic $fwd $top $sent $got - - $mach_us -")
+      continue
+    fi
     # CPU microseconds per delivered frame: what the forwarder itself spent, independent of how fast the sender
     # managed to send on a busy machine (the kernel bridge works in softirq context and has no process to measure).
     if [ "$fwd" = kernel ] || [ "$got" -eq 0 ]; then cpu_us="-"; else
       cpu_us=$(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v n="$got" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }'); fi
-    echo "$traffic/$fwd: top speed sent $sent at ${top} pps, delivered $got, ${cpu_us} us CPU per frame" >&2
+    echo "$traffic/$fwd: first trial lost $first_lost of $first_sent; top speed sent $sent at ${top} pps, delivered $got, ${cpu_us} us forwarder CPU, ${mach_us} us machine CPU per frame" >&2
     if [ "$got" -ge "$sent" ]; then
       best=$top
     else
@@ -131,19 +166,36 @@ for traffic in video small; do
       for _ in $(seq 1 "$steps"); do
         mid=$(( (lo + hi) / 2 ))
         [ "$mid" -lt 1000 ] && break
-        read -r s g _ <<<"$(trial "$pcap" "$mid")"
+        read -r s g _ _ <<<"$(trial "$pcap" "$mid")"
         if [ "$g" -ge "$s" ]; then lo=$mid; else hi=$mid; fi
         echo "  $mid pps: sent $s delivered $g" >&2
       done
       best=$lo
     fi
     stop_forwarder "$fwd"
-    results+=("$traffic $fwd $top $sent $got $best $cpu_us")
+    results+=("$traffic $fwd $top $sent $got $best $cpu_us $mach_us $first_lost")
   done
 done
 
-printf '\n%-6s %-8s %10s %10s %10s %14s %14s\n' traffic forwarder top_pps sent delivered lossfree_pps cpu_us/frame
-for r in "${results[@]}"; do printf '%-6s %-8s %10s %10s %10s %14s %14s\n' $r; done
+printf '\n%-6s %-9s %10s %10s %10s %12s %10s %12s %12s %10s\n' traffic forwarder top_pps sent delivered lossfree_pps fwd_us/fr machine_us/fr fwd_cost_us first_lost
+for r in "${results[@]}"; do
+  # shellcheck disable=SC2086
+  set -- $r
+  base=$(printf '%s\n' "${results[@]}" | awk -v t="$1" '$1==t && $2=="none" {print $8}')
+  cost=$(awk -v m="$8" -v b="$base" 'BEGIN { if (m == "-" || b == "-") print "-"; else printf "%.2f", m - b }')
+  printf '%-6s %-9s %10s %10s %10s %12s %10s %12s %12s %10s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$cost" "$9"
+done
+echo
+for traffic in video small; do
+  base=$(printf '%s\n' "${results[@]}" | awk -v t="$traffic" '$1==t && $2=="none" {print $8}')
+  for fwd in camfw camfw-xdp; do
+    printf '%s\n' "${results[@]}" | awk -v t="$traffic" -v f="$fwd" -v b="$base" '
+      $1==t { m[$2] = $8 - b }
+      END { printf "%s/%s: forwarding cost (machine CPU per frame minus baseline) %.2f us; / pcapfwd = %.2f; / kernel bridge = %.2f\n",
+            t, f, m[f], (m["pcapfwd"] > 0 ? m[f] / m["pcapfwd"] : 0), (m["kernel"] > 0 ? m[f] / m["kernel"] : 0) }'
+  done
+done
+echo "== load after the run: $(uptime)" >&2
 for traffic in video small; do
   c=$(printf '%s\n' "${results[@]}" | awk -v t="$traffic" '$1==t && $2=="camfw" {print $6}')
   p=$(printf '%s\n' "${results[@]}" | awk -v t="$traffic" '$1==t && $2=="pcapfwd" {print $6}')

@@ -20,8 +20,9 @@ internal sealed class XdpDataPlane : IDataPlane
         _offload = offload;
         _logger = logger;
 
-        // Whatever ends the loop ends the fast path, before anyone awaits the completion.
-        _ = bridge.Completion.ContinueWith(_ => Detach(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Whatever ends the loop ends the fast path, before anyone awaits the completion (the maps stay for the last
+        // count until Stop or Dispose).
+        _ = bridge.Completion.ContinueWith(_ => offload.DetachPrograms(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     public string Name => _bridge.Name;
@@ -47,9 +48,16 @@ internal sealed class XdpDataPlane : IDataPlane
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // The kernel stops forwarding first, then the user-space bridge drains and closes its ports.
-        Detach();
+        // The kernel stops forwarding first, then the user-space bridge drains and closes its ports, then what the
+        // kernel forwarded since the last sweep is counted (the data-plane thread has ended: no one else sweeps).
+        _offload.DetachPrograms();
         await _bridge.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_bridge.Completion.IsCompletedSuccessfully)
+        {
+            _offload.SweepFinal();
+        }
+
+        Detach();
     }
 
     public async ValueTask DisposeAsync()

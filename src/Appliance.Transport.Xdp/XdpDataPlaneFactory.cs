@@ -30,7 +30,7 @@ public sealed class XdpDataPlaneFactory(IOptions<LibPcapBridgeOptions> bridge, I
         var settings = bridge.Value;
         if (settings.PrepareInterfaces)
         {
-            InterfacePreparation.Prepare(pair.CameraInterface, pair.UplinkInterface, logger);
+            InterfacePreparation.Prepare(pair.CameraInterface, pair.UplinkInterface, logger, settings.SiteMtu > 0 ? settings.SiteMtu + LibPcapDataPlaneFactory.QinQHeadroom : 0);
         }
 
         // Ownership passes along: the data plane owns the ports and the offload. Only a failure in between leaves

@@ -495,6 +495,24 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
         }
     }
 
+    /// <summary>
+    /// Detaches both programs (the kernel forwards nothing more; every frame goes up to the sockets) but keeps the
+    /// maps, so that a last <see cref="SweepFinal"/> can account what the kernel forwarded. Idempotent.
+    /// </summary>
+    public void DetachPrograms()
+    {
+        lock (_lifecycle)
+        {
+            DetachLinks();
+        }
+    }
+
+    /// <summary>
+    /// After the data plane stopped (its thread ended): accounts what the kernel forwarded since the last sweep, so
+    /// the engine's counters are exact at shutdown. Call with the programs detached.
+    /// </summary>
+    public void SweepFinal() => Sweep(_engineNowMs, force: true);
+
     /// <summary>True while both programs are attached.</summary>
     public bool IsAttached => !_disposed && _cameraLink >= 0 && _uplinkLink >= 0;
 

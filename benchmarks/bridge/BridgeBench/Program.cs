@@ -4,16 +4,20 @@ using Appliance.Core.Policy;
 using Appliance.Policy;
 using Appliance.Transport;
 using Appliance.Transport.LibPcap;
+using Appliance.Transport.Xdp;
 
 // The bridge throughput driver for benchmarks/bridge/run.sh: the production data plane (LibPcapPort x2 +
-// BridgeDataPlane + PacketEngine with a compiled policy) and nothing else, so the figure is the data path's.
-// Usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF. Runs until SIGTERM/SIGINT, then prints one line of counters.
-if (args.Length != 3)
+// BridgeDataPlane + PacketEngine with a compiled policy, started as camfw starts it: engine warm-up first) and
+// nothing else, so the figure is the data path's. With --xdp, established flows go through the XDP fast path.
+// Usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup]. Runs until SIGTERM/SIGINT, then prints
+// one line of counters.
+if (args.Length < 3 || args.Skip(3).Any(a => a is not ("--xdp" or "--no-warmup")))
 {
-    Console.Error.WriteLine("usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF");
+    Console.Error.WriteLine("usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup]");
     return 2;
 }
 
+var xdp = args.Contains("--xdp");
 var load = PolicyLoader.LoadDirectory(args[0]);
 if (load.HasErrors || load.Spec is null)
 {
@@ -27,8 +31,27 @@ if (load.HasErrors || load.Spec is null)
 
 var holder = new PolicyHolder();
 holder.Swap(CompiledPolicy.Compile(load.Spec, holder.NextVersion(), holder.Slots));
+if (!args.Contains("--no-warmup"))
+{
+    var (elapsed, frames) = EngineWarmup.Run();
+    Console.Error.WriteLine($"warm-up: {frames} frames in {elapsed.TotalMilliseconds:F0} ms");
+}
+
 InterfacePreparation.Prepare(args[1], args[2]);
-await using var bridge = new BridgeDataPlane(LibPcapPort.Open(args[1]), LibPcapPort.Open(args[2]), new PacketEngine(holder));
+var engine = new PacketEngine(holder);
+XdpFlowOffload? offload = null;
+BridgeDataPlane bridge;
+if (xdp)
+{
+    offload = XdpFlowOffload.Attach(args[1], args[2], holder);
+    offload.Bind(engine);
+    bridge = BridgeDataPlane.Create(LibPcapPort.Open(args[1]), LibPcapPort.Open(args[2]), new XdpOffloadDecider(engine, offload));
+}
+else
+{
+    bridge = new BridgeDataPlane(LibPcapPort.Open(args[1]), LibPcapPort.Open(args[2]), engine);
+}
+
 bridge.Start();
 
 using var stop = new ManualResetEventSlim();
@@ -36,8 +59,12 @@ using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Ca
 using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
 Console.WriteLine("ready");
 WaitHandle.WaitAny([stop.WaitHandle, ((IAsyncResult)bridge.Completion).AsyncWaitHandle]);
+offload?.DetachPrograms();
+await bridge.StopAsync();
+offload?.SweepFinal();
+offload?.Dispose();
 var cam = bridge.CameraSide;
 var up = bridge.UplinkSide;
-await bridge.StopAsync();
-Console.WriteLine($"camfw camera: received={cam.FramesReceived} passed={cam.FramesPassed} dropped={cam.FramesDropped} forwarded={cam.FramesForwarded} send_errors={cam.SendErrors} capture_drops={cam.CaptureDrops} | uplink: received={up.FramesReceived} dropped={up.FramesDropped}");
+var kernel = offload is null ? "" : $" | xdp: installed={offload.Installed} kernel_forwarded={offload.FramesForwarded}";
+Console.WriteLine($"camfw camera: received={cam.FramesReceived} passed={cam.FramesPassed} dropped={cam.FramesDropped} forwarded={cam.FramesForwarded} send_errors={cam.SendErrors} capture_drops={cam.CaptureDrops} | uplink: received={up.FramesReceived} dropped={up.FramesDropped} | engine passed={engine.Counters.FramesPassed}{kernel}");
 return bridge.Fault is null ? 0 : 1;

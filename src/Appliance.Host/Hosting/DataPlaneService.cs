@@ -44,6 +44,14 @@ internal sealed class DataPlaneService(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var engineOptions = engine.Value.ToEngineOptions();
+
+        // Before any port opens: the first frames after a start must not meet cold code (issue 18).
+        if (bridge.Value.Pairs.Count > 0)
+        {
+            var (elapsed, frames) = EngineWarmup.Run();
+            HostLog.EngineWarmedUp(logger, frames, (long)elapsed.TotalMilliseconds);
+        }
+
         foreach (var pair in bridge.Value.Pairs)
         {
             var packetEngine = new PacketEngine(policies, engineOptions);

@@ -11,6 +11,9 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 7103, EventName = "PolicyStartupFailed", Level = LogLevel.Critical, Message = "The policy in {Directory} could not be loaded; camfw does not start without one: {Errors}")]
     public static partial void PolicyStartupFailed(ILogger logger, string directory, string errors);
 
+    [LoggerMessage(EventId = 7119, EventName = "EngineWarmedUp", Level = LogLevel.Information, Message = "Decision path warmed up before the ports open: {Frames} synthetic frames through a throwaway engine in {ElapsedMs} ms")]
+    public static partial void EngineWarmedUp(ILogger logger, long frames, long elapsedMs);
+
     [LoggerMessage(EventId = 7110, EventName = "DataPlaneStarted", Level = LogLevel.Information, Message = "Data plane {Name} started: camera side {CameraInterface}, uplink side {UplinkInterface}")]
     public static partial void DataPlaneStarted(ILogger logger, string name, string cameraInterface, string uplinkInterface);
 
