@@ -50,12 +50,10 @@ public sealed partial class WinDivertGateway : IDataPlane
     private readonly Func<long> _clock;
     private readonly Channel _forward;
     private readonly Channel _local;
-    private readonly Lock _lifecycle = new();
+    private readonly StagedStop _stop = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private bool _started;
-    private bool _stopRequested;
     private volatile bool _running;
-    private volatile Exception? _fault;
+    private Exception? _fault;
     private volatile string? _gateProblem;
 
     private WinDivertGateway(IWinDivertApi api, ForwardingGate gate, TimeProvider time, ILogger logger, WinDivertGatewayOptions options, Func<WinDivertGateway, Channel> forward, Func<WinDivertGateway, Channel> local)
@@ -79,7 +77,7 @@ public sealed partial class WinDivertGateway : IDataPlane
     public Task Completion => _completion.Task;
 
     /// <summary>True while both loops run, nothing faulted and forwarding is on.</summary>
-    public bool IsHealthy => _running && _fault is null && _gate.IsOpen;
+    public bool IsHealthy => _running && Fault is null && _gate.IsOpen;
 
     /// <summary>
     /// Always false: WinDivertRecvEx blocks until traffic arrives, so a quiet gateway cannot be told from a wedged one
@@ -88,7 +86,7 @@ public sealed partial class WinDivertGateway : IDataPlane
     public bool IsStalled => false;
 
     /// <inheritdoc />
-    public Exception? Fault => _fault;
+    public Exception? Fault => Volatile.Read(ref _fault);
 
     /// <summary>Routed packets dropped because they were not between the camera side and the uplink (uplink to uplink, third interfaces), and local packets not on the camera interface.</summary>
     public long NotCameraTraffic => _forward.Counters.NotCameraTraffic + _local.Counters.NotCameraTraffic;
@@ -185,72 +183,61 @@ public sealed partial class WinDivertGateway : IDataPlane
         var camera = new PortReport($"if{_options.CameraInterfaceIndex}", _forward.Counters.Camera.Snapshot(_local.Counters.Camera), default, PortCondition.NoLink);
         var uplink = new PortReport($"if{_options.UplinkInterfaceIndex}", _forward.Counters.Uplink.Snapshot(_local.Counters.Uplink), default, PortCondition.NoLink);
         var healthy = IsHealthy;
-        var problem = _fault?.Message ?? _gateProblem ?? (!healthy ? "not forwarding" : null);
+        var problem = Fault?.Message ?? _gateProblem ?? (!healthy ? "not forwarding" : null);
         return new DataPlaneReport(Name, healthy, problem, camera, uplink);
     }
 
     /// <summary>Starts both gateway threads; the forward thread turns forwarding on as its loop begins. Once only.</summary>
-    public void Start()
+    public void Start() => _stop.Start(Name, () =>
     {
-        lock (_lifecycle)
+        _running = true;
+        Log.Started(_logger, Name, _options.CameraInterfaceIndex, _options.UplinkInterfaceIndex);
+        foreach (var channel in (ReadOnlySpan<Channel>)[_forward, _local])
         {
-            if (_started || _stopRequested)
+            lock (channel.Sync)
             {
-                throw new InvalidOperationException($"WinDivert gateway {Name} was already started or stopped.");
+                channel.State = ChannelState.Running;
             }
 
-            _started = true;
-            _running = true;
-            Log.Started(_logger, Name, _options.CameraInterfaceIndex, _options.UplinkInterfaceIndex);
-            foreach (var channel in (ReadOnlySpan<Channel>)[_forward, _local])
-            {
-                lock (channel.Sync)
-                {
-                    channel.State = ChannelState.Running;
-                }
-
-                channel.Thread = new Thread(() => Run(channel)) { IsBackground = true, Name = $"camfw-windivert-{channel.LayerName}" };
-                channel.Thread.Start();
-            }
+            channel.Thread = new Thread(() => Run(channel)) { IsBackground = true, Name = $"camfw-windivert-{channel.LayerName}" };
+            channel.Thread.Start();
         }
-    }
+    });
 
     /// <summary>
-    /// Staged stop: 1. IP forwarding off, 2. each running handle stops receiving (WinDivertShutdown RECV) and its loop
+    /// The data planes' one <see cref="StagedStop"/>: 1. IP forwarding off (the gate), 2. each running handle stops receiving (WinDivertShutdown RECV) and its loop
     /// decides what the driver still queued, 3. the handle closes with nothing left to re-inject. A handle never read
     /// (stop before start) or faulted stays open and unread for the queue time first. Does not throw for an earlier
     /// fault; read <see cref="Completion"/> or <see cref="Fault"/> for that. Safe to call twice and from any thread.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        bool started;
-        lock (_lifecycle)
-        {
-            _stopRequested = true;
-            started = _started;
-        }
-
-        _running = false;
-
-        // 1. The gate first: nothing more is routed, whatever happens to the handles below.
-        CloseGate();
-
-        // 2. Stop receiving, or hold what was never read.
-        foreach (var channel in (ReadOnlySpan<Channel>)[_forward, _local])
-        {
-            if (started)
+        await _stop.StopAsync(
+            () =>
             {
-                ShutdownReceive(channel);
-            }
-            else
+                // 1. The gate first: nothing more is routed, whatever happens to the handles below.
+                _running = false;
+                CloseGate();
+            },
+            started =>
             {
-                Hold(channel);
-            }
-        }
-
-        // 3. The loops close their handles once drained; held handles close after the queue time.
-        await Task.WhenAll(_forward.Closed.Task, _local.Closed.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (_fault is null)
+                // 2. Stop receiving, or hold what was never read.
+                foreach (var channel in (ReadOnlySpan<Channel>)[_forward, _local])
+                {
+                    if (started)
+                    {
+                        ShutdownReceive(channel);
+                    }
+                    else
+                    {
+                        Hold(channel);
+                    }
+                }
+            },
+            // 3. The loops close their handles once drained; held handles close after the queue time.
+            () => Task.WhenAll(_forward.Closed.Task, _local.Closed.Task),
+            cancellationToken).ConfigureAwait(false);
+        if (Fault is null)
         {
             Log.Stopped(_logger, Name, Report().Camera?.Traffic.FramesPassed ?? 0, Report().Uplink?.Traffic.FramesPassed ?? 0);
         }
@@ -375,13 +362,7 @@ public sealed partial class WinDivertGateway : IDataPlane
             }
 
             channel.Loop();
-            bool stopping;
-            lock (_lifecycle)
-            {
-                stopping = _stopRequested;
-            }
-
-            if (!stopping)
+            if (!_stop.StopRequested)
             {
                 throw new PacketPortException($"The WinDivert {channel.LayerName} handle reported ERROR_NO_DATA although nobody shut it down.");
             }
@@ -407,10 +388,7 @@ public sealed partial class WinDivertGateway : IDataPlane
             channel.State = ChannelState.Faulted;
         }
 
-        lock (_lifecycle)
-        {
-            _fault ??= ex;
-        }
+        _ = Interlocked.CompareExchange(ref _fault, ex, null);
 
         Log.Faulted(_logger, ex, Name, channel.LayerName);
         _ = HoldThenCloseAsync(channel);

@@ -29,9 +29,8 @@ public sealed partial class BridgeDataPlane : IDataPlane, IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SideCounters _cameraCounters = new();
     private readonly SideCounters _uplinkCounters = new();
-    private readonly Lock _lifecycle = new();
+    private readonly StagedStop _stop = new();
     private Thread? _thread;
-    private volatile bool _stopRequested;
     private volatile bool _running;
     private long _lastTurnTicks;
     private int _portsClosed;
@@ -126,64 +125,46 @@ public sealed partial class BridgeDataPlane : IDataPlane, IDisposable
         => new(port.Name, counters.Snapshot(), watch?.Statistics ?? default, watch?.Condition ?? PortCondition.NoLink);
 
     /// <summary>Starts the data-plane thread. Once only.</summary>
-    public void Start()
+    public void Start() => _stop.Start(Name, () =>
     {
-        lock (_lifecycle)
+        Volatile.Write(ref _lastTurnTicks, Stopwatch.GetTimestamp());
+
+        // Read the links once before the first frame, so health is right from the start.
+        _cameraWatch = new PortWatch(_camera);
+        _uplinkWatch = new PortWatch(_uplink);
+        _cameraWatch.Refresh(_logger, _cameraCounters);
+        _uplinkWatch.Refresh(_logger, _uplinkCounters);
+        _running = true;
+        _thread = new Thread(Run)
         {
-            if (_thread is not null || _stopRequested)
-            {
-                throw new InvalidOperationException($"Bridge {Name} was already started or stopped.");
-            }
-
-            Volatile.Write(ref _lastTurnTicks, Stopwatch.GetTimestamp());
-
-            // Read the links once before the first frame, so health is right from the start.
-            _cameraWatch = new PortWatch(_camera);
-            _uplinkWatch = new PortWatch(_uplink);
-            _cameraWatch.Refresh(_logger, _cameraCounters);
-            _uplinkWatch.Refresh(_logger, _uplinkCounters);
-            _running = true;
-            _thread = new Thread(Run)
-            {
-                IsBackground = true,
-                Name = $"camfw-dp-{Name}",
-            };
-            _thread.Start();
-        }
-    }
+            IsBackground = true,
+            Name = $"camfw-dp-{Name}",
+        };
+        _thread.Start();
+    });
 
     /// <summary>
     /// Staged shutdown: 1. the ports stop delivering new frames, 2. the loop finishes the batch in hand (every frame
     /// received is decided and, if passed, sent), 3. both ports are closed. Does not throw for an earlier fault; read
     /// <see cref="Completion"/> or <see cref="Fault"/> for that.
     /// </summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
-    {
-        bool started;
-        lock (_lifecycle)
+    public Task StopAsync(CancellationToken cancellationToken = default) => _stop.StopAsync(
+        static () =>
         {
-            _stopRequested = true;
-            started = _thread is not null;
-        }
-
-        _camera.StopReceiving();
-        _uplink.StopReceiving();
-        if (!started)
+            // No gate to close: a bridge forwards only what its own loop sends, and the loop stops at its next turn.
+        },
+        started =>
         {
-            ClosePorts();
-            _completion.TrySetResult();
-            return;
-        }
-
-        try
-        {
-            await _completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A fault is reported through Completion and Fault; stopping a faulted bridge succeeds.
-        }
-    }
+            _camera.StopReceiving();
+            _uplink.StopReceiving();
+            if (!started)
+            {
+                ClosePorts();
+                _completion.TrySetResult();
+            }
+        },
+        () => _completion.Task,
+        cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
@@ -191,7 +172,7 @@ public sealed partial class BridgeDataPlane : IDataPlane, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _stopRequested = true;
+        _ = _stop.RequestStop();
         _camera.StopReceiving();
         _uplink.StopReceiving();
         var thread = _thread;
@@ -244,7 +225,7 @@ public sealed partial class BridgeDataPlane : IDataPlane, IDisposable
         var idleRounds = 0;
         var lastMaintainMs = long.MinValue;
 
-        while (!_stopRequested)
+        while (!_stop.StopRequested)
         {
             var now = _clock();
             var handled = _pump.Round(now, batchSize, _cameraCounters, _uplinkCounters);

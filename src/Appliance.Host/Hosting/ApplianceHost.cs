@@ -61,6 +61,9 @@ internal static class ApplianceHost
         builder.Services.PostConfigure<SyslogOptions>(o => o.SpoolDirectory ??= Path.Combine(config["Policy:StateDirectory"] is { Length: > 0 } state ? state : new PolicyServiceOptions().StateDirectory, "syslog-spool"));
 
         var services = builder.Services;
+        // Under the Windows service control manager (the WinDivert gateway's install path) answer it as a service;
+        // anywhere else this does nothing.
+        services.AddWindowsService(o => o.ServiceName = "camfw");
         services.Configure<HostOptions>(o =>
         {
             o.ShutdownTimeout = TimeSpan.FromSeconds(15);
