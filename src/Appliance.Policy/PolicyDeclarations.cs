@@ -121,6 +121,9 @@ internal sealed class SiteDecl(SourceLocation at)
 
     /// <summary>The site's IPv6 routers (link-local addresses), as read.</summary>
     public List<System.Net.IPAddress> Routers { get; } = [];
+
+    /// <summary><c>dns_min_ttl</c>, when given.</summary>
+    public TimeSpan? DnsMinTtl { get; set; }
 }
 
 /// <summary>Everything every file declared, in file order.</summary>

@@ -25,7 +25,7 @@ public static class PolicyFormatter
             sb.Append(' ').Append(what);
         }
 
-        sb.Append(rule.Direction == Direction.Egress ? " to " : " from ").Append(FormatPeers(rule.Peers));
+        sb.Append(rule.Direction == Direction.Egress ? " to " : " from ").Append(FormatPeers(rule));
         sb.Append(" [").Append(rule.Id).Append(']');
         if (rule.Log)
         {
@@ -65,6 +65,19 @@ public static class PolicyFormatter
     {
         ArgumentNullException.ThrowIfNull(types);
         return types.Count == 0 ? "any" : string.Join(',', types.Select(t => IcmpTypeNames.Format(t, v6)));
+    }
+
+    /// <summary>A rule's peers: its networks (see the other overload) followed by its DNS names.</summary>
+    public static string FormatPeers(RuleSpec rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (rule.Names.Count == 0)
+        {
+            return FormatPeers(rule.Peers);
+        }
+
+        var names = string.Join(',', rule.Names);
+        return rule.Peers.Count == 0 ? names : FormatPeers(rule.Peers) + "," + names;
     }
 
     /// <summary>Peers, host prefixes as plain addresses; empty or both /0 prefixes read <c>any</c>.</summary>
@@ -163,7 +176,7 @@ public static class PolicyFormatter
         var rows = new List<string[]>(rules.Count);
         foreach (var rule in rules)
         {
-            var peers = (rule.Direction == Direction.Egress ? "to " : "from ") + FormatPeers(rule.Peers);
+            var peers = (rule.Direction == Direction.Egress ? "to " : "from ") + FormatPeers(rule);
             var notes = new List<string>();
             if (showOrigin && rule.Origin is { } origin)
             {

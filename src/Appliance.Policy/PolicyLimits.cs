@@ -32,4 +32,7 @@ public static class PolicyLimits
 
     /// <summary>Deepest chain of networks that include networks.</summary>
     public const int MaxNetworkNesting = 64;
+
+    /// <summary>Most distinct DNS names and wildcards in one camera's rules (the engine keeps a name's matches in one word).</summary>
+    public const int MaxDnsNamesPerCamera = 64;
 }

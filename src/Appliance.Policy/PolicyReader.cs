@@ -13,13 +13,16 @@ namespace Appliance.Policy;
 internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostics, PolicyDeclarations into)
 {
     internal static readonly string[] FileKeys = ["site", "networks", "profiles", "cameras"];
-    internal static readonly string[] SiteKeys = ["unknown_devices", "dhcp_servers", "routers", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
+    internal static readonly string[] SiteKeys = ["unknown_devices", "dhcp_servers", "routers", "dns_min_ttl", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
     internal static readonly string[] ProfileKeys = ["comment", "rules", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
     internal static readonly string[] CameraKeys = ["mac", "ip", "profiles", "rules", "mode", "comment", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
     internal static readonly string[] RuleKeys = ["id", "direction", "protocol", "ports", "icmp_types", "peer", "log", "comment"];
 
     /// <summary>Largest per-camera flow quota a policy may ask for.</summary>
     internal const int MaxFlowQuota = 1_000_000;
+
+    /// <summary>Longest <c>dns_min_ttl</c>: a day. Longer would keep a moved name's old address open for days.</summary>
+    internal const int MaxDnsMinTtl = 86400;
 
     /// <summary>Most addresses in <c>dhcp_servers</c> or <c>routers</c>: the data path checks them one by one.</summary>
     internal const int MaxSiteServers = 32;
@@ -112,6 +115,20 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
             else if (k.Value == "routers")
             {
                 ReadServers(v, "'routers' in site", site.Routers, ipv6: true);
+            }
+            else if (k.Value == "dns_min_ttl")
+            {
+                if (Scalar(v, "'dns_min_ttl' in site") is { } t)
+                {
+                    if (int.TryParse(t.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 0 and <= MaxDnsMinTtl)
+                    {
+                        site.DnsMinTtl = TimeSpan.FromSeconds(seconds);
+                    }
+                    else
+                    {
+                        diagnostics.Error(At(t), $"'dns_min_ttl' in site must be a whole number of seconds from 0 to {MaxDnsMinTtl}, not '{t.Value}'");
+                    }
+                }
             }
             else if (!ReadAllowance(k, v, site.Defaults, "site"))
             {
@@ -548,7 +565,7 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
         "id" => " (a short name that logs and counters repeat)",
         "direction" => " (egress: the camera opens the connection; ingress: the peer does)",
         "protocol" => " (tcp, udp, icmp, icmpv6 or any)",
-        "peer" => " (a network name, an address or a CIDR; 'any' for anywhere)",
+        "peer" => " (a network name, an address, a CIDR, a DNS name or *.wildcard; 'any' for anywhere)",
         _ => "",
     };
 

@@ -73,7 +73,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         return new PolicySpec
         {
             Cameras = cameras,
-            Site = new SiteSpec { UnknownDevices = site.UnknownDevices, DhcpServers = [.. site.DhcpServers], Routers = [.. site.Routers] },
+            Site = new SiteSpec { UnknownDevices = site.UnknownDevices, DhcpServers = [.. site.DhcpServers], Routers = [.. site.Routers], DnsMinTtl = site.DnsMinTtl ?? SiteSpec.DefaultDnsMinTtl },
             Sha256 = sha256,
             Sources = sources,
         };
@@ -148,9 +148,23 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         return final;
     }
 
+    /// <summary>
+    /// True when a peer token is meant as a DNS name: it has a dot (network names have none), no ':' or '/', and is
+    /// no address (an address starts with a digit and has only digits and dots). <c>1password.example</c> is a name.
+    /// </summary>
+    internal static bool LooksLikeDnsName(string token)
+        => token.Contains('.', StringComparison.Ordinal) && !token.Contains(':', StringComparison.Ordinal)
+            && !token.Contains('/', StringComparison.Ordinal) && !token.All(c => char.IsAsciiDigit(c) || c == '.');
+
     /// <summary>One peer or network item: an address, a CIDR, <c>any</c> or the name of a network.</summary>
     private List<IPNetwork>? ResolvePeerToken(Token token, string where, int depth, string? inNetwork)
     {
+        if (LooksLikeDnsName(token.Text))
+        {
+            diagnostics.Error(token.At, $"'{token.Text}' in {where} is a DNS name; names go directly in a rule's 'peer' (networks hold addresses only)");
+            return null;
+        }
+
         if (AddressText.LooksLikeAddress(token.Text))
         {
             if (AddressText.TryParseNetwork(token.Text, out var network, out var error))
@@ -210,9 +224,28 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
 
         var what = rule.Describe();
         var peers = new List<IPNetwork>();
+        var names = new List<string>();
         var ok = !rule.Broken;
         foreach (var token in rule.Peers)
         {
+            if (LooksLikeDnsName(token.Text))
+            {
+                if (DnsNamePattern.TryParse(token.Text, out var pattern, out var error))
+                {
+                    if (!names.Contains(pattern!.Text))
+                    {
+                        names.Add(pattern.Text);
+                    }
+                }
+                else
+                {
+                    diagnostics.Error(token.At, $"{what}: {error}");
+                    ok = false;
+                }
+
+                continue;
+            }
+
             var expanded = ResolvePeerToken(token, what, depth: 0, inNetwork: null);
             if (expanded is null)
             {
@@ -228,7 +261,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         ok &= CheckRuleCanMatch(rule, peers, what);
 
         RuleSpec? spec = null;
-        if (ok && rule.Id is not null && rule.Direction is { } direction && rule.Protocol is { } protocol && peers.Count > 0)
+        if (ok && rule.Id is not null && rule.Direction is { } direction && rule.Protocol is { } protocol && (peers.Count > 0 || names.Count > 0))
         {
             spec = new RuleSpec
             {
@@ -238,6 +271,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
                 Ports = rule.Ports.ToArray(),
                 IcmpTypes = icmpTypes,
                 Peers = peers,
+                Names = names,
                 Log = rule.Log,
                 Comment = rule.Comment,
                 Origin = $"{rule.At} ({rule.Owner})",
@@ -473,6 +507,18 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             rules.Add(spec);
         }
 
+        var distinctNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in rules)
+        {
+            distinctNames.UnionWith(r.Names);
+        }
+
+        if (distinctNames.Count > PolicyLimits.MaxDnsNamesPerCamera)
+        {
+            diagnostics.Error(camera.At, $"{owner} has {distinctNames.Count} distinct DNS names in its rules; at most {PolicyLimits.MaxDnsNamesPerCamera}");
+            ok = false;
+        }
+
         if (rules.Count == 0 && ok)
         {
             diagnostics.Warning(camera.At, $"{owner} has no rules (no profiles, no rules of its own): it may only use ARP and DHCP");
@@ -567,6 +613,11 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
 
     private static bool OnlyIpv6(RuleSpec rule)
     {
+        if (rule.Names.Count > 0)
+        {
+            return false; // a name may resolve to either family
+        }
+
         if (rule.Protocol == RuleProtocol.Icmpv6)
         {
             return true;

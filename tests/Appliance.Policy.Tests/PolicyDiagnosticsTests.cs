@@ -214,7 +214,7 @@ public class PolicyDiagnosticsTests
             test.yaml:8:16: error: 'ports' of rule 'a' in profile 'p' must be a value or a list of values, not a mapping
             test.yaml:10:14: error: 'log' of rule 'a' in profile 'p' must be true or false, not 'yes'
             test.yaml:11:9: error: rule 'b' in profile 'p' is missing 'protocol' (tcp, udp, icmp, icmpv6 or any)
-            test.yaml:11:9: error: rule 'b' in profile 'p' is missing 'peer' (a network name, an address or a CIDR; 'any' for anywhere)
+            test.yaml:11:9: error: rule 'b' in profile 'p' is missing 'peer' (a network name, an address, a CIDR, a DNS name or *.wildcard; 'any' for anywhere)
             test.yaml:12:20: error: 'direction' of rule 'b' in profile 'p' must be egress or ingress, not 'egres'
             test.yaml:13:9: error: rule #3 in profile 'p' must be a mapping (id, direction, protocol, peer, ...), not a single value
             """

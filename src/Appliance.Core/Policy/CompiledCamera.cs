@@ -99,6 +99,15 @@ public sealed class CompiledCamera
                 }
             }
 
+            // A rule with only names is in no address table: its opener keys come from its name rule.
+            if (peers[0].Count == 0 && peers[1].Count == 0 && _rules.NameRuleFor(g) is { } nameRule)
+            {
+                for (var cls = 0; cls < RuleSetIndex.Classes; cls++)
+                {
+                    keys[cls] = [.. nameRule.Keys[cls]];
+                }
+            }
+
             // Canonical "any" is the empty list, except for a rule of any protocol: there "no ports and no types"
             // also means protocols without ports, so its lists stay explicit unless the tables say it covers those.
             var anyProtocol = info.Protocol == RuleProtocol.Any;
@@ -150,6 +159,7 @@ public sealed class CompiledCamera
                 Ports = ports,
                 IcmpTypes = types,
                 Peers = networks,
+                Names = info.Names,
                 Log = info.Log,
                 Comment = info.Comment,
                 Origin = info.Origin,

@@ -111,6 +111,7 @@ public sealed partial class CompiledPolicy
             Routers = [.. spec.Site.Routers.Select(IpAddr.FromIPAddress)],
             AnyIpv6 = anyIpv6,
             AnyDiscovery = anyDiscovery,
+            DnsMinTtlMs = (long)Math.Max(0, spec.Site.DnsMinTtl.TotalMilliseconds),
         };
     }
 
@@ -119,7 +120,7 @@ public sealed partial class CompiledPolicy
         var first = rules.Count;
         foreach (var r in specs)
         {
-            rules.Add(new RuleInfo(r.Id, r.Direction, r.Protocol, r.Log, r.Comment, r.Origin));
+            rules.Add(new RuleInfo(r.Id, r.Direction, r.Protocol, r.Log, r.Comment, r.Origin) { Names = r.Names });
         }
 
         var maps = new KeyMap[RuleSetIndex.Families * RuleSetIndex.Directions * RuleSetIndex.Classes];
@@ -155,7 +156,59 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        return new RuleSetIndex(maps, first, specs.Count);
+        var (patterns, nameRules) = BuildNameRules(specs, first);
+        return new RuleSetIndex(maps, first, specs.Count, patterns, nameRules);
+    }
+
+    /// <summary>
+    /// The rules with DNS names, in policy order, each with the bit mask of the set's distinct name patterns it
+    /// names. At most <see cref="RuleSetIndex.MaxNamePatterns"/> patterns per set, so a mask is one word.
+    /// </summary>
+    private static (DnsNamePattern[] Patterns, NameRule[] Rules) BuildNameRules(IReadOnlyList<RuleSpec> specs, int first)
+    {
+        var patterns = new List<DnsNamePattern>();
+        var nameRules = new List<NameRule>();
+        for (var r = 0; r < specs.Count; r++)
+        {
+            var spec = specs[r];
+            if (spec.Names.Count == 0)
+            {
+                continue;
+            }
+
+            ulong mask = 0;
+            foreach (var text in spec.Names)
+            {
+                if (!DnsNamePattern.TryParse(text, out var pattern, out var error))
+                {
+                    PolicyCompileException.Throw($"rule '{spec.Id}': {error}");
+                }
+
+                var at = patterns.FindIndex(p => p.Text == pattern!.Text);
+                if (at < 0)
+                {
+                    if (patterns.Count == RuleSetIndex.MaxNamePatterns)
+                    {
+                        PolicyCompileException.Throw($"rule '{spec.Id}': a camera's rules may name at most {RuleSetIndex.MaxNamePatterns} distinct DNS names");
+                    }
+
+                    at = patterns.Count;
+                    patterns.Add(pattern!);
+                }
+
+                mask |= 1UL << at;
+            }
+
+            var keys = new (int Low, int High)[RuleSetIndex.Classes][];
+            for (var cls = 0; cls < RuleSetIndex.Classes; cls++)
+            {
+                keys[cls] = [.. KeyRanges(spec, (ProtocolClass)cls)];
+            }
+
+            nameRules.Add(new NameRule(first + r, spec.Direction, mask, keys));
+        }
+
+        return ([.. patterns], [.. nameRules]);
     }
 
     private static KeyMap BuildKeyMap(List<Member> members, Dictionary<string, PeerMap> cache)
@@ -350,6 +403,12 @@ public sealed partial class CompiledPolicy
             foreach (var n in r.Peers)
             {
                 sb.Append(n.ToString()).Append(',');
+            }
+
+            sb.Append('\u001f');
+            foreach (var n in r.Names)
+            {
+                sb.Append(n).Append(',');
             }
 
             sb.Append('\u001f').Append(r.Log).Append('\u001f').Append(r.Comment).Append('\u001f').Append(r.Origin).Append('\u001e');

@@ -95,6 +95,9 @@ public sealed partial class CompiledPolicy
     /// <summary>Union over cameras: which discovery protocols an uplink probe may use to reach the camera side.</summary>
     internal DiscoveryProtocols AnyDiscovery { get; private init; }
 
+    /// <summary><see cref="SiteSpec.DnsMinTtl"/> in milliseconds.</summary>
+    internal long DnsMinTtlMs { get; private init; }
+
     /// <summary>Looks a camera up by its counter slot (stable across reloads).</summary>
     public bool TryGetCameraBySlot(int slot, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CompiledCamera? camera)
     {
@@ -182,4 +185,8 @@ internal struct CameraRecord
 }
 
 /// <summary>The parts of a rule that are not lookup keys: its identity and what to print.</summary>
-internal sealed record RuleInfo(string Id, Direction Direction, RuleProtocol Protocol, bool Log, string? Comment, string? Origin);
+internal sealed record RuleInfo(string Id, Direction Direction, RuleProtocol Protocol, bool Log, string? Comment, string? Origin)
+{
+    /// <summary>The rule's DNS names (<see cref="RuleSpec.Names"/>).</summary>
+    public IReadOnlyList<string> Names { get; init; } = [];
+}

@@ -76,8 +76,16 @@ public sealed record RuleSpec
     /// <summary>ICMP/ICMPv6 types allowed for the opener. Empty means any.</summary>
     public IReadOnlyList<byte> IcmpTypes { get; init; } = [];
 
-    /// <summary>The peer's networks. Never empty: "anywhere" is spelled 0.0.0.0/0 and ::/0.</summary>
+    /// <summary>
+    /// The peer's networks. Empty only when <see cref="Names"/> is not: "anywhere" is spelled 0.0.0.0/0 and ::/0.
+    /// </summary>
     public required IReadOnlyList<IPNetwork> Peers { get; init; }
+
+    /// <summary>
+    /// DNS names and wildcards (<see cref="DnsNamePattern"/> text, lower case) the peer may have: an address is
+    /// admitted only while the camera's own DNS answers map one of them to it (see the engine's learned names).
+    /// </summary>
+    public IReadOnlyList<string> Names { get; init; } = [];
 
     /// <summary>Whether matches are logged.</summary>
     public bool Log { get; init; }
@@ -136,6 +144,16 @@ public sealed record SiteSpec
     /// advertisements and redirects from the uplink pass only from them (RA guard, RFC 6105); empty means any.
     /// </summary>
     public IReadOnlyList<IPAddress> Routers { get; init; } = [];
+
+    /// <summary>
+    /// Shortest time a learned name-to-address mapping is kept, whatever the answer's TTL said: an address lapses
+    /// after max(TTL, this). Cameras that cache answers longer than the TTL keep working; the default stays short so a
+    /// name that moves does not keep an old address open for long.
+    /// </summary>
+    public TimeSpan DnsMinTtl { get; init; } = DefaultDnsMinTtl;
+
+    /// <summary>The default <see cref="DnsMinTtl"/>: 120 seconds.</summary>
+    public static readonly TimeSpan DefaultDnsMinTtl = TimeSpan.FromSeconds(120);
 }
 
 /// <summary>A whole validated policy, ready to compile.</summary>

@@ -32,13 +32,83 @@ internal sealed class RuleSetIndex
     internal const int Directions = 2;
     internal const int Classes = 5;
 
-    private readonly KeyMap[] _maps;
+    /// <summary>Most distinct DNS name patterns one rule set may name: a learned name's matches fit one word.</summary>
+    internal const int MaxNamePatterns = 64;
 
-    internal RuleSetIndex(KeyMap[] maps, int firstRule, int ruleCount)
+    private readonly KeyMap[] _maps;
+    private readonly DnsNamePattern[] _patterns;
+    private readonly NameRule[] _nameRules;
+
+    internal RuleSetIndex(KeyMap[] maps, int firstRule, int ruleCount, DnsNamePattern[]? patterns = null, NameRule[]? nameRules = null)
     {
         _maps = maps;
         FirstRule = firstRule;
         RuleCount = ruleCount;
+        _patterns = patterns ?? [];
+        _nameRules = nameRules ?? [];
+    }
+
+    /// <summary>True when some rule of the set names DNS names.</summary>
+    public bool HasNameRules => _nameRules.Length > 0;
+
+    /// <summary>The name rule with global index <paramref name="rule"/>, or null (decompilation).</summary>
+    internal NameRule? NameRuleFor(int rule) => Array.Find(_nameRules, r => r.Rule == rule);
+
+    /// <summary>The set's distinct name patterns, bit i of a mask being pattern i.</summary>
+    internal ReadOnlySpan<DnsNamePattern> Patterns => _patterns;
+
+    /// <summary>Which of the set's patterns the lower-case dotted <paramref name="name"/> matches, as a bit mask.</summary>
+    public ulong MaskOf(ReadOnlySpan<byte> name)
+    {
+        ulong mask = 0;
+        var patterns = _patterns;
+        for (var i = 0; i < patterns.Length; i++)
+        {
+            if (patterns[i].Matches(name))
+            {
+                mask |= 1UL << i;
+            }
+        }
+
+        return mask;
+    }
+
+    /// <summary>
+    /// The global index of the first name rule (in policy order) allowing this opener to a peer whose learned names
+    /// match the patterns in <paramref name="nameMask"/>, or -1. A handful of name rules per set: a short scan.
+    /// </summary>
+    public int MatchNames(bool v6, Direction direction, byte protocol, ushort key, ulong nameMask)
+    {
+        if (nameMask == 0)
+        {
+            return -1;
+        }
+
+        var cls = (int)ClassOf(protocol);
+
+        // ICMP is IPv4 only and ICMPv6 IPv6 only, as the address tables have it.
+        if ((cls == (int)ProtocolClass.Icmp && v6) || (cls == (int)ProtocolClass.Icmpv6 && !v6))
+        {
+            return -1;
+        }
+
+        foreach (var rule in _nameRules)
+        {
+            if (rule.Direction != direction || (rule.Mask & nameMask) == 0)
+            {
+                continue;
+            }
+
+            foreach (var (low, high) in rule.Keys[cls])
+            {
+                if (key >= low && key <= high)
+                {
+                    return rule.Rule;
+                }
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Global index (into <see cref="CompiledPolicy.RuleIds"/>) of this set's first rule.</summary>
@@ -165,3 +235,6 @@ internal sealed class PeerMap
     public (UInt128 Low, UInt128 High, int[] Rules) Range(int i)
         => (_starts[i], i + 1 < _starts.Length ? _starts[i + 1] - 1 : UInt128.MaxValue, _all[i]);
 }
+
+/// <summary>One rule with DNS names: its global index, direction, the patterns it names, its opener keys per class.</summary>
+internal sealed record NameRule(int Rule, Direction Direction, ulong Mask, (int Low, int High)[][] Keys);

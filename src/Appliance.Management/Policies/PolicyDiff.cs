@@ -81,7 +81,7 @@ public sealed record PolicyDiff(IReadOnlyList<string> Added, IReadOnlyList<strin
         foreach (var r in c.Rules)
         {
             sb.Append("|r:").Append(r.Id).Append(',').Append(r.Direction).Append(',').Append(r.Protocol).Append(',')
-                .AppendJoin(' ', r.Ports).Append(',').AppendJoin(' ', r.IcmpTypes).Append(',').AppendJoin(' ', r.Peers).Append(',').Append(r.Log);
+                .AppendJoin(' ', r.Ports).Append(',').AppendJoin(' ', r.IcmpTypes).Append(',').AppendJoin(' ', r.Peers).Append(',').AppendJoin(' ', r.Names).Append(',').Append(r.Log);
         }
 
         return sb.ToString();
