@@ -215,7 +215,7 @@ public sealed partial class PacketEngine
     private Decision Reopen(CompiledPolicy p, int cam, int index, in FlowKey key, Direction dir, bool v6, ushort destinationPort, long nowMs)
     {
         ref readonly var r = ref p.Record(cam);
-        if (r.Rules.Match(v6, dir, IpProtocols.Tcp, destinationPort, key.Peer) < 0 && !r.Monitor)
+        if (MatchRule(p, in r, v6, dir, IpProtocols.Tcp, destinationPort, key.Peer, nowMs) < 0 && !r.Monitor)
         {
             return Decision.Drop(Reason.NoRuleMatched, r.Slot);
         }
@@ -312,7 +312,7 @@ public sealed partial class PacketEngine
                 }
 
                 // A request against the flow's direction (both ends pinging with one id): judged on its own, untracked.
-                return Stateless(p, cam, dir, v6, protocol, type, peer);
+                return Stateless(p, cam, dir, v6, protocol, type, peer, nowMs);
             }
 
             return reply
@@ -326,7 +326,7 @@ public sealed partial class PacketEngine
         }
 
         // Other ICMP (redirects, timestamps, router advertisements off-link...): only what a rule names, untracked.
-        return Stateless(p, cam, dir, v6, protocol, type, peer);
+        return Stateless(p, cam, dir, v6, protocol, type, peer, nowMs);
     }
 
     /// <summary>
@@ -371,10 +371,10 @@ public sealed partial class PacketEngine
             : Deny(p, cam, Reason.IcmpErrorUnrelated);
     }
 
-    private static Decision Stateless(CompiledPolicy p, int cam, Direction dir, bool v6, byte protocol, byte type, IpAddr peer)
+    private Decision Stateless(CompiledPolicy p, int cam, Direction dir, bool v6, byte protocol, byte type, IpAddr peer, long nowMs)
     {
         ref readonly var r = ref p.Record(cam);
-        var rule = r.Rules.Match(v6, dir, protocol, type, peer);
+        var rule = MatchRule(p, in r, v6, dir, protocol, type, peer, nowMs);
         return rule >= 0 ? Decision.Pass(Reason.RuleMatch, r.Slot, rule) : Deny(p, cam, Reason.NoRuleMatched);
     }
 
@@ -385,7 +385,7 @@ public sealed partial class PacketEngine
     private Decision Open(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort openerKey, FlowState state, long timeoutMs, long nowMs)
     {
         ref readonly var r = ref p.Record(cam);
-        var rule = r.Rules.Match(v6, dir, protocol, openerKey, key.Peer);
+        var rule = MatchRule(p, in r, v6, dir, protocol, openerKey, key.Peer, nowMs);
         if (rule < 0 && !r.Monitor)
         {
             return Decision.Drop(Reason.NoRuleMatched, r.Slot);
@@ -451,7 +451,7 @@ public sealed partial class PacketEngine
         var index = _flows.Find(in key, nowMs);
         if (index >= 0 && _flows.At(index).PolicyVersion != p.Version)
         {
-            if (!Revalidate(p, cam, ref _flows.At(index)))
+            if (!Revalidate(p, cam, ref _flows.At(index), nowMs))
             {
                 _flows.Remove(index);
                 return Revoked;
@@ -470,7 +470,7 @@ public sealed partial class PacketEngine
     /// with the current version (one check per flow per reload); if not, the caller drops the frame and the flow.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool Revalidate(CompiledPolicy p, int cam, ref FlowEntry e)
+    private bool Revalidate(CompiledPolicy p, int cam, ref FlowEntry e, long nowMs)
     {
         ref readonly var r = ref p.Record(cam);
         if (r.Slot != e.CameraSlot || e.Kind != FlowKind.Connection)
@@ -484,7 +484,7 @@ public sealed partial class PacketEngine
         var openerKey = e.State == FlowState.IcmpEcho ? (v6 ? EchoRequestV6 : EchoRequestV4)
             : e.Protocol is IpProtocols.Tcp or IpProtocols.Udp ? (e.Direction == Direction.Egress ? e.PeerPort : e.CameraPort)
             : (ushort)0;
-        var rule = r.Rules.Match(v6, e.Direction, e.Protocol, openerKey, e.Key.Peer);
+        var rule = MatchRule(p, in r, v6, e.Direction, e.Protocol, openerKey, e.Key.Peer, nowMs);
         if (rule < 0 && !r.Monitor)
         {
             return false;

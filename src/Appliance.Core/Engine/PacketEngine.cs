@@ -67,6 +67,8 @@ public sealed partial class PacketEngine
         _maintenanceSlots = Options.MaintenanceSlotsPerCall;
         _dhcpAskedUntil = new long[policies.Slots.Capacity];
         Array.Fill(_dhcpAskedUntil, long.MinValue);
+        _dnsNames = new DnsNameTable(Options.DnsNameCapacity, Options.DnsAddressCapacity, Options.DnsNamesPerCamera, Options.DnsAddressesPerName, policies.Slots.Capacity);
+        _dnsQueries = new DnsQueryTable(Options.DnsQueryCapacity, Options.DnsQueriesPerCamera, Options.DnsQueryTimeout, policies.Slots.Capacity);
     }
 
     public EngineOptions Options { get; }
@@ -89,7 +91,7 @@ public sealed partial class PacketEngine
     public Verdict ProcessFrame(ReadOnlySpan<byte> frame, Side side, long nowMs)
     {
         FrameParser.ParseEthernet(frame, out var info);
-        return Process(ref info, side, nowMs, frame.Length);
+        return Process(ref info, frame, side, nowMs, frame.Length);
     }
 
     /// <summary>
@@ -99,7 +101,7 @@ public sealed partial class PacketEngine
     public Verdict ProcessPacket(ReadOnlySpan<byte> packet, Side side, long nowMs)
     {
         FrameParser.ParseIp(packet, out var info);
-        return Process(ref info, side, nowMs, packet.Length);
+        return Process(ref info, packet, side, nowMs, packet.Length);
     }
 
     /// <summary>
@@ -178,9 +180,9 @@ public sealed partial class PacketEngine
     }
 
     /// <summary>Decides an already parsed frame: the whole pipeline after parsing (tests feed hand-made infos).</summary>
-    internal Verdict Decide(ref PacketInfo info, Side side, long nowMs) => Process(ref info, side, nowMs, info.IpLength);
+    internal Verdict Decide(ref PacketInfo info, Side side, long nowMs) => Process(ref info, default, side, nowMs, info.IpLength);
 
-    private Verdict Process(ref PacketInfo info, Side side, long nowMs, int length)
+    private Verdict Process(ref PacketInfo info, ReadOnlySpan<byte> bytes, Side side, long nowMs, int length)
     {
         // 1. Read the policy once: a swap in the middle of a frame must not mix two policies.
         var policy = _policies.Current;
@@ -190,6 +192,13 @@ public sealed partial class PacketEngine
             decision = policy is null ? Decision.Drop(Reason.NoPolicy)
                 : info.Error != 0 ? Decision.Drop(info.Error)
                 : Decide(policy, ref info, side, nowMs);
+
+            // DNS a camera sends or receives is read after it is admitted and before it is forwarded, so that an
+            // answer has taught the camera's names before the camera can act on it (see PacketEngine.Dns).
+            if (decision.IsPass && IsDns(ref info))
+            {
+                decision = InspectDns(policy!, ref info, bytes, side, nowMs, decision);
+            }
         }
         catch (Exception)
         {

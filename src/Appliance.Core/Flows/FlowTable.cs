@@ -122,6 +122,13 @@ public sealed class FlowTable
         return i >= 0 ? _peers[i].Count : 0;
     }
 
+    /// <summary>Entries the camera with this counter slot holds with <paramref name="peer"/>. Data-plane thread only.</summary>
+    internal int CountForPeer(int cameraSlot, IpAddr peer)
+    {
+        var i = FindPeer(PeerHash(cameraSlot, (ulong)(peer.Value >> 64), (ulong)peer.Value));
+        return i >= 0 ? _peers[i].Count : 0;
+    }
+
     /// <summary>
     /// Puts the entry in slot <paramref name="index"/> at the end of its camera's half-open list, or (when
     /// <paramref name="closed"/>) of its closed list, leaving whichever list it was on.

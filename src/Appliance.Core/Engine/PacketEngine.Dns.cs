@@ -1,0 +1,304 @@
+using System.Runtime.CompilerServices;
+using Appliance.Core.Policy;
+using Appliance.Core.Wire;
+
+namespace Appliance.Core.Engine;
+
+// Learning names from DNS (issue 15). A camera's admitted query to port 53 is remembered; an admitted message from
+// port 53 that answers a remembered query of that camera (same ports, resolver and id) is validated (a malformed one
+// is dropped: the camera's resolver code is the next parser in line) and, when its question is the query's, teaches
+// the camera the names it maps, before the frame is forwarded. Name rules then admit openers to addresses the camera's own answers
+// gave for their names. Allocation-free.
+public sealed partial class PacketEngine
+{
+    private const ushort DnsPort = 53;
+
+    /// <summary>CNAME chains longer than this are followed no further (resolvers flatten chains anyway).</summary>
+    private const int MaxCnameChain = 8;
+
+    private readonly DnsNameTable _dnsNames;
+    private readonly DnsQueryTable _dnsQueries;
+
+    /// <summary>Each camera's learned names (name to addresses), for the API, reports and the state file.</summary>
+    public DnsNameTable DnsNames => _dnsNames;
+
+    /// <summary>The cameras' DNS queries awaiting answers.</summary>
+    public DnsQueryTable DnsQueries => _dnsQueries;
+
+    /// <summary>What the DNS inspection did, in counts.</summary>
+    public DnsStatistics DnsStats { get; } = new();
+
+    /// <summary>
+    /// The name camera <paramref name="cameraSlot"/> last resolved to <paramref name="address"/> (from any thread), or
+    /// null when it has none. Off the hot path (allocates the string).
+    /// </summary>
+    public string? NameFor(int cameraSlot, IpAddr address)
+        => _dnsNames.TryFindName(cameraSlot, address, out var name, out var generation) ? _dnsNames.TryGetName(name, generation) : null;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsDns(ref PacketInfo info)
+        => info.HasL4 && !info.IsFragment && (info.Protocol == IpProtocols.Udp || info.Protocol == IpProtocols.Tcp)
+            && (info.SourcePort == DnsPort || info.DestinationPort == DnsPort);
+
+    /// <summary>The first matching rule: address rules, then (when the set has any) name rules against learned names.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int MatchRule(CompiledPolicy p, ref readonly CameraRecord r, bool v6, Direction dir, byte protocol, ushort key, IpAddr peer, long nowMs)
+    {
+        var rule = r.Rules.Match(v6, dir, protocol, key, peer);
+        return rule >= 0 || !r.Rules.HasNameRules ? rule : MatchByName(p, in r, v6, dir, protocol, key, peer, nowMs);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int MatchByName(CompiledPolicy p, ref readonly CameraRecord r, bool v6, Direction dir, byte protocol, ushort key, IpAddr peer, long nowMs)
+    {
+        // A lapsed name still admits while the camera has a live flow with the address (the one it admitted, say).
+        var peerHasFlow = _flows.CountForPeer(r.Slot, peer) > 0;
+        var mask = _dnsNames.MaskOf(r.Slot, peer, r.Rules, p.Version, nowMs, peerHasFlow);
+        return r.Rules.MatchNames(v6, dir, protocol, key, mask);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Decision InspectDns(CompiledPolicy p, ref PacketInfo info, ReadOnlySpan<byte> bytes, Side side, long nowMs, Decision decision)
+    {
+        var slot = decision.CameraSlot;
+        if (slot < 0 || bytes.IsEmpty || (uint)info.PayloadOffset > (uint)bytes.Length || (uint)info.PayloadLength > (uint)(bytes.Length - info.PayloadOffset))
+        {
+            return decision;
+        }
+
+        var payload = bytes.Slice(info.PayloadOffset, info.PayloadLength);
+        ReadOnlySpan<byte> message = payload;
+        if (info.Protocol == IpProtocols.Tcp)
+        {
+            if (payload.IsEmpty)
+            {
+                return decision; // handshake, ACKs, FIN
+            }
+
+            if (!DnsMessage.TryUnframeTcp(payload, out message))
+            {
+                // Part of a message, or several: no stream reassembly here, so it teaches nothing (counted).
+                DnsStats.TcpNotWhole++;
+                return decision;
+            }
+        }
+
+        if (side == Side.Camera && info.DestinationPort == DnsPort)
+        {
+            if (!decision.Monitored)
+            {
+                RememberQuery(slot, ref info, message, nowMs);
+            }
+
+            return decision;
+        }
+
+        if (side == Side.Uplink && info.SourcePort == DnsPort)
+        {
+            return Answer(p, slot, ref info, message, nowMs, decision);
+        }
+
+        return decision;
+    }
+
+    private void RememberQuery(int slot, ref PacketInfo info, ReadOnlySpan<byte> message, long nowMs)
+    {
+        if (!DnsMessage.TryCreate(message, out var dns, out _) || dns.IsResponse || dns.Opcode != 0 || dns.QuestionCount != 1
+            || !dns.TryReadQuestion(out var q, out _))
+        {
+            DnsStats.QueriesUnreadable++;
+            return;
+        }
+
+        Span<byte> name = stackalloc byte[DnsName.MaxTextLength];
+        if (!q.Name.TryCopyLowercase(name, out var length))
+        {
+            DnsStats.QueriesUnreadable++;
+            return;
+        }
+
+        var key = new DnsQueryKey(slot, info.SourcePort, info.Destination, info.DestinationPort, dns.Id, info.Protocol);
+        if (_dnsQueries.Add(in key, name[..length], q.Type, q.Class, nowMs))
+        {
+            DnsStats.QueriesTracked++;
+        }
+    }
+
+    private Decision Answer(CompiledPolicy p, int slot, ref PacketInfo info, ReadOnlySpan<byte> message, long nowMs, Decision decision)
+    {
+        var cam = p.CameraIndexOfSlot(slot);
+        if (cam < 0)
+        {
+            return decision;
+        }
+
+        if (!DnsMessage.TryCreate(message, out var dns, out var error))
+        {
+            DnsStats.AnswersUnsolicited++;
+            return decision; // not even a header: answers nothing the camera asked
+        }
+
+        var key = new DnsQueryKey(slot, info.DestinationPort, info.Source, info.SourcePort, dns.Id, info.Protocol);
+        var pending = _dnsQueries.Find(in key, nowMs);
+        if (pending < 0)
+        {
+            // Whatever else the flow carries is the flow's business; it teaches nothing.
+            DnsStats.AnswersUnsolicited++;
+            return decision;
+        }
+
+        // What claims to answer the camera's own query must be well-formed: a malformed one is dropped (the camera's
+        // resolver code is the next parser in line) and the query stays open for its real answer.
+        if (!dns.TryValidate(out error))
+        {
+            DnsStats.AnswersMalformed++;
+            return Deny(p, cam, error);
+        }
+
+        Span<byte> question = stackalloc byte[DnsName.MaxTextLength];
+        if (!dns.IsResponse || dns.QuestionCount != 1 || !dns.TryReadQuestion(out var q, out _)
+            || !q.Name.TryCopyLowercase(question, out var qLength)
+            || !_dnsQueries.QuestionMatches(pending, question[..qLength], q.Type, q.Class))
+        {
+            // Not the answer to that query (a spoofing attempt, or a confused resolver): the query stays open for
+            // its real answer.
+            DnsStats.AnswersMismatched++;
+            return decision;
+        }
+
+        _dnsQueries.Remove(pending);
+        if (dns.ResponseCode != 0)
+        {
+            return decision;
+        }
+
+        Learn(p, in p.Record(cam), dns, question[..qLength], nowMs);
+        return decision;
+    }
+
+    /// <summary>
+    /// Teaches camera <paramref name="r"/> every address the answer gives for the question's name or a name its CNAME
+    /// chain leads to: each name of the chain maps to the address, the question's name learned last (the name the
+    /// camera "last resolved" for the address is the one it asked for).
+    /// </summary>
+    private void Learn(CompiledPolicy p, ref readonly CameraRecord r, DnsMessage dns, ReadOnlySpan<byte> question, long nowMs)
+    {
+        Span<byte> chain = stackalloc byte[MaxCnameChain * DnsName.MaxTextLength];
+        Span<int> lengths = stackalloc int[MaxCnameChain];
+        Span<byte> owner = stackalloc byte[DnsName.MaxTextLength];
+        Span<byte> target = stackalloc byte[DnsName.MaxTextLength];
+        question.CopyTo(chain);
+        lengths[0] = question.Length;
+        var count = 1;
+
+        // Follow CNAMEs in any order: each pass adds the targets of records whose owner is already in the chain.
+        for (var pass = 0; pass < MaxCnameChain; pass++)
+        {
+            var grew = false;
+            var records = dns.Records();
+            while (records.TryNext(out var rec, out _) && rec.Section == DnsSection.Answer)
+            {
+                if (rec.Type != DnsTypes.Cname || rec.Class != DnsTypes.ClassIn || count == MaxCnameChain
+                    || !rec.Name.TryCopyLowercase(owner, out var ol) || IndexIn(chain, lengths, count, owner[..ol]) < 0
+                    || !rec.TryGetCanonicalName(out var cname) || !cname.TryCopyLowercase(target, out var tl)
+                    || IndexIn(chain, lengths, count, target[..tl]) >= 0)
+                {
+                    continue;
+                }
+
+                target[..tl].CopyTo(chain[(count * DnsName.MaxTextLength)..]);
+                lengths[count++] = tl;
+                grew = true;
+            }
+
+            if (!grew)
+            {
+                break;
+            }
+        }
+
+        var minTtlMs = p.DnsMinTtlMs;
+        var any = false;
+        var all = dns.Records();
+        while (all.TryNext(out var rec, out _) && rec.Section == DnsSection.Answer)
+        {
+            if (!rec.TryGetAddress(out var address) || !rec.Name.TryCopyLowercase(owner, out var ol)
+                || IndexIn(chain, lengths, count, owner[..ol]) < 0)
+            {
+                continue;
+            }
+
+            if (!address.IsV4 && !r.AllowIpv6)
+            {
+                DnsStats.AaaaIgnored++;
+                continue;
+            }
+
+            var expires = nowMs + Math.Max(rec.Ttl * 1000L, minTtlMs);
+            for (var k = count - 1; k >= 0; k--)
+            {
+                _dnsNames.Learn(r.Slot, chain.Slice(k * DnsName.MaxTextLength, lengths[k]), address, expires, nowMs);
+            }
+
+            any = true;
+        }
+
+        if (any)
+        {
+            DnsStats.AnswersLearned++;
+        }
+    }
+
+    private static int IndexIn(ReadOnlySpan<byte> chain, ReadOnlySpan<int> lengths, int count, ReadOnlySpan<byte> name)
+    {
+        for (var k = 0; k < count; k++)
+        {
+            if (chain.Slice(k * DnsName.MaxTextLength, lengths[k]).SequenceEqual(name))
+            {
+                return k;
+            }
+        }
+
+        return -1;
+    }
+}
+
+/// <summary>
+/// Counts of the engine's DNS inspection. Written by the data-plane thread only (plain increments); read from any
+/// thread with volatile reads, for display.
+/// </summary>
+public sealed class DnsStatistics
+{
+    internal long QueriesTracked;
+    internal long QueriesUnreadable;
+    internal long AnswersLearned;
+    internal long AnswersUnsolicited;
+    internal long AnswersMismatched;
+    internal long AnswersMalformed;
+    internal long AaaaIgnored;
+    internal long TcpNotWhole;
+
+    /// <summary>Queries remembered to match their answers.</summary>
+    public long Queries => Volatile.Read(ref QueriesTracked);
+
+    /// <summary>Queries that were not one standard question with a text name (not remembered).</summary>
+    public long Unreadable => Volatile.Read(ref QueriesUnreadable);
+
+    /// <summary>Answers that taught a camera at least one address.</summary>
+    public long Learned => Volatile.Read(ref AnswersLearned);
+
+    /// <summary>Answers that matched no query the camera sent (teach nothing).</summary>
+    public long Unsolicited => Volatile.Read(ref AnswersUnsolicited);
+
+    /// <summary>Answers with a query's ports and id but another question, or not a response (teach nothing).</summary>
+    public long Mismatched => Volatile.Read(ref AnswersMismatched);
+
+    /// <summary>Malformed messages answering a camera's query (dropped).</summary>
+    public long Malformed => Volatile.Read(ref AnswersMalformed);
+
+    /// <summary>AAAA answers to cameras without IPv6 (not learned).</summary>
+    public long AaaaNotLearned => Volatile.Read(ref AaaaIgnored);
+
+    /// <summary>TCP segments on port 53 that did not hold exactly one whole message (teach nothing).</summary>
+    public long TcpSegmentsNotWhole => Volatile.Read(ref TcpNotWhole);
+}
