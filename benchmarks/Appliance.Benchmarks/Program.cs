@@ -9,6 +9,11 @@ if (args is ["--cpu-probe"])
     return Appliance.Benchmarks.Core.CpuTimeProbe.Run(Console.Out);
 }
 
+if (args is ["--cpu-probe", "dns"])
+{
+    return Appliance.Benchmarks.Core.CpuTimeProbe.RunDns(Console.Out);
+}
+
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return AllocationGate.Check(summaries, Console.Out) ? 0 : 1;
 

@@ -13,6 +13,28 @@ internal static class CpuTimeProbe
 {
     private const int Batch = 1024;
 
+    /// <summary>
+    /// Only the DNS figures (issue 15) and the established-flow path they must not slow down, at 10 and 10,000 cameras:
+    /// <c>-- --cpu-probe dns</c>.
+    /// </summary>
+    public static int RunDns(TextWriter output)
+    {
+        output.WriteLine("| Scenario | Cameras | CPU ns per frame (query + answer: per pair) | Allocated B per frame |");
+        output.WriteLine("|---|---:|---:|---:|");
+        foreach (var cameras in new[] { 10, 10_000 })
+        {
+            var b = new EngineBenchmarks { Cameras = cameras };
+            b.Setup();
+            Report(output, "parse + decide, established flow", cameras, b.EstablishedFlow);
+            var d = new DnsBenchmarks { Cameras = cameras };
+            d.Setup();
+            Report(output, "DNS query", cameras, d.QueryOnly);
+            Report(output, "DNS query + answer (learned)", cameras, d.QueryAndAnswer);
+        }
+
+        return 0;
+    }
+
     public static int Run(TextWriter output)
     {
         output.WriteLine("| Scenario | Cameras / flows | CPU ns per frame | Allocated B per frame |");
@@ -24,6 +46,14 @@ internal static class CpuTimeProbe
             Report(output, "parse only", cameras, b.ParseOnly);
             Report(output, "parse + decide, established flow", cameras, b.EstablishedFlow);
             Report(output, "parse + decide, new flow (SYN)", cameras, b.NewFlow);
+        }
+
+        foreach (var cameras in new[] { 10, 10_000 })
+        {
+            var d = new DnsBenchmarks { Cameras = cameras };
+            d.Setup();
+            Report(output, "DNS query", cameras, d.QueryOnly);
+            Report(output, "DNS query + answer (learned)", cameras, d.QueryAndAnswer);
         }
 
         foreach (var flows in new[] { 10_000, 1_000_000 })

@@ -116,6 +116,8 @@ internal static class ApplianceHost
         services.AddHostedService<PolicyStartupService>();
         services.AddSingleton<DataPlaneService>();
         services.AddHostedService(sp => sp.GetRequiredService<DataPlaneService>());
+        services.AddSingleton<DnsNameStateService>();
+        services.AddHostedService(sp => sp.GetRequiredService<DnsNameStateService>());
         services.AddSecurityEvents(config.GetSection("Events"));
         services.AddSingleton<ManagementService>();
         services.AddHostedService(sp => sp.GetRequiredService<ManagementService>());

@@ -24,6 +24,7 @@ internal sealed class DataPlaneService(
     IOptions<EngineSettings> engine,
     IHostApplicationLifetime lifetime,
     ExitCodeHolder exitCode,
+    IOptions<Appliance.Management.Policies.PolicyServiceOptions> policyOptions,
     ILogger<DataPlaneService> logger) : IHostedService, IAsyncDisposable
 {
     private readonly List<RunningPair> _pairs = [];
@@ -52,9 +53,18 @@ internal sealed class DataPlaneService(
             HostLog.EngineWarmedUp(logger, frames, (long)elapsed.TotalMilliseconds);
         }
 
+        var statePath = Path.Combine(policyOptions.Value.StateDirectory, DnsNameStateFile.FileName);
+        var learned = DnsNameStateFile.Load(statePath, logger);
         foreach (var pair in bridge.Value.Pairs)
         {
             var packetEngine = new PacketEngine(policies, engineOptions);
+
+            // Names learned before a restart, before the plane starts (the table's only writer until then).
+            if (learned.TryGetValue(pair.EffectiveName, out var records))
+            {
+                HostLog.DnsNameStateLoaded(logger, pair.EffectiveName, DnsNameStateFile.Import(packetEngine, policies.Current, records, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), statePath);
+            }
+
             IDataPlane plane;
             try
             {

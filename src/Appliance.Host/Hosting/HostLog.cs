@@ -38,6 +38,15 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 7131, EventName = "ManagementTokenCreated", Level = LogLevel.Warning, Message = "Management API token generated into {Path} (mode 0600); the CLI reads it from there")]
     public static partial void TokenCreated(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 7140, EventName = "DnsNameStateIgnored", Level = LogLevel.Warning, Message = "Learned DNS names in {Path} ignored ({Why}); cameras re-learn them from their next answers")]
+    public static partial void DnsNameStateIgnored(ILogger logger, string path, string why);
+
+    [LoggerMessage(EventId = 7141, EventName = "DnsNameStateSaveFailed", Level = LogLevel.Warning, Message = "Learned DNS names could not be written to {Path}: {Why}")]
+    public static partial void DnsNameStateSaveFailed(ILogger logger, string path, string why);
+
+    [LoggerMessage(EventId = 7142, EventName = "DnsNameStateLoaded", Level = LogLevel.Information, Message = "Data plane {Name}: {Count} learned DNS name(s) restored from {Path}")]
+    public static partial void DnsNameStateLoaded(ILogger logger, string name, int count, string path);
+
     [LoggerMessage(EventId = 7132, EventName = "DeniedDestinationsFailed", Level = LogLevel.Error, Message = "Updating the per-camera denied destinations from the security events failed")]
     public static partial void DeniedDestinationsFailed(ILogger logger, Exception exception);
 }
