@@ -2,9 +2,9 @@
 # Measures camfw's resident memory on veths: a 100-camera policy, one bridge pair, the API on loopback.
 # Usage: benchmarks/memory-run.sh CAMFW_BIN CAMERAS RELOADS [extra env assignments...]
 set -euo pipefail
-bin=$1; cams=$2; reloads=$3; shift 3
+bin=$(readlink -f "$1"); cams=$2; reloads=$3; shift 3
 work=$(mktemp -d /tmp/camfw-mem-XXXX)
-ns=cfmem$$
+ns=cfmem$(od -An -N3 -tx1 /dev/urandom | tr -d " \n")
 ip netns add $ns
 cleanup() { [ -n "${pid:-}" ] && kill $pid 2>/dev/null; sleep 1; ip netns del $ns 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT

@@ -1,6 +1,7 @@
 using Appliance.Transport;
 using Appliance.Transport.LibPcap;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -20,6 +21,8 @@ public static class LibPcapServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LibPcapBridgeOptions>, LibPcapBridgeOptionsValidator>());
         services.TryAddSingleton<IDataPlaneFactory, LibPcapDataPlaneFactory>();
         return services;
     }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Appliance.Core.Engine;
 
 /// <summary>Sizes and timeouts of one engine instance (one per bridge port pair).</summary>
@@ -37,45 +39,63 @@ public sealed record EngineOptions
     /// </summary>
     public int MaintenanceSlotsPerCall { get; init; } = 4_096;
 
-    /// <summary>DNS queries (all cameras) whose answers are awaited; an answer teaches only when it matches one.</summary>
-    public int DnsQueryCapacity { get; init; } = 4_096;
+    /// <summary>The largest table or ring an engine accepts (entries).</summary>
+    public const int MaxCapacity = 16_777_216;
 
-    /// <summary>Unanswered DNS queries one camera may have; more are forwarded but their answers teach nothing.</summary>
-    public int DnsQueriesPerCamera { get; init; } = 32;
+    /// <summary>The longest timeout an engine accepts.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(7);
 
-    /// <summary>How long a DNS query waits for its answer.</summary>
-    public TimeSpan DnsQueryTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Every size or timeout that cannot work, one message each, naming the property and the allowed range (the host
+    /// prefixes its configuration section). Empty when the options are usable.
+    /// </summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        Range(problems, nameof(FlowCapacity), FlowCapacity, 16, MaxCapacity);
+        Range(problems, nameof(DefaultFlowQuota), DefaultFlowQuota, 1, FlowCapacity, "FlowCapacity");
+        Range(problems, nameof(PeerFlowSharePercent), PeerFlowSharePercent, 1, 100);
+        Range(problems, nameof(EventRingCapacity), EventRingCapacity, 2, MaxCapacity);
+        Range(problems, nameof(MaintenanceSlotsPerCall), MaintenanceSlotsPerCall, 1, MaxCapacity);
+        Timeout(problems, nameof(TcpHalfOpenTimeout), TcpHalfOpenTimeout);
+        Timeout(problems, nameof(TcpEstablishedTimeout), TcpEstablishedTimeout);
+        Timeout(problems, nameof(TcpClosingTimeout), TcpClosingTimeout);
+        Timeout(problems, nameof(UdpTimeout), UdpTimeout);
+        Timeout(problems, nameof(IcmpTimeout), IcmpTimeout);
+        Timeout(problems, nameof(FragmentTimeout), FragmentTimeout);
+        Range(problems, nameof(DnsQueryCapacity), DnsQueryCapacity, 1, MaxCapacity);
+        Range(problems, nameof(DnsQueriesPerCamera), DnsQueriesPerCamera, 1, MaxCapacity);
+        Range(problems, nameof(DnsNameCapacity), DnsNameCapacity, 1, MaxCapacity);
+        Range(problems, nameof(DnsAddressCapacity), DnsAddressCapacity, 1, MaxCapacity);
+        Range(problems, nameof(DnsNamesPerCamera), DnsNamesPerCamera, 1, MaxCapacity);
+        Range(problems, nameof(DnsAddressesPerName), DnsAddressesPerName, 1, MaxCapacity);
+        Timeout(problems, nameof(DnsQueryTimeout), DnsQueryTimeout);
+        return problems;
+    }
 
-    /// <summary>Learned names in total (each takes a 256-byte cell: 16,384 names are 4 MiB).</summary>
-    public int DnsNameCapacity { get; init; } = 16_384;
-
-    /// <summary>Learned addresses in total.</summary>
-    public int DnsAddressCapacity { get; init; } = 65_536;
-
-    /// <summary>Learned names one camera may hold.</summary>
-    public int DnsNamesPerCamera { get; init; } = 256;
-
-    /// <summary>Learned addresses one name may hold for one camera.</summary>
-    public int DnsAddressesPerName { get; init; } = 16;
-
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for sizes or timeouts that cannot work.</summary>
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> listing every <see cref="Problems"/> entry.</summary>
     public void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(FlowCapacity, 16);
-        ArgumentOutOfRangeException.ThrowIfLessThan(DefaultFlowQuota, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(PeerFlowSharePercent, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(PeerFlowSharePercent, 100);
-        ArgumentOutOfRangeException.ThrowIfLessThan(EventRingCapacity, 2);
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaintenanceSlotsPerCall, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(DnsQueryCapacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(DnsQueriesPerCamera, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(DnsNameCapacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(DnsAddressCapacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(DnsNamesPerCamera, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(DnsAddressesPerName, 1);
-        foreach (var t in (ReadOnlySpan<TimeSpan>)[TcpHalfOpenTimeout, TcpEstablishedTimeout, TcpClosingTimeout, UdpTimeout, IcmpTimeout, FragmentTimeout, DnsQueryTimeout])
+        var problems = Problems();
+        if (problems.Count > 0)
         {
-            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(t, TimeSpan.Zero);
+            throw new ArgumentOutOfRangeException(nameof(EngineOptions), string.Join("; ", problems));
+        }
+    }
+
+    private static void Range(List<string> problems, string name, int value, int min, int max, string? maxName = null)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {value} must be between {min} and {maxName ?? max.ToString(CultureInfo.InvariantCulture)}"));
+        }
+    }
+
+    private static void Timeout(List<string> problems, string name, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero || value > MaxTimeout)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {value} must be positive and at most 7 days"));
         }
     }
 }

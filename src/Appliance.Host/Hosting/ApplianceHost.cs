@@ -1,3 +1,4 @@
+using Appliance.Core.Engine;
 using Appliance.Core.Policy;
 using Appliance.Management.Api;
 using Appliance.Management.Policies;
@@ -71,11 +72,11 @@ internal static class ApplianceHost
         });
 
         services.AddOptions<PolicyServiceOptions>().Bind(config.GetSection("Policy")).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PolicyServiceOptions>, PolicySettingsValidator>();
+        services.AddSingleton<IValidateOptions<PolicyServiceOptions>, PolicyServiceOptionsValidator>();
         services.AddOptions<BridgeSettings>().Bind(config.GetSection("Bridge")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BridgeSettings>, BridgeSettingsValidator>();
-        services.AddOptions<EngineSettings>().Bind(config.GetSection("Engine")).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EngineSettings>, EngineSettingsValidator>();
+        services.AddOptions<EngineOptions>().Bind(config.GetSection("Engine")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
         services.AddOptions<ManagementOptions>().Bind(config.GetSection("Management")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ManagementOptions>, ManagementOptionsValidator>();
 

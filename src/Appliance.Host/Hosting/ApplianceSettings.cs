@@ -1,8 +1,10 @@
-using Appliance.Core.Engine;
-
 namespace Appliance.Host.Hosting;
 
-/// <summary>The <c>Bridge</c> section: which interfaces form each inline pair.</summary>
+/// <summary>
+/// The host's part of the <c>Bridge</c> section: which interfaces form each inline pair. How a pair is opened and run
+/// (batch size, interface preparation, capture) is the backend's, bound and validated by it
+/// (<c>AddLibPcapBridge</c>: <c>LibPcapBridgeOptions</c>).
+/// </summary>
 internal sealed class BridgeSettings
 {
     /// <summary>The libpcap bridge (Linux, the default).</summary>
@@ -19,12 +21,6 @@ internal sealed class BridgeSettings
 
     /// <summary>One data plane (thread, engine, flow table) per pair.</summary>
     public List<BridgePairSettings> Pairs { get; set; } = [];
-
-    /// <summary>Frames taken from one port before turning to the other.</summary>
-    public int BatchSize { get; set; } = 64;
-
-    /// <summary>Bring both links up and turn offloads off at start (leave on; off only when another tool does it).</summary>
-    public bool PrepareInterfaces { get; set; } = true;
 }
 
 /// <summary>One inline pair: the camera switch side and the uplink side.</summary>
@@ -38,38 +34,6 @@ internal sealed class BridgePairSettings
     public string UplinkInterface { get; set; } = "";
 
     public string EffectiveName => string.IsNullOrWhiteSpace(Name) ? $"{CameraInterface}-{UplinkInterface}" : Name;
-}
-
-/// <summary>The <c>Engine</c> section: sizes and timeouts of each data plane's engine.</summary>
-internal sealed class EngineSettings
-{
-    public int FlowCapacity { get; set; } = 262_144;
-
-    public int DefaultFlowQuota { get; set; } = 4_096;
-
-    public int EventRingCapacity { get; set; } = 65_536;
-
-    public TimeSpan TcpHalfOpenTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    public TimeSpan TcpEstablishedTimeout { get; set; } = TimeSpan.FromHours(2);
-
-    public TimeSpan TcpClosingTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    public TimeSpan UdpTimeout { get; set; } = TimeSpan.FromSeconds(60);
-
-    public TimeSpan IcmpTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    public EngineOptions ToEngineOptions() => new()
-    {
-        FlowCapacity = FlowCapacity,
-        DefaultFlowQuota = DefaultFlowQuota,
-        EventRingCapacity = EventRingCapacity,
-        TcpHalfOpenTimeout = TcpHalfOpenTimeout,
-        TcpEstablishedTimeout = TcpEstablishedTimeout,
-        TcpClosingTimeout = TcpClosingTimeout,
-        UdpTimeout = UdpTimeout,
-        IcmpTimeout = IcmpTimeout,
-    };
 }
 
 /// <summary>Exit codes of <c>camfw run</c>; anything but 0 makes systemd (<c>Restart=on-failure</c>) restart it.</summary>

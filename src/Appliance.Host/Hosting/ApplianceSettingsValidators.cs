@@ -1,4 +1,4 @@
-using Appliance.Management.Policies;
+using Appliance.Core.Engine;
 using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Hosting;
@@ -38,11 +38,6 @@ internal sealed class BridgeSettingsValidator : IValidateOptions<BridgeSettings>
             }
         }
 
-        if (options.BatchSize is < 1 or > 4096)
-        {
-            errors.Add($"Bridge:BatchSize {options.BatchSize} must be between 1 and 4096");
-        }
-
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
@@ -67,80 +62,15 @@ internal sealed class BridgeSettingsValidator : IValidateOptions<BridgeSettings>
     }
 }
 
-/// <summary>Checks the <c>Engine</c> section.</summary>
-internal sealed class EngineSettingsValidator : IValidateOptions<EngineSettings>
+/// <summary>
+/// The <c>Engine</c> section is bound straight onto <see cref="EngineOptions"/> (its defaults are written once, there);
+/// this only reports the options' own <see cref="EngineOptions.Problems"/> under the section's keys.
+/// </summary>
+internal sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
 {
-    public ValidateOptionsResult Validate(string? name, EngineSettings o)
+    public ValidateOptionsResult Validate(string? name, EngineOptions options)
     {
-        var errors = new List<string>();
-        if (o.FlowCapacity is < 1024 or > 16_777_216)
-        {
-            errors.Add($"Engine:FlowCapacity {o.FlowCapacity} must be between 1024 and 16777216");
-        }
-
-        if (o.DefaultFlowQuota < 1 || o.DefaultFlowQuota > o.FlowCapacity)
-        {
-            errors.Add($"Engine:DefaultFlowQuota {o.DefaultFlowQuota} must be between 1 and Engine:FlowCapacity");
-        }
-
-        if (o.EventRingCapacity is < 64 or > 16_777_216)
-        {
-            errors.Add($"Engine:EventRingCapacity {o.EventRingCapacity} must be between 64 and 16777216");
-        }
-
-        foreach (var (key, value) in new[] { ("TcpHalfOpenTimeout", o.TcpHalfOpenTimeout), ("TcpEstablishedTimeout", o.TcpEstablishedTimeout), ("TcpClosingTimeout", o.TcpClosingTimeout), ("UdpTimeout", o.UdpTimeout), ("IcmpTimeout", o.IcmpTimeout) })
-        {
-            if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(7))
-            {
-                errors.Add($"Engine:{key} {value} must be positive and at most 7 days");
-            }
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-}
-
-/// <summary>Checks the <c>Policy</c> section.</summary>
-internal sealed class PolicySettingsValidator : IValidateOptions<PolicyServiceOptions>
-{
-    public ValidateOptionsResult Validate(string? name, PolicyServiceOptions o)
-    {
-        var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(o.Directory))
-        {
-            errors.Add("Policy:Directory is not set (or pass --policy DIR)");
-        }
-        else if (!Directory.Exists(o.Directory))
-        {
-            errors.Add($"Policy:Directory '{o.Directory}' does not exist");
-        }
-
-        if (string.IsNullOrWhiteSpace(o.StateDirectory))
-        {
-            errors.Add("Policy:StateDirectory is not set");
-        }
-
-        if (o.HistoryLimit is < 1 or > 10_000)
-        {
-            errors.Add($"Policy:HistoryLimit {o.HistoryLimit} must be between 1 and 10000");
-        }
-
-        if (o.WatchDebounce < TimeSpan.Zero || o.WatchDebounce > TimeSpan.FromSeconds(10))
-        {
-            errors.Add($"Policy:WatchDebounce {o.WatchDebounce} must be between 0 and 10 seconds");
-        }
-
-        if (o.MaxConfirmWithin < TimeSpan.FromSeconds(1) || o.MaxConfirmWithin > TimeSpan.FromDays(1))
-        {
-            errors.Add($"Policy:MaxConfirmWithin {o.MaxConfirmWithin} must be between 1 second and 1 day");
-        }
-
-        // NaN fails both comparisons, so it is tested for on its own.
-        if (double.IsNaN(o.MaxCameraRemovalShare) || o.MaxCameraRemovalShare < 0 || o.MaxCameraRemovalShare > 1)
-        {
-            errors.Add($"Policy:MaxCameraRemovalShare {o.MaxCameraRemovalShare} must be between 0 and 1 (0.5: a change may remove up to half the cameras without allow-camera-removal)");
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        var problems = options.Problems();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => "Engine:" + p));
     }
 }

@@ -21,7 +21,7 @@ internal sealed class DataPlaneService(
     IDataPlaneFactory factory,
     DropEventReporter reporter,
     IOptions<BridgeSettings> bridge,
-    IOptions<EngineSettings> engine,
+    IOptions<EngineOptions> engine,
     IHostApplicationLifetime lifetime,
     ExitCodeHolder exitCode,
     IOptions<Appliance.Management.Policies.PolicyServiceOptions> policyOptions,
@@ -44,7 +44,7 @@ internal sealed class DataPlaneService(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var engineOptions = engine.Value.ToEngineOptions();
+        var engineOptions = engine.Value;
 
         // Before any port opens: the first frames after a start must not meet cold code (issue 18).
         if (bridge.Value.Pairs.Count > 0)

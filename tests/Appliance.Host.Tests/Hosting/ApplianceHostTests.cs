@@ -130,6 +130,8 @@ public sealed class ApplianceHostTests : IDisposable
             ["Bridge:Pairs:0:CameraInterface"] = "a-very-long-interface-name",
             ["Management:Url"] = "http://0.0.0.0:8080",
             ["Engine:FlowCapacity"] = "10",
+            ["Engine:PeerFlowSharePercent"] = "0", // bound straight onto EngineOptions: every engine key is configurable
+            ["Bridge:BatchSize"] = "0", // the libpcap backend's own key, checked by its validator
         });
         using var error = new StringWriter();
         var code = await ApplianceHost.RunAsync(host, error).WaitAsync(TimeSpan.FromSeconds(20));
@@ -139,6 +141,8 @@ public sealed class ApplianceHostTests : IDisposable
         Assert.Contains("Bridge:Pairs:0:CameraInterface 'a-very-long-interface-name' is not a Linux interface name", text, StringComparison.Ordinal);
         Assert.Contains("Management:Url 'http://0.0.0.0:8080' listens on every address", text, StringComparison.Ordinal);
         Assert.Contains("Engine:FlowCapacity 10", text, StringComparison.Ordinal);
+        Assert.Contains("Engine:PeerFlowSharePercent 0 must be between 1 and 100", text, StringComparison.Ordinal);
+        Assert.Contains("Bridge:BatchSize 0 must be between 1 and 4096", text, StringComparison.Ordinal);
     }
 
     [Theory]
