@@ -1,9 +1,9 @@
 namespace Appliance.Host.Hosting;
 
 /// <summary>
-/// The host's part of the <c>Bridge</c> section: which interfaces form each inline pair. How a pair is opened and run
-/// (batch size, interface preparation, capture) is the backend's, bound and validated by it
-/// (<c>AddLibPcapBridge</c>: <c>LibPcapBridgeOptions</c>).
+/// The host's part of the <c>Bridge</c> section: the backend and which interfaces form each inline pair. How a pair is
+/// opened and run (batch size, interface preparation, capture) is the backend's, bound and validated by it
+/// (<c>AddLibPcapBridge</c>: <c>LibPcapBridgeOptions</c>; <c>AddWinDivertGateway</c>: the <c>WinDivert</c> section).
 /// </summary>
 internal sealed class BridgeSettings
 {
