@@ -78,7 +78,7 @@ done
 rx_count() { ip netns exec "$ns_rx" cat "/sys/class/net/$rx_if/statistics/rx_packets"; }
 
 for deb in "${debs[@]}"; do
-  name="$(basename "$deb")"
+  name="$(basename "$(dirname "$deb")")-$(basename "$deb")"  # DIR-FILE: build each flavour into its own directory
   cp "$deb" "$work/mnt/$name"
   systemd-nspawn --register=no --keep-unit -b -q -D "$droot" --volatile=overlay --network-namespace-path="/run/netns/$ns_ap" --capability=CAP_NET_ADMIN \
     --bind-ro="$work/mnt:/mnt/bench" --console=read-only >"$work/console.log" 2>&1 &
