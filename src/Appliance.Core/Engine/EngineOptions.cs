@@ -39,6 +39,27 @@ public sealed record EngineOptions
     /// </summary>
     public int MaintenanceSlotsPerCall { get; init; } = 4_096;
 
+    /// <summary>DNS queries (all cameras) whose answers are awaited; an answer teaches only when it matches one.</summary>
+    public int DnsQueryCapacity { get; init; } = 4_096;
+
+    /// <summary>Unanswered DNS queries one camera may have; more are forwarded but their answers teach nothing.</summary>
+    public int DnsQueriesPerCamera { get; init; } = 32;
+
+    /// <summary>How long a DNS query waits for its answer.</summary>
+    public TimeSpan DnsQueryTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Learned names in total (each takes a 256-byte cell: 16,384 names are 4 MiB).</summary>
+    public int DnsNameCapacity { get; init; } = 16_384;
+
+    /// <summary>Learned addresses in total.</summary>
+    public int DnsAddressCapacity { get; init; } = 65_536;
+
+    /// <summary>Learned names one camera may hold.</summary>
+    public int DnsNamesPerCamera { get; init; } = 256;
+
+    /// <summary>Learned addresses one name may hold for one camera.</summary>
+    public int DnsAddressesPerName { get; init; } = 16;
+
     /// <summary>The largest table or ring an engine accepts (entries).</summary>
     public const int MaxCapacity = 16_777_216;
 
