@@ -83,4 +83,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 7024, EventName = "ManagementClientCertificateRejected", Level = LogLevel.Warning,
         Message = "Management API: client certificate {Subject} rejected: {Status}")]
     public static partial void ClientCertificateRejected(ILogger logger, string subject, string status);
+
+    [LoggerMessage(EventId = 7030, EventName = "ConsoleLogin", Level = LogLevel.Information,
+        Message = "Console: login from {Remote} (session {Session})")]
+    public static partial void ConsoleLogin(ILogger logger, string remote, string session);
+
+    [LoggerMessage(EventId = 7031, EventName = "ConsoleLogout", Level = LogLevel.Information,
+        Message = "Console: logout from {Remote} (session {Session})")]
+    public static partial void ConsoleLogout(ILogger logger, string remote, string session);
 }

@@ -70,4 +70,16 @@ public sealed class ManagementOptions
 
     /// <summary>How long a locked-out address's failures get 429 (a request with the right token is still served).</summary>
     public TimeSpan AuthLockout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Serve the web console at <c>/console</c> (same listener, same token: the login form takes it).</summary>
+    public bool ConsoleEnabled { get; set; } = true;
+
+    /// <summary>A console session unused for this long is over (the next page asks for the token again).</summary>
+    public TimeSpan ConsoleSessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>A console session is over this long after login, however busy.</summary>
+    public TimeSpan ConsoleSessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>Console sessions held at once; a login beyond it ends the least recently used session.</summary>
+    public int ConsoleMaxSessions { get; set; } = 32;
 }

@@ -77,6 +77,21 @@ public sealed class ManagementOptionsValidator : IValidateOptions<ManagementOpti
             errors.Add($"Management:UnauthenticatedConnectionTimeout {o.UnauthenticatedConnectionTimeout} must be between 1 second and 1 minute");
         }
 
+        if (o.ConsoleSessionIdleTimeout < TimeSpan.FromMinutes(1) || o.ConsoleSessionIdleTimeout > o.ConsoleSessionLifetime)
+        {
+            errors.Add($"Management:ConsoleSessionIdleTimeout {o.ConsoleSessionIdleTimeout} must be at least 1 minute and at most Management:ConsoleSessionLifetime");
+        }
+
+        if (o.ConsoleSessionLifetime > TimeSpan.FromDays(7))
+        {
+            errors.Add($"Management:ConsoleSessionLifetime {o.ConsoleSessionLifetime} must be at most 7 days");
+        }
+
+        if (o.ConsoleMaxSessions is < 1 or > 1000)
+        {
+            errors.Add($"Management:ConsoleMaxSessions {o.ConsoleMaxSessions} must be between 1 and 1000");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using Appliance.Management.Policies;
 using Appliance.Management.Security;
 using Appliance.Management.Traffic;
+using Appliance.Management.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -40,6 +41,8 @@ public sealed class ManagementServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ConnectionGuard _tcpGuard;
     private readonly ConnectionGuard _localGuard;
+    private readonly ConsoleSessions _sessions;
+    private readonly TrafficSampler _sampler;
     private WebApplication? _app;
     private X509Certificate2? _serverCertificate;
     private X509Certificate2? _clientCa;
@@ -60,7 +63,21 @@ public sealed class ManagementServer : IAsyncDisposable
 
         // The local socket has slots of its own, so a TCP flood never reaches the administrator's last path in.
         _localGuard = new ConnectionGuard(new ConnectionLimiter(LocalSocketConnections, LocalSocketConnections), options.UnauthenticatedConnectionTimeout, _time, _logger, localSocket: true);
+        _sessions = new ConsoleSessions(options.ConsoleMaxSessions, options.ConsoleSessionIdleTimeout, options.ConsoleSessionLifetime, _time);
+        _sampler = new TrafficSampler(policies, traffic, _time, ConsoleSampleInterval);
     }
+
+    /// <summary>How often the console samples each camera's counters (its 5-minute and 1-hour windows are made of these).</summary>
+    internal static readonly TimeSpan ConsoleSampleInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>The console's login sessions (for tests and diagnostics).</summary>
+    internal ConsoleSessions ConsoleSessions => _sessions;
+
+    /// <summary>The console's per-minute samples (for tests).</summary>
+    internal TrafficSampler ConsoleSampler => _sampler;
+
+    /// <summary>The web console's address (<c>/console/</c> on the first TCP address), after <see cref="StartAsync"/>; null when disabled.</summary>
+    public Uri? ConsoleAddress => _options.ConsoleEnabled && Addresses.Count > 0 ? new Uri(Addresses[0], ConsoleSecurity.BasePath + "/") : null;
 
     /// <summary>Connections the local socket holds at once.</summary>
     internal const int LocalSocketConnections = 16;
@@ -178,6 +195,8 @@ public sealed class ManagementServer : IAsyncDisposable
         builder.Services.AddSingleton(_denied);
         builder.Services.AddSingleton(_token);
         builder.Services.AddSingleton(_limiter);
+        builder.Services.AddSingleton(_sessions);
+        builder.Services.AddSingleton(new ConsoleState(_time, _sessions, _sampler, new BlockedTrafficInbox(), _options));
         builder.Services.AddAuthentication(ApiAuth.Scheme).AddScheme<ApiAuthenticationOptions, ApiAuthenticationHandler>(ApiAuth.Scheme, o => o.AllowedPeerUids = new HashSet<uint> { ServiceUid });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiAuth.AdminPolicy, ApiAuth.BuildAdminPolicy())
@@ -221,6 +240,9 @@ public sealed class ManagementServer : IAsyncDisposable
         });
 
         var app = builder.Build();
+
+        // First, so every response (errors and redirects included) carries the CSP and friends.
+        app.Use(ConsoleSecurity.AddHeaders);
         app.UseExceptionHandler();
 
         // 404, 405 and any other bodiless error become problem documents too.
@@ -228,8 +250,17 @@ public sealed class ManagementServer : IAsyncDisposable
         app.UseRouting();
         app.UseAuthentication();
         app.Use(CloseUnauthenticated);
+
+        // Before authorization and the endpoints: a forged request from another site is refused whatever route it aims at.
+        app.Use(ConsoleSecurity.CheckForgery);
         app.UseAuthorization();
         app.MapManagementApi();
+        if (_options.ConsoleEnabled)
+        {
+            app.MapWebConsole();
+            _sampler.Start();
+        }
+
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
         if (socketPath is not null)
@@ -265,6 +296,7 @@ public sealed class ManagementServer : IAsyncDisposable
             _app = null;
         }
 
+        _sampler.Dispose();
         _serverCertificate?.Dispose();
         _clientCa?.Dispose();
     }

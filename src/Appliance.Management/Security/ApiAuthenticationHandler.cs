@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Appliance.Management.WebConsole;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -26,7 +27,7 @@ public static class ApiAuth
     /// <summary>Value of <see cref="RoleClaim"/> for an administrator.</summary>
     public const string AdminRole = "admin";
 
-    /// <summary>Claim naming how the caller was recognised (<c>token</c>, <c>unix-socket</c>).</summary>
+    /// <summary>Claim naming how the caller was recognised (<c>token</c>, <c>unix-socket</c>, <c>console-session</c>).</summary>
     public const string MethodClaim = "camfw:auth";
 
     /// <summary>The policy: an authenticated caller holding the admin role.</summary>
@@ -44,8 +45,10 @@ public sealed class ApiAuthenticationOptions : AuthenticationSchemeOptions
 }
 
 /// <summary>
-/// Authenticates management API requests. On TCP: <c>Authorization: Bearer TOKEN</c>, compared in constant time. On
-/// the local Unix socket: the peer's uid as the kernel reports it (SO_PEERCRED), no token. A failed request to a
+/// Authenticates management API and console requests. On TCP: <c>Authorization: Bearer TOKEN</c>, compared in
+/// constant time, or else the console's session cookie (a session the login form opened with the same token), so the
+/// API and the console share one authorization policy. On the local Unix socket: the peer's uid as the kernel reports
+/// it (SO_PEERCRED), no token. A failed request to a
 /// protected endpoint is counted per remote address; once an address is over the limit, its failures are answered 429
 /// without a 401 challenge or a log line each, but a request presenting the right token is always checked and served:
 /// the failures are rate-limited, not the owner who shares the address (issue 12.4). What protects the token is its
@@ -58,6 +61,7 @@ internal sealed class ApiAuthenticationHandler(
     UrlEncoder encoder,
     ApiToken token,
     AuthFailureLimiter limiter,
+    ConsoleSessions sessions,
     IProblemDetailsService problems) : AuthenticationHandler<ApiAuthenticationOptions>(options, loggerFactory, encoder)
 {
     private readonly ILogger _log = loggerFactory.CreateLogger<ApiAuthenticationHandler>();
@@ -72,7 +76,7 @@ internal sealed class ApiAuthenticationHandler(
         var header = Request.Headers.Authorization.ToString();
         if (header.Length == 0)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return Task.FromResult(AuthenticateSession());
         }
 
         if (!TryGetBearer(header, out var presented))
@@ -87,6 +91,20 @@ internal sealed class ApiAuthenticationHandler(
         }
 
         return Task.FromResult(Success("token", "token"));
+    }
+
+    // An unknown or expired cookie is no credential at all (not a failure): the browser is sent to log in again, and
+    // guessing 256-bit session ids is not a thing the failure limiter needs to slow down.
+    private AuthenticateResult AuthenticateSession()
+    {
+        if (!Request.Cookies.TryGetValue(ConsoleSecurity.CookieName(Request.IsHttps), out var cookie) || !sessions.TryUse(cookie, out var session))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        // The CSRF check and logout find the session here; it never leaves the process.
+        Context.Features.Set(session!);
+        return Success(ConsoleSecurity.SessionMethod, "console session from " + session!.Remote);
     }
 
     private AuthenticateResult AuthenticatePeer(PeerCredentials peer)
@@ -112,6 +130,14 @@ internal sealed class ApiAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        // A browser on a console page without a live session goes to the login form; nothing was guessed, so nothing
+        // is counted. Everything else (the API, the event stream, a wrong token) gets the 401 below.
+        if (ConsoleSecurity.WantsLoginPage(Request))
+        {
+            Response.Redirect(ConsoleSecurity.LoginPath);
+            return;
+        }
+
         var remote = Normalize(Context.Connection.RemoteIpAddress);
         if (limiter.IsLockedOut(remote, out var retryAfter))
         {
