@@ -4,7 +4,8 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
-scripts/install-deps.sh || exit 1
+# With the browser: the web console's tests run in Debian's chromium.
+CAMFW_WITH_BROWSER=1 scripts/install-deps.sh || exit 1
 
 results="$root/.build/test-results"
 rm -rf "$results"

@@ -10,6 +10,8 @@ packages+=(dpkg-dev debhelper lintian debootstrap systemd-container util-linux)
 # The XDP flow offload (src/Appliance.Transport.Xdp): clang compiles bpf/*.bpf.c for the BPF target at build time
 # against libbpf's headers; libbpf1 loads it at run time; bpftool inspects what is attached.
 packages+=(clang llvm libbpf-dev libbpf1 bpftool)
+# The web console's tests drive Debian's chromium by path (Playwright never downloads a browser): test.sh sets
+# CAMFW_WITH_BROWSER=1; running the appliance or the lab does not need it.
 [ "${CAMFW_WITH_BROWSER:-0}" = "1" ] && packages+=(chromium)
 
 missing=()

@@ -91,4 +91,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 7031, EventName = "ConsoleLogout", Level = LogLevel.Information,
         Message = "Console: logout from {Remote} (session {Session})")]
     public static partial void ConsoleLogout(ILogger logger, string remote, string session);
+
+    [LoggerMessage(EventId = 7032, EventName = "ConsoleListening", Level = LogLevel.Information,
+        Message = "Web console at {Url} (log in with the management API token)")]
+    public static partial void ConsoleListening(ILogger logger, string url);
 }

@@ -19,4 +19,21 @@ internal static class RepoPaths
             throw new DirectoryNotFoundException("policies/ not found above " + AppContext.BaseDirectory);
         }
     }
+
+    /// <summary>The repository's root (where <c>global.json</c> is).</summary>
+    public static string Root
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "global.json")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new DirectoryNotFoundException("global.json not found above " + AppContext.BaseDirectory);
+        }
+    }
 }

@@ -342,6 +342,7 @@ internal sealed class LabRunner : IDisposable
         _console.MarkupLine($"  Policy (a copy; edit it): [bold]{Markup.Escape(paths.Policies)}[/]");
         _console.MarkupLine($"  Management API:           [bold]{url}[/] [grey](relayed to {ApiEndpoint} inside {LabNetwork.ApplianceNamespace})[/]");
         _console.MarkupLine($"  API token (0600):         {Markup.Escape(paths.TokenFile)}");
+        _console.MarkupLine($"  Web console:              [bold]{url}/console/[/] [grey](log in with the API token)[/]");
         _console.MarkupLine($"    [grey]curl -s -H \"Authorization: Bearer $(sudo cat {Markup.Escape(paths.TokenFile)})\" {url}/api/v1/cameras[/]");
         _console.MarkupLine($"    [grey]sudo ./camfw status --url {url} --token-file {Markup.Escape(paths.TokenFile)}[/]");
         _console.MarkupLine($"  Syslog (rsyslog):         {Markup.Escape(paths.SyslogFile)}");

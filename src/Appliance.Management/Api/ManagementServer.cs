@@ -277,6 +277,11 @@ public sealed class ManagementServer : IAsyncDisposable
         {
             Log.Listening(_logger, address.ToString(), https ? (_clientCa is null ? "https" : "https, client certificates required") : "http, loopback");
         }
+
+        if (ConsoleAddress is { } console)
+        {
+            Log.ConsoleListening(_logger, console.ToString());
+        }
     }
 
     /// <summary>Stops accepting, lets running requests finish (up to the token), closes.</summary>

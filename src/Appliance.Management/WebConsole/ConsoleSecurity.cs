@@ -58,7 +58,9 @@ public static class ConsoleSecurity
             headers.ContentSecurityPolicy = ContentSecurityPolicy;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "no-referrer";
+            // same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with its own form posts
+            // and fetches, which would blind the origin check below; other sites still get no referrer at all.
+            headers["Referrer-Policy"] = "same-origin";
             headers["Cross-Origin-Opener-Policy"] = "same-origin";
             headers["Cross-Origin-Resource-Policy"] = "same-origin";
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()";
@@ -112,18 +114,20 @@ public static class ConsoleSecurity
     }
 
     /// <summary>
-    /// False when the browser says the request came from elsewhere: an <c>Origin</c> that is not this server's, or a
-    /// <c>Sec-Fetch-Site</c> other than <c>same-origin</c>. Clients that send neither (curl) are judged by the token.
+    /// False when the browser says the request came from elsewhere: a <c>Sec-Fetch-Site</c> other than
+    /// <c>same-origin</c>, or an <c>Origin</c> that is not this server's (an opaque <c>null</c> origin included). Both
+    /// are headers a page cannot set; when the browser sends both, both must agree. Clients that send neither (curl)
+    /// are judged by the token alone.
     /// </summary>
     public static bool IsSameOrigin(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var site = request.Headers["Sec-Fetch-Site"].ToString();
-        if (site.Length > 0 && !string.Equals(site, "same-origin", StringComparison.Ordinal))
-        {
-            return false;
-        }
+        return (site.Length == 0 || string.Equals(site, "same-origin", StringComparison.Ordinal)) && OriginMatchesOrAbsent(request);
+    }
 
+    private static bool OriginMatchesOrAbsent(HttpRequest request)
+    {
         var origin = request.Headers.Origin.ToString();
         if (origin.Length == 0)
         {

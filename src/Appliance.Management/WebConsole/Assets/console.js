@@ -278,8 +278,11 @@
         var c = collectFiles();
         chosenText.textContent = c.sent.length ? 'Will send ' + c.sent.map(function (x) { return x.name; }).join(', ') + (c.skipped.length ? '; not policy files: ' + c.skipped.map(function (x) { return x.name; }).join(', ') : '') : '';
       };
-      document.getElementById('policy-dir').addEventListener('change', update);
-      document.getElementById('policy-files').addEventListener('change', update);
+      // A directory or single files, not both: choosing one clears the other, so no stale file rides along.
+      var dirInput = document.getElementById('policy-dir');
+      var filesInput = document.getElementById('policy-files');
+      dirInput.addEventListener('change', function () { filesInput.value = ''; update(); });
+      filesInput.addEventListener('change', function () { dirInput.value = ''; update(); });
 
       var run = function (kind) {
         var c = collectFiles();

@@ -1,0 +1,306 @@
+using System.Text.RegularExpressions;
+using Appliance.Core;
+using Appliance.Core.Wire;
+using Appliance.Host.Hosting;
+using Appliance.Host.Tests.Hosting;
+using Appliance.TestSupport.Frames;
+using Appliance.TestSupport.Host;
+using Appliance.Transport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Playwright;
+
+namespace Appliance.Host.Tests.WebConsole;
+
+/// <summary>
+/// The web console in a real headless Chromium (Debian's, launched by path; Playwright's own browser download is
+/// never used) against the real appliance host on loopback: the real policy service, engine, drop-event reporter,
+/// security-event feed and management server. Only the bridge ports are replaced (frames are handed to the real
+/// engine by the test). A screenshot of each page is written to <c>.build/test-results/console/</c>.
+/// </summary>
+public sealed partial class ConsoleBrowserTests : IAsyncLifetime
+{
+    private const string ChromiumPath = "/usr/bin/chromium";
+    private static readonly MacAddress CameraMac = Frames.Mac("02:00:00:00:00:01");
+    private readonly TempDirectory _root = new("camfw-console-browser");
+    private readonly List<string> _cspViolations = [];
+    private IHost? _host;
+    private FakeDataPlaneFactory? _planes;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private ushort _nextPort = 40000;
+
+    private static string Screenshots => Path.Combine(RepoPaths.Root, ".build", "test-results", "console");
+
+    private string Token => File.ReadAllText(_root.Combine("token")).Trim();
+
+    private Uri ConsoleUrl => _host!.Services.GetRequiredService<ManagementService>().Addresses[0];
+
+    public async Task InitializeAsync()
+    {
+        foreach (var (name, text) in TestPolicies.Files())
+        {
+            _root.Write(Path.Combine("policies", name), text);
+        }
+
+        _planes = new FakeDataPlaneFactory();
+        _host = ApplianceHost.Build(null, new Dictionary<string, string?>
+        {
+            ["Policy:Directory"] = _root.Combine("policies"),
+            ["Policy:StateDirectory"] = _root.Combine("state"),
+            ["Policy:Watch"] = "false",
+            ["Bridge:Pairs:0:CameraInterface"] = "cam0",
+            ["Bridge:Pairs:0:UplinkInterface"] = "up0",
+            ["Management:Url"] = "http://127.0.0.1:0",
+            ["Management:TokenFile"] = _root.Combine("token"),
+            ["Management:UnixSocket"] = "",
+            ["Management:AuthFailureLimit"] = "100",
+        }, services =>
+        {
+            services.AddSingleton<IDataPlaneFactory>(_planes);
+            services.AddSingleton(new SystemdNotifier(null));
+            services.AddSingleton(new WatchdogSettings(null));
+        });
+        await _host.StartAsync();
+
+        if (!File.Exists(ChromiumPath))
+        {
+            return; // the test says so (scripts/install-deps.sh installs it)
+        }
+
+        Directory.CreateDirectory(Screenshots);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        Assertions.SetDefaultExpectTimeout(30_000);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_host is not null)
+        {
+            await _host.StopAsync();
+            _host.Dispose();
+        }
+
+        _root.Dispose();
+    }
+
+    [Fact]
+    public async Task Console_AdminSession_LoginCamerasLiveDropPolicyApplyRollbackLogout()
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/install-deps.sh (installs Debian's chromium)");
+        await using var context = await NewContextAsync(1280, 900);
+        var page = await context.NewPageAsync();
+
+        // 1. The console's address leads to the login form; a wrong token is refused there.
+        var first = await page.GotoAsync(new Uri(ConsoleUrl, "/console/").ToString());
+        Assert.Contains(ConsoleSecurityHeader, first!.Headers.Keys);
+        await Assertions.Expect(page).ToHaveURLAsync(LoginUrl());
+        await page.Locator("#token").FillAsync("not-the-token-0000000000");
+        await page.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("#login-error")).ToContainTextAsync("not the management token");
+        await ShotAsync(page, "login");
+
+        // 2. The right token: the overview, policy version 1 and the data plane.
+        await page.Locator("#token").FillAsync(Token);
+        await page.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("#policy-version")).ToHaveTextAsync("1");
+        await Assertions.Expect(page.Locator("#planes")).ToContainTextAsync("cam0-up0");
+        var cookie = Assert.Single(await context.CookiesAsync(), c => c.Name == "camfw-session");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.False(await page.EvaluateAsync<bool>("() => document.cookie.includes('camfw-session')"));
+        await ShotAsync(page, "overview");
+
+        // 3. Cameras: one row for cam-a, enforce mode, its identity.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cameras", Exact = true }).ClickAsync();
+        var row = page.Locator("#cameras tr[data-camera='cam-a']");
+        await Assertions.Expect(row).ToContainTextAsync("enforce");
+        await Assertions.Expect(row).ToContainTextAsync(TestPolicies.CameraIp);
+
+        // 4. A drop appears live: the tail shows it without a reload, click-to-filter and pause work.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Live events" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#tail-state")).ToHaveTextAsync("live");
+        PhoneHome("203.0.113.50", 443);
+        var live = page.Locator("#events tbody tr", new() { HasText = "203.0.113.50" }).First;
+        await Assertions.Expect(live).ToBeVisibleAsync();
+        await Assertions.Expect(live).ToContainTextAsync("phone-home");
+        await ShotAsync(page, "events");
+
+        await live.Locator("button[data-filter='camera']").ClickAsync();
+        await Assertions.Expect(page.Locator("#filters")).ToContainTextAsync("camera = cam-a");
+        await page.Locator("#pause").ClickAsync();
+        PhoneHome("203.0.113.51", 443);
+        await Assertions.Expect(page.Locator("#pause")).ToHaveTextAsync("Resume (1 new)");
+        await Assertions.Expect(page.Locator("#events tbody tr", new() { HasText = "203.0.113.51" })).ToHaveCountAsync(0);
+        await page.Locator("#pause").ClickAsync();
+        await Assertions.Expect(page.Locator("#events tbody tr", new() { HasText = "203.0.113.51" }).First).ToBeVisibleAsync();
+        await ShotAsync(page, "events-filtered");
+
+        // 5. The cameras page counts the drops (refreshed in place) and badges the new destination.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cameras", Exact = true }).ClickAsync();
+        await Assertions.Expect(row.Locator("td").Nth(4)).ToHaveTextAsync(PositiveCount());
+        await Assertions.Expect(row).ToContainTextAsync("new destination");
+        await ShotAsync(page, "cameras");
+        await page.Locator("#cameras a", new() { HasText = "cam-a" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#effective-rules")).ToContainTextAsync("stream-from-nvr");
+        await Assertions.Expect(page.Locator("#blocked")).ToContainTextAsync("203.0.113.50");
+        await ShotAsync(page, "camera");
+
+        // 6. Blocked traffic: the phone-home line, security-critical, with its count.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Blocked" }).ClickAsync();
+        var blocked = page.Locator("#blocked tbody tr", new() { HasText = "203.0.113.50" });
+        await Assertions.Expect(blocked).ToHaveClassAsync("critical");
+        await Assertions.Expect(blocked).ToContainTextAsync("phone-home");
+        await ShotAsync(page, "blocked");
+
+        // 7. A bad policy: validate shows file:line:column inline, nothing changes.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Policy" }).ClickAsync();
+        var bad = WritePolicy("bad", new() { ["networks.yaml"] = TestPolicies.Networks, ["cameras.yaml"] = TestPolicies.InvalidCameras });
+        await page.Locator("#policy-files").SetInputFilesAsync(bad);
+        await page.Locator("#validate").ClickAsync();
+        await Assertions.Expect(page.Locator("#diagnostics")).ToContainTextAsync(new Regex(@"cameras\.yaml:10:\d+ error"));
+        await Assertions.Expect(page.Locator("#current-version")).ToHaveTextAsync("1");
+        await page.Locator("#apply").ClickAsync();
+        await Assertions.Expect(page.Locator("#apply-error")).ToContainTextAsync("Policy rejected");
+        await Assertions.Expect(page.Locator("#diagnostics")).ToContainTextAsync("cameras.yaml:10:");
+        await ShotAsync(page, "policy-diagnostic");
+
+        // 8. A good policy as a directory, safe apply: version 2 on trial with the countdown, then confirmed.
+        var good = WritePolicyDirectory("good", TestPolicies.Files(count: 2));
+        await page.Locator("#policy-dir").SetInputFilesAsync(good);
+        await Assertions.Expect(page.Locator("#chosen")).ToContainTextAsync("cameras.yaml");
+        await page.Locator("#safe-apply").ClickAsync();
+        await Assertions.Expect(page.Locator("#current-version")).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator("#countdown")).ToHaveTextAsync(new Regex(@"^\d+ (s|min)"));
+        await ShotAsync(page, "policy-pending");
+        await page.Locator("#confirm").ClickAsync();
+        await Assertions.Expect(page.Locator("#pending")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#history")).ToContainTextAsync("+");
+
+        // 9. Roll back to version 1 (two presses): a new version 3 with version 1's files.
+        var rollback = page.Locator("button.rollback[data-version='1']");
+        await rollback.ClickAsync();
+        await Assertions.Expect(rollback).ToHaveTextAsync("Really roll back to 1?");
+        await rollback.ClickAsync();
+        await Assertions.Expect(page.Locator("#current-version")).ToHaveTextAsync("3");
+        var policies = _host!.Services.GetRequiredService<Management.Policies.PolicyService>();
+        Assert.Single(policies.Current!.Spec.Cameras);
+        await page.Locator("#history details").First.Locator("summary").ClickAsync();
+        await ShotAsync(page, "policy");
+
+        // 10. The overview agrees; the page fits a phone's width (tables scroll inside their frame).
+        await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#policy-version")).ToHaveTextAsync("3");
+        await page.SetViewportSizeAsync(390, 844);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cameras", Exact = true }).ClickAsync();
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "the cameras page is wider than a phone");
+        await ShotAsync(page, "cameras-phone");
+
+        // 11. Logout ends the session; the console is closed again.
+        await page.Locator("#logout").ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(LoginUrl());
+        await page.GotoAsync(new Uri(ConsoleUrl, "/console/cameras").ToString());
+        await Assertions.Expect(page).ToHaveURLAsync(LoginUrl());
+
+        Assert.Empty(_cspViolations);
+    }
+
+    [Fact]
+    public async Task Console_EveryRouteWithoutSession_ShowsLoginNeverData()
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/install-deps.sh (installs Debian's chromium)");
+        PhoneHome("203.0.113.50", 443);
+        await using var context = await NewContextAsync(1280, 800);
+        var page = await context.NewPageAsync();
+        foreach (var path in new[] { "/", "/console", "/console/", "/console/cameras", "/console/cameras/cam-a", "/console/blocked", "/console/events", "/console/policy", "/console/nothing-here" })
+        {
+            await page.GotoAsync(new Uri(ConsoleUrl, path).ToString());
+            await Assertions.Expect(page).ToHaveURLAsync(LoginUrl());
+            var html = await page.ContentAsync();
+            Assert.DoesNotContain("cam-a", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("203.0.113.50", html, StringComparison.Ordinal);
+        }
+
+        // The event stream answers 401 to a browser without a session, never an event.
+        var stream = await page.APIRequest.GetAsync(new Uri(ConsoleUrl, "/console/events/stream").ToString(), new() { Headers = new Dictionary<string, string> { ["Accept"] = "text/event-stream" } });
+        Assert.Equal(401, stream.Status);
+        Assert.DoesNotContain("203.0.113.50", await stream.TextAsync(), StringComparison.Ordinal);
+        Assert.Empty(_cspViolations);
+    }
+
+    private const string ConsoleSecurityHeader = "content-security-policy";
+
+    private async Task<IBrowserContext> NewContextAsync(int width, int height)
+    {
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        context.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                lock (_cspViolations)
+                {
+                    _cspViolations.Add(message.Text);
+                }
+            }
+        };
+
+        // The console needs nothing from outside the box: any request elsewhere fails the test.
+        await context.RouteAsync("**/*", async route =>
+        {
+            var url = new Uri(route.Request.Url);
+            if (url.Host != "127.0.0.1")
+            {
+                lock (_cspViolations)
+                {
+                    _cspViolations.Add("request outside the box: " + url);
+                }
+
+                await route.AbortAsync();
+                return;
+            }
+
+            await route.ContinueAsync();
+        });
+        return context;
+    }
+
+    private Regex LoginUrl() => new("^" + Regex.Escape(new Uri(ConsoleUrl, "/console/login").ToString()) + "$");
+
+    [GeneratedRegex(@"^[1-9][\d,]*\*?$")]
+    private static partial Regex PositiveCount();
+
+    /// <summary>cam-a opens a connection to a public address the policy does not allow: the engine drops it.</summary>
+    private void PhoneHome(string destination, ushort port)
+    {
+        var engine = Assert.Single(_planes!.Planes).Engine;
+        var syn = Frames.Tcp(CameraMac, Frames.RouterMac, TestPolicies.CameraIp, destination, _nextPort++, port, TcpFlags.Syn).ToArray();
+        var verdict = engine.ProcessFrame(syn, Side.Camera, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.Equal(VerdictAction.Drop, verdict.Action);
+    }
+
+    private string[] WritePolicy(string name, Dictionary<string, string> files)
+        => [.. files.Select(f => _root.Write(Path.Combine(name, f.Key), f.Value))];
+
+    private string WritePolicyDirectory(string name, Dictionary<string, string> files)
+    {
+        WritePolicy(name, files);
+        _root.Write(Path.Combine(name, "README.md"), "not a policy file\n");
+        return _root.Combine(name);
+    }
+
+    private static Task ShotAsync(IPage page, string name)
+        => page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+}
