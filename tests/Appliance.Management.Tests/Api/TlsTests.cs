@@ -59,6 +59,30 @@ public sealed class TlsTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, policy.StatusCode);
     }
 
+    [Fact]
+    public async Task Https_ConsoleLogin_SecureHostPrefixedCookieAndHsts()
+    {
+        await using var api = await ApiHarness.StartAsync(o =>
+        {
+            o.Url = "https://127.0.0.1:0";
+            o.CertificatePath = _dir.Combine("server.crt");
+            o.CertificateKeyPath = _dir.Combine("server.key");
+        });
+        using var client = Client(api.Server.Addresses[0], null, followRedirects: false);
+        using var form = new FormUrlEncodedContent([KeyValuePair.Create("token", ApiHarness.Token)]);
+        using var login = await client.PostAsync("/console/login", form);
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        var cookie = Assert.Single(login.Headers.GetValues("Set-Cookie"));
+
+        // __Host-: the browser keeps it only if Secure, Path=/ and no Domain, so no other host can plant or shadow it.
+        Assert.StartsWith("__Host-camfw-session=", cookie, StringComparison.Ordinal);
+        Assert.Contains("; secure", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("; httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("; samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("domain=", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith("max-age=", login.Headers.GetValues("Strict-Transport-Security").Single(), StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _ca.Dispose();
@@ -66,11 +90,12 @@ public sealed class TlsTests : IDisposable
         _dir.Dispose();
     }
 
-    private HttpClient Client(Uri url, X509Certificate2? clientCertificate)
+    private HttpClient Client(Uri url, X509Certificate2? clientCertificate, bool followRedirects = true)
     {
 #pragma warning disable CA2000 // the HttpClient owns the handler
         var handler = new HttpClientHandler
         {
+            AllowAutoRedirect = followRedirects,
             // Pin the test server's self-signed certificate.
             ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert is not null && cert.RawData.AsSpan().SequenceEqual(_server.RawData),
         };
