@@ -74,7 +74,7 @@ public sealed record EngineOptions
     {
         var problems = new List<string>();
         Range(problems, nameof(FlowCapacity), FlowCapacity, 16, MaxCapacity);
-        Range(problems, nameof(DefaultFlowQuota), DefaultFlowQuota, 1, FlowCapacity, "FlowCapacity");
+        Range(problems, nameof(DefaultFlowQuota), DefaultFlowQuota, 1, MaxCapacity); // above FlowCapacity it simply never binds
         Range(problems, nameof(PeerFlowSharePercent), PeerFlowSharePercent, 1, 100);
         Range(problems, nameof(EventRingCapacity), EventRingCapacity, 2, MaxCapacity);
         Range(problems, nameof(MaintenanceSlotsPerCall), MaintenanceSlotsPerCall, 1, MaxCapacity);
@@ -104,11 +104,11 @@ public sealed record EngineOptions
         }
     }
 
-    private static void Range(List<string> problems, string name, int value, int min, int max, string? maxName = null)
+    private static void Range(List<string> problems, string name, int value, int min, int max)
     {
         if (value < min || value > max)
         {
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {value} must be between {min} and {maxName ?? max.ToString(CultureInfo.InvariantCulture)}"));
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {value} must be between {min} and {max}"));
         }
     }
 

@@ -63,16 +63,22 @@ public class PacketEngineAllocationTests
             Run(r);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var r = 31; r <= 80; r++)
+        // Up to three windows of 50 rounds; the steady state is a window that allocates nothing. A per-frame allocation
+        // shows in every window; a one-time runtime event (a late tier-up under a parallel test run) in one at most.
+        var allocated = new List<long>();
+        for (var window = 0; window < 3 && (allocated.Count == 0 || allocated[^1] != 0); window++)
         {
-            // The established flow must stay alive: refresh it inside its timeout every round.
-            Run(r);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var r = 31 + (window * 50); r < 81 + (window * 50); r++)
+            {
+                // The established flow must stay alive: refresh it inside its timeout every round.
+                Run(r);
+            }
+
+            allocated.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
+        Assert.True(allocated[^1] == 0, "bytes allocated per 50-round window: " + string.Join(", ", allocated));
         Assert.True(engine.Events.Lost > 0);                                  // the full-ring path ran too
         Assert.True(engine.Flows.Expired > 0);                                // and expiry
         Assert.True(engine.Counters.ForReason(Reason.EstablishedFlow) > 7_000);
