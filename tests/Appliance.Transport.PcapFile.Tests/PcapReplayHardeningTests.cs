@@ -5,6 +5,7 @@ using Appliance.Core.Policy;
 using Appliance.Core.Wire;
 using Appliance.Policy;
 using Appliance.TestSupport.Frames;
+using Appliance.TestSupport.Tools;
 using Appliance.Transport.PcapFile.Tests.Pcapng;
 using FsCheck;
 using FsCheck.Fluent;
@@ -382,7 +383,7 @@ public sealed class PcapReplayHardeningTests
         using var dir = new TempDir();
         var (engine, spec) = Load(dir);
         var path = dir.File("scapy.pcapng");
-        var count = Python.Run($$"""
+        var count = SystemPython.Run($$"""
             from scapy.all import Ether, IP, UDP, Raw, wrpcapng, rdpcap
             pkts = []
             for i in range(9):

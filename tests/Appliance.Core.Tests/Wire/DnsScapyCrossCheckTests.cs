@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Appliance.Core.Wire;
 using Appliance.TestSupport.Frames;
+using Appliance.TestSupport.Tools;
 
 namespace Appliance.Core.Tests.Wire;
 

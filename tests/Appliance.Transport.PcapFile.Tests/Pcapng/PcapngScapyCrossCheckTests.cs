@@ -1,3 +1,4 @@
+using Appliance.TestSupport.Tools;
 using Appliance.Transport.PcapFile.Pcapng;
 
 namespace Appliance.Transport.PcapFile.Tests.Pcapng;
@@ -86,7 +87,7 @@ public sealed class PcapngScapyCrossCheckTests
     {
         using var dir = new TempDir();
         var path = dir.File("two-ports.pcapng");
-        var scapy = ScapyFrames(Python.Run(TwoSectionScript(path)));
+        var scapy = ScapyFrames(SystemPython.Run(TwoSectionScript(path)));
 
         var packets = PcapngReaderTests.ReadAll(File.ReadAllBytes(path), out var end, out var error, out var reader);
 
@@ -110,7 +111,7 @@ public sealed class PcapngScapyCrossCheckTests
         var a = dir.File("a.pcap");
         var b = dir.File("b.pcap");
         var merged = dir.File("merged.pcapng");
-        Python.Run($$"""
+        SystemPython.Run($$"""
             from scapy.all import Ether, IP, UDP, Raw, wrpcap
             def pkts(n, base, src):
                 out = []
@@ -122,8 +123,8 @@ public sealed class PcapngScapyCrossCheckTests
             wrpcap('{{a}}', pkts(7, 1700000000, '02:00:00:00:0c:01'), snaplen=65535)
             wrpcap('{{b}}', pkts(5, 1700000000.1, '02:00:00:00:0c:02'), snaplen=262144)
             """);
-        Python.Tool("/usr/bin/mergecap", "-F", "pcapng", "-w", merged, a, b);
-        var scapy = ScapyFrames(Python.Run($"""
+        SystemPython.Tool("/usr/bin/mergecap", "-F", "pcapng", "-w", merged, a, b);
+        var scapy = ScapyFrames(SystemPython.Run($"""
             from scapy.utils import RawPcapNgReader
             n = 0
             for data, meta in RawPcapNgReader('{merged}'):
@@ -131,7 +132,7 @@ public sealed class PcapngScapyCrossCheckTests
                 n += 1
             print('count', n)
             """));
-        var tshark = Python.Tool("/usr/bin/tshark", "-n", "-r", merged, "-T", "fields", "-e", "frame.interface_id")
+        var tshark = SystemPython.Tool("/usr/bin/tshark", "-n", "-r", merged, "-T", "fields", "-e", "frame.interface_id")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         var packets = PcapngReaderTests.ReadAll(File.ReadAllBytes(merged), out var end, out var error, out var reader);
