@@ -139,6 +139,12 @@ public enum Reason : ushort
     /// the decision was made on (RFC 5722 forbids overlaps; the rest of the datagram is dropped too).
     /// </summary>
     OverlappingFragment = 307,
+    /// <summary>
+    /// A TCP RST (or a SYN-ACK) of a tracked flow whose sequence or acknowledgment number is not the one its sender
+    /// can have: a blind reset attempt. The endpoints would ignore it (RFC 5961); letting it end the tracked flow
+    /// would let anyone who guesses a port pair cut a camera's stream.
+    /// </summary>
+    TcpOutOfWindow = 308,
 
     // ---- Engine (900..) ----
     /// <summary>No policy is loaded: fail closed.</summary>

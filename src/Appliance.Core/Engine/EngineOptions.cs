@@ -5,7 +5,7 @@ namespace Appliance.Core.Engine;
 /// <summary>Sizes and timeouts of one engine instance (one per bridge port pair).</summary>
 public sealed record EngineOptions
 {
-    /// <summary>Flow table capacity (entries). 1,000,000 must fit in under 200 MB (72-byte entries, load at most one half).</summary>
+    /// <summary>Flow table capacity (entries). 1,000,000 fit in under 224 MiB (80-byte entries, load at most one half); pages are resident only once used.</summary>
     public int FlowCapacity { get; init; } = 262_144;
 
     /// <summary>Flows one camera may hold when its policy sets no quota.</summary>

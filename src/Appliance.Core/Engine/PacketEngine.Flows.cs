@@ -17,6 +17,19 @@ public sealed partial class PacketEngine
     /// <summary><see cref="FindCurrent"/>: the flow existed and the policy in force revoked it.</summary>
     private const int Revoked = -2;
 
+    /// <summary>
+    /// How far below its sender's sequence end a RST or FIN may start. A live sender's RST carries its next sequence
+    /// number; a host that lost the connection (a rebooted camera) answers with the acknowledgment number it was sent,
+    /// at most a window below. 64 KiB against 2^32: a blind guess succeeds once in 65,536 tries per port pair.
+    /// </summary>
+    private const uint CloseWindow = 65_536;
+
+    /// <summary>
+    /// How far past the sequence end the engine saw a segment may start and still move it: segments lost before the
+    /// bridge leave such gaps. A forged segment must land within this to move the end; it never stops a frame.
+    /// </summary>
+    private const uint SequenceGap = 262_144;
+
     private const byte EchoRequestV4 = 8;
     private const byte EchoReplyV4 = 0;
     private const byte EchoRequestV6 = 128;
@@ -93,8 +106,13 @@ public sealed partial class PacketEngine
             var fromOpener = e.Direction == dir;
             if (!pureSyn || (fromOpener && e.State is not (FlowState.Closing or FlowState.Closed)))
             {
-                _passedFlow = index;
-                return TcpTrack(p, cam, index, flags, fromOpener, dir == Direction.Egress, nowMs);
+                var tracked = TcpTrack(p, cam, index, ref info, fromOpener, dir == Direction.Egress, nowMs);
+                if (tracked.IsPass)
+                {
+                    _passedFlow = index;
+                }
+
+                return tracked;
             }
 
             // A pure SYN that is not the live opener retransmitting: a new connection attempt on the port pair, in
@@ -103,7 +121,7 @@ public sealed partial class PacketEngine
             // any opener, and a refused attempt leaves the flow as it was (no state change, no new deadline).
             if (!fromOpener)
             {
-                return Reopen(p, cam, index, in key, dir, v6, info.DestinationPort, nowMs);
+                return Reopen(p, cam, index, in key, dir, v6, info.DestinationPort, SequenceEnd(ref info), nowMs);
             }
 
             // The opener reusing the port pair of a finished connection: decide it afresh.
@@ -116,19 +134,43 @@ public sealed partial class PacketEngine
             return Deny(p, cam, Reason.TcpStateBypass);
         }
 
-        return Open(p, cam, in key, dir, v6, IpProtocols.Tcp, info.DestinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
+        var opened = Open(p, cam, in key, dir, v6, IpProtocols.Tcp, info.DestinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
+        if (opened.IsPass)
+        {
+            _flows.At(_openedFlow).OpenerSequenceEnd = SequenceEnd(ref info);
+        }
+
+        return opened;
     }
 
+    /// <summary>One past the last sequence number <paramref name="info"/>'s segment occupies (SYN and FIN count one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint SequenceEnd(ref PacketInfo info)
+        => info.TcpSequence + (uint)info.PayloadLength + (uint)(info.TcpFlags & Syn) / Syn + (uint)(info.TcpFlags & Fin);
+
     /// <summary>
-    /// The TCP state machine for a tracked flow. It follows the handshake and the closing; it does not track
-    /// sequence numbers (the endpoints do), so its job is to refuse segments that cannot belong to the flow's state.
+    /// The TCP state machine for a tracked flow. It follows the handshake and the closing, and where each side's
+    /// sequence numbers end, so that what ends a flow (RST, FIN) must come from where its sender can be: a blind
+    /// attacker who knows a port pair cannot cut a camera's stream by forging them. It never drops data for being out
+    /// of window (the endpoints judge that); its job is to refuse segments that cannot belong to the flow's state and
+    /// to let only believable ones change that state.
     /// </summary>
-    private Decision TcpTrack(CompiledPolicy p, int cam, int index, byte flags, bool fromOpener, bool fromCamera, long nowMs)
+    private Decision TcpTrack(CompiledPolicy p, int cam, int index, ref PacketInfo info, bool fromOpener, bool fromCamera, long nowMs)
     {
         ref var e = ref _flows.At(index);
+        var flags = info.TcpFlags;
         var pass = Decision.Pass(Reason.EstablishedFlow, e.CameraSlot);
+        var syn = (flags & Syn) != 0;
+        var ack = (flags & Ack) != 0;
+        var sequenceKnown = (e.Flags & FlowFlags.SequenceUnknown) == 0;
         if ((flags & Rst) != 0)
         {
+            // (A flow the fast path carried lost its sequence numbers: its RST is taken unchecked, see SequenceUnknown.)
+            if (sequenceKnown && !RstBelievable(ref e, ref info, fromOpener, ack))
+            {
+                return Deny(p, cam, Reason.TcpOutOfWindow);
+            }
+
             // An RST ends the flow; once it is ending, nothing moves its deadline out again (an RST every few
             // seconds would otherwise keep a dead flow, and its quota share, alive for ever).
             var until = nowMs + _tcpClosingMs;
@@ -139,8 +181,6 @@ public sealed partial class PacketEngine
             return pass;
         }
 
-        var syn = (flags & Syn) != 0;
-        var ack = (flags & Ack) != 0;
         switch (e.State)
         {
             case FlowState.SynSent:
@@ -150,8 +190,16 @@ public sealed partial class PacketEngine
                     // responder's pure SYN) is a connection attempt of its own and never gets here (see Tcp).
                     if (!fromOpener)
                     {
+                        // A SYN-ACK must acknowledge the opener's SYN (RFC 9293 3.10.7.3); any other is forged or
+                        // stale, and taking it would let its sender pick the sequence numbers the flow then trusts.
+                        if (info.TcpAcknowledgment != e.OpenerSequenceEnd)
+                        {
+                            return Deny(p, cam, Reason.TcpOutOfWindow);
+                        }
+
                         e.State = FlowState.SynReceived;
                         e.Flags |= FlowFlags.Replied;
+                        e.ResponderSequenceEnd = SequenceEnd(ref info);
                     }
 
                     e.ExpiresMs = nowMs + _tcpHalfOpenMs;
@@ -177,7 +225,7 @@ public sealed partial class PacketEngine
                     e.State = FlowState.Established;
                     e.ExpiresMs = nowMs + _tcpEstablishedMs;
                     _flows.Settle(index);
-                    TcpFin(index, flags, fromCamera, nowMs);
+                    TcpSegment(index, ref info, fromOpener, fromCamera, nowMs);
                     return pass;
                 }
 
@@ -188,7 +236,7 @@ public sealed partial class PacketEngine
                 // the endpoints sort it out (challenge ACK), the flow stays. (The responder's pure SYN never gets
                 // here: it is a new connection attempt, see Tcp.)
                 e.ExpiresMs = nowMs + _tcpEstablishedMs;
-                TcpFin(index, flags, fromCamera, nowMs);
+                TcpSegment(index, ref info, fromOpener, fromCamera, nowMs);
                 return pass;
 
             case FlowState.Closing:
@@ -212,7 +260,7 @@ public sealed partial class PacketEngine
     /// replaces the old one on the port pair (the endpoints cannot have both).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Decision Reopen(CompiledPolicy p, int cam, int index, in FlowKey key, Direction dir, bool v6, ushort destinationPort, long nowMs)
+    private Decision Reopen(CompiledPolicy p, int cam, int index, in FlowKey key, Direction dir, bool v6, ushort destinationPort, uint sequenceEnd, long nowMs)
     {
         ref readonly var r = ref p.Record(cam);
         if (MatchRule(p, in r, v6, dir, IpProtocols.Tcp, destinationPort, key.Peer, nowMs) < 0 && !r.Monitor)
@@ -221,16 +269,78 @@ public sealed partial class PacketEngine
         }
 
         _flows.Remove(index);
-        return Open(p, cam, in key, dir, v6, IpProtocols.Tcp, destinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
+        var opened = Open(p, cam, in key, dir, v6, IpProtocols.Tcp, destinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
+        if (opened.IsPass)
+        {
+            _flows.At(_openedFlow).OpenerSequenceEnd = sequenceEnd;
+        }
+
+        return opened;
     }
 
-    private void TcpFin(int index, byte flags, bool fromCamera, long nowMs)
+    /// <summary>
+    /// Whether a RST on a tracked flow comes from where its sender can be. In SYN-SENT the responder's RST must
+    /// acknowledge the SYN (RFC 9293 3.10.7.3); otherwise its sequence number must fall within
+    /// <see cref="CloseWindow"/> below the sender's sequence end. A side not heard from yet cannot reset the flow.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool RstBelievable(ref FlowEntry e, ref PacketInfo info, bool fromOpener, bool ack)
     {
-        if ((flags & Fin) == 0)
+        if (!fromOpener && (e.Flags & FlowFlags.Replied) == 0)
         {
+            return ack && info.TcpAcknowledgment == e.OpenerSequenceEnd;
+        }
+
+        return WithinBelow(info.TcpSequence, fromOpener ? e.OpenerSequenceEnd : e.ResponderSequenceEnd, CloseWindow);
+    }
+
+    /// <summary>True when <paramref name="sequence"/> lies in [end - window, end] (sequence space wraps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool WithinBelow(uint sequence, uint end, uint window) => end - sequence <= window;
+
+    /// <summary>
+    /// A segment of flow <paramref name="index"/> passed: moves its sender's sequence end (only by a segment that
+    /// starts at most <see cref="SequenceGap"/> past it, so a blind forgery cannot drag it away) and follows its FIN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void TcpSegment(int index, ref PacketInfo info, bool fromOpener, bool fromCamera, long nowMs)
+    {
+        ref var e = ref _flows.At(index);
+        if ((e.Flags & FlowFlags.SequenceUnknown) != 0)
+        {
+            // The fast path carried this flow: its FIN is taken unchecked (see FlowFlags.SequenceUnknown).
+            if ((info.TcpFlags & Fin) != 0)
+            {
+                TakeFin(index, fromCamera, nowMs);
+            }
+
             return;
         }
 
+        ref var end = ref fromOpener ? ref e.OpenerSequenceEnd : ref e.ResponderSequenceEnd;
+        var sequence = info.TcpSequence;
+        var sentEnd = end;
+        if (sequence - sentEnd + CloseWindow <= SequenceGap + CloseWindow)
+        {
+            var segmentEnd = SequenceEnd(ref info);
+            if ((int)(segmentEnd - sentEnd) > 0)
+            {
+                end = segmentEnd;
+            }
+        }
+
+        // A FIN counts only where its sender's data ends (or a retransmission of it, shortly below): one from
+        // anywhere else is forged, or a copy of one long acknowledged. It passes (the endpoint discards it) but does
+        // not move the flow towards closing.
+        if ((info.TcpFlags & Fin) != 0 && WithinBelow(sequence, sentEnd, CloseWindow))
+        {
+            TakeFin(index, fromCamera, nowMs);
+        }
+    }
+
+    /// <summary>A FIN of flow <paramref name="index"/> counts: the flow moves towards closing.</summary>
+    private void TakeFin(int index, bool fromCamera, long nowMs)
+    {
         EndOffload(index);
         ref var e = ref _flows.At(index);
         e.Flags |= fromCamera ? FlowFlags.FinFromCamera : FlowFlags.FinFromPeer;
@@ -402,6 +512,7 @@ public sealed partial class PacketEngine
             return Deny(p, cam, Reason.FlowTableFull, rule);
         }
 
+        _openedFlow = index;
         ref var e = ref _flows.At(index);
         e.State = state;
         e.Direction = dir;
@@ -583,7 +694,8 @@ public sealed partial class PacketEngine
             return;
         }
 
-        e.Flags |= FlowFlags.Offloaded;
+        // From here the fast path forwards segments the engine never sees: its sequence ends go stale for good.
+        e.Flags |= FlowFlags.Offloaded | (e.Protocol == IpProtocols.Tcp ? FlowFlags.SequenceUnknown : FlowFlags.None);
         var flow = FlowTable.OffloadKey(in e) with
         {
             CameraMac = fromCamera ? info.SourceMac : info.DestinationMac,

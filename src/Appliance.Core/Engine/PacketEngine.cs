@@ -47,6 +47,9 @@ public sealed partial class PacketEngine
     private IFlowOffload? _offload;
     private int _passedFlow = -1;
 
+    /// <summary>The slot <see cref="Open"/> last admitted a flow into.</summary>
+    private int _openedFlow = -1;
+
     public PacketEngine(PolicyHolder policies, EngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(policies);

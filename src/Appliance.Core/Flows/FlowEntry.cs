@@ -69,6 +69,13 @@ internal enum FlowFlags : byte
 
     /// <summary>Handed to the engine's <see cref="IFlowOffload"/>: it must be told when the flow stops qualifying.</summary>
     Offloaded = 64,
+
+    /// <summary>
+    /// TCP: the engine no longer knows where the sequence numbers are, because the fast path forwarded segments it
+    /// never saw. Its FIN and RST are then taken unchecked, as before sequence tracking (and as Linux's flowtable
+    /// hands offloaded flows back to conntrack in liberal mode): a known limit of the offload, which is off by default.
+    /// </summary>
+    SequenceUnknown = 128,
 }
 
 /// <summary>
@@ -130,7 +137,7 @@ internal struct FlowKey
 
 /// <summary>
 /// One slot of the flow table: the key fields flattened (a nested key struct would pad to 80 bytes) followed by
-/// the state. 72 bytes, so 2^21 slots (what 1,000,000 flows need at a load factor under one half) take 151 MB.
+/// the state. 80 bytes, so 2^21 slots (what 1,000,000 flows need at a load factor under one half) take 168 MB.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct FlowEntry
@@ -160,6 +167,15 @@ internal struct FlowEntry
 
     /// <summary>For a fragment entry: bytes of fragment data the first fragment carried; a later one must start at or after it.</summary>
     public ushort FragmentEnd;
+
+    /// <summary>
+    /// TCP: one past the highest sequence number the opener has sent (SYN and FIN count one), as far as the engine
+    /// saw it: where the opener's RST or FIN must fall.
+    /// </summary>
+    public uint OpenerSequenceEnd;
+
+    /// <summary>TCP: the same for the responder; set by its SYN-ACK (<see cref="FlowFlags.Replied"/>).</summary>
+    public uint ResponderSequenceEnd;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool Matches(in FlowKey key)

@@ -12,7 +12,7 @@ namespace Appliance.Core.Flows;
 /// </summary>
 /// <remarks>
 /// <para>Sizing: the slot array is the power of two at or above twice <see cref="Capacity"/>, so the load factor
-/// never exceeds one half and every probe run ends at a free slot soon. Entries are 72 bytes.</para>
+/// never exceeds one half and every probe run ends at a free slot soon. Entries are 80 bytes.</para>
 /// <para>Hashing: keys are attacker-chosen (anyone a rule admits picks their own ports), so the hash is keyed with
 /// random per-table seeds (a wyhash-style multiply-fold); colliding keys cannot be precomputed offline.</para>
 /// <para>Deletion uses backward shifting, not tombstones, so probe runs only ever shrink when flows go away and

@@ -253,6 +253,8 @@ public static class FrameParser
                 info.SourcePort = tcp.SourcePort;
                 info.DestinationPort = tcp.DestinationPort;
                 info.TcpFlags = (byte)tcp.Flags;
+                info.TcpSequence = tcp.Sequence;
+                info.TcpAcknowledgment = tcp.Acknowledgment;
                 info.PayloadOffset = l4Offset + tcp.HeaderLength;
                 info.PayloadLength = tcp.Payload.Length;
                 break;

@@ -88,6 +88,12 @@ public struct PacketInfo
 
     /// <summary>TCP flags byte (FIN=0x01, SYN=0x02, RST=0x04, PSH=0x08, ACK=0x10, URG=0x20, ECE=0x40, CWR=0x80).</summary>
     public byte TcpFlags;
+
+    /// <summary>TCP sequence number (host order).</summary>
+    public uint TcpSequence;
+
+    /// <summary>TCP acknowledgment number (host order); meaningful when the ACK flag is set.</summary>
+    public uint TcpAcknowledgment;
     public byte IcmpType;
     public byte IcmpCode;
 

@@ -1,4 +1,5 @@
 using Appliance.Core.Wire;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Frames;
 
 namespace Appliance.Core.Tests.Wire;
@@ -26,17 +27,11 @@ public class FrameParserAllocationTests
         frames.Add(Frames.ArpRequest(Frames.CameraMac, "192.0.2.1", "192.0.2.2").ToArray());
         var array = frames.ToArray();
 
-        var parsed = Run(array, l2: true);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
-        {
-            parsed += Run(array, l2: true);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var parsed = 0;
+        var windows = AllocationWindows.Measure(_ => parsed += Run(array, l2: true), warmupRounds: 30, roundsPerWindow: 100);
 
         Assert.True(parsed > 0);
-        Assert.Equal(0, allocated);
+        Assert.True(windows[^1] == 0, AllocationWindows.Describe(windows));
     }
 
     [Fact]
@@ -52,17 +47,11 @@ public class FrameParserAllocationTests
         packets.Add(Frames.Ip("2001:db8::1", "2001:db8::2").HopByHop().Udp(1, 2).ToArray());
         var array = packets.ToArray();
 
-        var parsed = Run(array, l2: false);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
-        {
-            parsed += Run(array, l2: false);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var parsed = 0;
+        var windows = AllocationWindows.Measure(_ => parsed += Run(array, l2: false), warmupRounds: 30, roundsPerWindow: 100);
 
         Assert.True(parsed > 0);
-        Assert.Equal(0, allocated);
+        Assert.True(windows[^1] == 0, AllocationWindows.Describe(windows));
     }
 
     private static int Run(byte[][] inputs, bool l2)

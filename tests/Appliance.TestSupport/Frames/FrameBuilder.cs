@@ -67,7 +67,7 @@ public sealed class FrameBuilder
     private ushort _dstPort;
     private TcpFlags _tcpFlags;
     private uint _seq;
-    private uint _ack;
+    private uint? _ack;
     private ushort _window = 64240;
     private byte[] _tcpOptions = [];
     private int? _dataOffset;
@@ -329,7 +329,10 @@ public sealed class FrameBuilder
     // Layer 4
     // =====================================================================================================
 
-    /// <summary>TCP segment (window 64240, seq/ack 0, data offset from the options).</summary>
+    /// <summary>
+    /// TCP segment (window 64240, seq 0, data offset from the options). The acknowledgment number is 0, or 1 when the
+    /// ACK flag is set: every default segment then acknowledges a default SYN (sequence 0), as a real peer's would.
+    /// </summary>
     public FrameBuilder Tcp(ushort sourcePort, ushort destinationPort, TcpFlags flags)
     {
         SetL4(L4.Tcp);
@@ -582,7 +585,7 @@ public sealed class FrameBuilder
                     BinaryPrimitives.WriteUInt16BigEndian(s, _srcPort);
                     BinaryPrimitives.WriteUInt16BigEndian(s[2..], _dstPort);
                     BinaryPrimitives.WriteUInt32BigEndian(s[4..], _seq);
-                    BinaryPrimitives.WriteUInt32BigEndian(s[8..], _ack);
+                    BinaryPrimitives.WriteUInt32BigEndian(s[8..], _ack ?? ((_tcpFlags & TcpFlags.Ack) != 0 ? 1u : 0u));
                     s[12] = (byte)((_dataOffset ?? (headerLength / 4)) << 4);
                     s[13] = (byte)_tcpFlags;
                     BinaryPrimitives.WriteUInt16BigEndian(s[14..], _window);
