@@ -39,7 +39,8 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog,
             x.Pair.Engine.Flows.Count,
             x.Pair.Engine.Flows.Capacity,
             x.Pair.Engine.Events.Lost,
-            Ports(x.Report)))];
+            Ports(x.Report),
+            x.Pair.Engine.Flows.QuotaEvictions))];
 
     private static List<PortStatus> Ports(DataPlaneReport report)
     {

@@ -45,6 +45,7 @@ public static class PrometheusWriter
         PerPlane(sb, planes, "camfw_capture_drops_total", "counter", "Frames lost by the capture layer before the engine saw them.", static p => p.CaptureDrops);
         PerPlane(sb, planes, "camfw_flow_table_entries", "gauge", "Flows tracked.", static p => p.FlowCount);
         PerPlane(sb, planes, "camfw_flow_table_capacity", "gauge", "Flow table capacity.", static p => p.FlowCapacity);
+        PerPlane(sb, planes, "camfw_flow_quota_evictions_total", "counter", "Closed or half-open flows pushed out so a camera's new opener fits its flow quota (a flood against a camera shows here).", static p => p.QuotaEvictions);
         PerPlane(sb, planes, "camfw_drop_events_lost_total", "counter", "Drop events lost because an event ring was full.", static p => p.EventsLost);
         PerPort(sb, planes);
 

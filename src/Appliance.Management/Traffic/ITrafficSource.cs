@@ -11,7 +11,8 @@ namespace Appliance.Management.Traffic;
 /// <param name="FlowCapacity">Its table's capacity.</param>
 /// <param name="EventsLost">Drop events lost because its event ring was full.</param>
 /// <param name="Ports">Its ports' link and loss counters (empty when the backend has none to report).</param>
-public sealed record DataPlaneStatus(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity, long EventsLost, IReadOnlyList<PortStatus>? Ports = null);
+/// <param name="QuotaEvictions">Flows its engine pushed out to fit a camera's new opener in its flow quota, since start.</param>
+public sealed record DataPlaneStatus(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity, long EventsLost, IReadOnlyList<PortStatus>? Ports = null, long QuotaEvictions = 0);
 
 /// <summary>One port of a data plane: its link and what it lost, for health and metrics.</summary>
 /// <param name="Name">Interface name.</param>

@@ -80,6 +80,7 @@ public sealed class TrafficViewTests
         Assert.Contains("camfw_policy_version 1\n", text, StringComparison.Ordinal);
         Assert.Contains("camfw_syslog_queue_dropped_total 5\n", text, StringComparison.Ordinal);
         Assert.Contains("camfw_flow_table_entries{plane=\"p\\\"0\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("camfw_flow_quota_evictions_total{plane=\"p\\\"0\"} 12\n", text, StringComparison.Ordinal);
 
         var flows = await api.Client.GetFromJsonAsync("/api/v1/flows?offset=1&limit=1", ManagementJsonContext.Default.FlowsDto);
         Assert.Equal((2, 1), (flows!.Total, flows.Flows.Count));
@@ -102,7 +103,7 @@ public sealed class TrafficViewTests
 
         public long SyslogQueueDropped => 5;
 
-        public IReadOnlyList<DataPlaneStatus> DataPlanes() => [new("p\"0", Healthy, Healthy ? null : "engine fault", 7, 2, 1024, 0)];
+        public IReadOnlyList<DataPlaneStatus> DataPlanes() => [new("p\"0", Healthy, Healthy ? null : "engine fault", 7, 2, 1024, 0, QuotaEvictions: 12)];
 
         public CameraTotals Camera(int slot) => slot == 0 ? new(10, 3, 1000, 180, DateTimeOffset.UnixEpoch) : default;
 
