@@ -3,7 +3,8 @@
 # everything is present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(libpcap0.8 libpcap0.8-dev rsyslog rsyslog-gnutls gnutls-bin tcpdump tcpreplay ethtool iproute2 python3 python3-scapy gcc libc6-dev procps)
+# ieee-data: the IEEE OUI registry camfw learn names camera vendors from (/usr/share/ieee-data/oui.csv).
+packages=(libpcap0.8 libpcap0.8-dev ieee-data rsyslog rsyslog-gnutls gnutls-bin tcpdump tcpreplay ethtool iproute2 python3 python3-scapy gcc libc6-dev procps)
 # The Debian package (image/build-deb.sh) and its tests: debhelper builds it, lintian checks it, debootstrap makes the
 # bookworm root that systemd-nspawn boots to install it in, nsenter (util-linux) drives that container.
 packages+=(dpkg-dev debhelper lintian debootstrap systemd-container util-linux)

@@ -76,6 +76,9 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             Site = new SiteSpec { UnknownDevices = site.UnknownDevices, DhcpServers = [.. site.DhcpServers], Routers = [.. site.Routers], DnsMinTtl = site.DnsMinTtl ?? SiteSpec.DefaultDnsMinTtl },
             Sha256 = sha256,
             Sources = sources,
+            Networks = new SortedDictionary<string, IReadOnlyList<IPNetwork>>(
+                _resolvedNetworks.Where(n => n.Value is not null).ToDictionary(n => n.Key, n => (IReadOnlyList<IPNetwork>)n.Value!, StringComparer.Ordinal),
+                StringComparer.Ordinal),
         };
     }
 

@@ -165,6 +165,7 @@ public static class PcapReplay
 
         public OutputSet(ReplayOutputs outputs)
         {
+            Observer = outputs.Observer;
             _callerVerdicts = outputs.Verdicts;
             try
             {
@@ -185,6 +186,8 @@ public static class PcapReplay
         }
 
         public bool WantsVerdicts => _callerVerdicts is not null || _verdicts is not null;
+
+        public IReplayObserver? Observer { get; }
 
         /// <summary>Why an output cannot be written as asked, once something made it so.</summary>
         public string? Problem { get; private set; }
@@ -380,6 +383,7 @@ public static class PcapReplay
                 _dropped++;
             }
 
+            files.Observer?.OnJudged(frame, kind == PortLinkType.RawIp, side, nowMs, in verdict, wireLength);
             files.Frame(verdict.IsPass, frame, linkType, nowMicros, wireLength);
             if (files.WantsVerdicts)
             {

@@ -24,6 +24,19 @@ public sealed record ReplayOutputs
 
     /// <summary>Receives the frames that were dropped (pcap; temporary file, renamed on success).</summary>
     public string? DroppedPath { get; init; }
+
+    /// <summary>Told about every judged frame, after the engine judged it (<c>camfw learn</c> aggregates from it).</summary>
+    public IReplayObserver? Observer { get; init; }
+}
+
+/// <summary>Sees every frame a replay judged, in order, after the engine did.</summary>
+public interface IReplayObserver
+{
+    /// <summary>
+    /// One judged frame: an Ethernet frame, or a bare IP packet when <paramref name="rawIp"/>; the side it was judged
+    /// from, the engine clock, the verdict and the frame's length on the wire.
+    /// </summary>
+    void OnJudged(ReadOnlySpan<byte> frame, bool rawIp, Side side, long nowMs, in Verdict verdict, int wireLength);
 }
 
 /// <summary>How a replay decides which bridge side each frame came from.</summary>

@@ -168,4 +168,10 @@ public sealed record PolicySpec
 
     /// <summary>Source file names relative to the policy directory.</summary>
     public IReadOnlyList<string> Sources { get; init; } = [];
+
+    /// <summary>
+    /// The named networks, expanded to prefixes, by name (ordinal order). Not compiled (rules carry their peers
+    /// expanded); kept so tools such as <c>camfw learn</c> can speak the site's own names.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<IPNetwork>> Networks { get; init; } = new Dictionary<string, IReadOnlyList<IPNetwork>>();
 }

@@ -18,5 +18,6 @@ internal static class CommandCatalog
         yield return HistoryCommand.Create();
         yield return PolicyCommand.Create();
         yield return ReplayCommand.Create();
+        yield return LearnCommand.Create();
     }
 }

@@ -1,0 +1,620 @@
+using System.Net;
+using System.Net.Sockets;
+using Appliance.Core;
+using Appliance.Core.Policy;
+using Appliance.Core.Wire;
+
+namespace Appliance.Learn;
+
+/// <summary>
+/// Aggregates what each camera-side device does, frame by frame, into services (who opened, protocol, server port,
+/// peer) with counts, volumes and first/last times. Bounded by <see cref="LearnOptions"/>; deterministic (the same
+/// frames in the same order give the same snapshot). Not thread-safe: one writer; take <see cref="Snapshot"/> from
+/// the same thread (or under the caller's lock).
+/// </summary>
+/// <remarks>
+/// Who opened a connection: TCP by its SYN (a connection joined mid-way, with traffic both ways, counts as completed
+/// and its opener is inferred: the side whose port is the lower one, privileged ports first, is the server); UDP by
+/// the first datagram; ICMP by the echo request. A connection counts as completed when the handshake finished (TCP
+/// SYN, SYN-ACK and the opener's ACK) or an answer came back (UDP, ICMP echo). Frames are parsed by the engine's own
+/// parser, so what does not parse for the engine does not teach anything here either.
+/// </remarks>
+public sealed class TrafficLearner
+{
+    private const int SweepEvery = 4096;
+
+    private readonly LearnOptions _options;
+    private readonly Dictionary<DeviceKey, DeviceState> _devices = [];
+    private readonly Dictionary<ConnKey, Conn> _conns = [];
+    private readonly Dictionary<ServiceKey, ServiceState> _services = [];
+    private long _frames;
+    private long _malformed;
+    private long _ignored;
+    private long _devicesNotTracked;
+    private long _connsNotTracked;
+    private long _servicesNotKept;
+
+    /// <summary>A learner with <paramref name="options"/> (defaults when null).</summary>
+    public TrafficLearner(LearnOptions? options = null) => _options = options ?? new LearnOptions();
+
+    /// <summary>
+    /// Looks up the name a camera-side device resolved for a peer (from the engine's DNS learning); called once when a
+    /// connection is first seen and once more when it completes without a name. Null: names are not looked up.
+    /// </summary>
+    public Func<DeviceKey, IpAddr, string?>? NameOf { get; set; }
+
+    /// <summary>Learns from one Ethernet frame (or a bare IP packet when <paramref name="rawIp"/>) that arrived on <paramref name="side"/>.</summary>
+    public void Observe(ReadOnlySpan<byte> frame, bool rawIp, Side side, long nowMs, int wireLength = 0)
+    {
+        _frames++;
+        var ok = rawIp ? FrameParser.ParseIp(frame, out var info) : FrameParser.ParseEthernet(frame, out info);
+        if (!ok)
+        {
+            _malformed++;
+            return;
+        }
+
+        var length = wireLength > 0 ? wireLength : frame.Length;
+        if (_frames % SweepEvery == 0)
+        {
+            Sweep(nowMs);
+        }
+
+        if (info.Kind == L3Kind.Arp)
+        {
+            if (side == Side.Camera && !info.SourceMac.IsMulticast && info.SourceMac.Value != 0)
+            {
+                Device(new DeviceKey(info.SourceMac, default), nowMs, length, info.ArpSenderIp);
+            }
+
+            return;
+        }
+
+        if (info.Kind is not (L3Kind.Ipv4 or L3Kind.Ipv6))
+        {
+            _ignored++;
+            return;
+        }
+
+        var v6 = info.Kind == L3Kind.Ipv6;
+        if (side == Side.Camera)
+        {
+            if (info.HasEthernet && (info.SourceMac.IsMulticast || info.SourceMac.Value == 0))
+            {
+                _ignored++;
+                return;
+            }
+
+            var key = info.HasEthernet ? new DeviceKey(info.SourceMac, default) : new DeviceKey(default, info.Source);
+            var device = Device(key, nowMs, length, info.Source);
+            if (device is null)
+            {
+                return;
+            }
+
+            if (info.HasDhcp || (info.HasL4 && info.Protocol == IpProtocols.Udp && info.SourcePort == 68 && info.DestinationPort == 67))
+            {
+                device.UsedDhcp = true;
+                return;
+            }
+
+            if (IsGroup(info.Destination, info.HasEthernet && info.DestinationMac.IsMulticast))
+            {
+                device.Discovery |= DiscoveryOf(ref info);
+                _ignored++;
+                return;
+            }
+
+            Track(key, ref info, v6, fromCamera: true, nowMs, length);
+            return;
+        }
+
+        // Uplink: towards a camera-side device.
+        if ((info.HasEthernet && info.DestinationMac.IsMulticast) || IsGroup(info.Destination, false))
+        {
+            _ignored++;
+            return;
+        }
+
+        var target = info.HasEthernet ? new DeviceKey(info.DestinationMac, default) : new DeviceKey(default, info.Destination);
+        Track(target, ref info, v6, fromCamera: false, nowMs, length);
+    }
+
+    /// <summary>The findings so far: folded services plus the connections still open, sorted.</summary>
+    public LearnSnapshot Snapshot()
+    {
+        var services = new Dictionary<ServiceKey, ServiceState>(_services.Count);
+        foreach (var (key, state) in _services)
+        {
+            services[key] = state.Clone();
+        }
+
+        foreach (var conn in _conns.Values)
+        {
+            Fold(conn, services, count: false);
+        }
+
+        var devices = new List<LearnedDevice>(_devices.Count);
+        foreach (var (key, d) in _devices)
+        {
+            if (!d.OnCameraSide)
+            {
+                continue;
+            }
+
+            var addresses = d.Addresses
+                .Select(a => (Address: a.Key.ToIPAddress(), Frames: a.Value))
+                .OrderByDescending(a => a.Frames).ThenBy(a => a.Address.AddressFamily).ThenBy(a => a.Address.ToString(), StringComparer.Ordinal)
+                .ToList();
+            devices.Add(new LearnedDevice
+            {
+                Key = key,
+                Addresses = addresses,
+                Frames = d.Frames,
+                Bytes = d.Bytes,
+                FirstMs = d.FirstMs,
+                LastMs = d.LastMs,
+                UsedDhcp = d.UsedDhcp,
+                UsedIpv6 = addresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6 && !a.Address.IsIPv6LinkLocal),
+                Discovery = d.Discovery,
+            });
+        }
+
+        devices.Sort((a, b) => a.Key.CompareTo(b.Key));
+        var known = devices.Select(d => d.Key).ToHashSet();
+        var list = services
+            .Where(s => known.Contains(s.Key.Device))
+            .Select(s => s.Value.ToLearned(s.Key))
+            .ToList();
+        list.Sort(CompareServices);
+        return new LearnSnapshot(devices, list, new LearnCounters
+        {
+            Frames = _frames,
+            Malformed = _malformed,
+            Ignored = _ignored,
+            DevicesNotTracked = _devicesNotTracked,
+            ConnectionsNotTracked = _connsNotTracked,
+            ServicesNotKept = _servicesNotKept,
+        });
+    }
+
+    /// <summary>Folds connections idle for <see cref="LearnOptions.ConnectionIdleMs"/> into their services.</summary>
+    public void Sweep(long nowMs)
+    {
+        List<ConnKey>? done = null;
+        foreach (var (key, conn) in _conns)
+        {
+            if (nowMs - conn.LastMs >= _options.ConnectionIdleMs)
+            {
+                (done ??= []).Add(key);
+            }
+        }
+
+        if (done is null)
+        {
+            return;
+        }
+
+        done.Sort();
+        foreach (var key in done)
+        {
+            Fold(_conns[key], _services, count: true);
+            _conns.Remove(key);
+        }
+    }
+
+    internal static int CompareServices(LearnedService a, LearnedService b)
+    {
+        var c = a.Device.CompareTo(b.Device);
+        if (c == 0)
+        {
+            c = a.Direction.CompareTo(b.Direction);
+        }
+
+        if (c == 0)
+        {
+            c = a.Protocol.CompareTo(b.Protocol);
+        }
+
+        if (c == 0)
+        {
+            c = a.Port.CompareTo(b.Port);
+        }
+
+        return c != 0 ? c : CompareAddresses(a.Peer, b.Peer);
+    }
+
+    internal static int CompareAddresses(IPAddress a, IPAddress b)
+        => IpAddr.FromIPAddress(a).Value.CompareTo(IpAddr.FromIPAddress(b).Value);
+
+    private static bool IsGroup(IpAddr address, bool multicastMac)
+    {
+        if (multicastMac)
+        {
+            return true;
+        }
+
+        if (address.IsV4)
+        {
+            var v4 = address.V4;
+            return v4 == 0xFFFF_FFFF || (v4 >> 28) == 0xE;
+        }
+
+        return (address.Value >> 120) == 0xFF;
+    }
+
+    private static DiscoveryProtocols DiscoveryOf(ref PacketInfo info)
+    {
+        if (!info.HasL4 || info.Protocol != IpProtocols.Udp)
+        {
+            return DiscoveryProtocols.None;
+        }
+
+        return info.DestinationPort switch
+        {
+            3702 => DiscoveryProtocols.WsDiscovery,
+            1900 => DiscoveryProtocols.Ssdp,
+            5353 => DiscoveryProtocols.Mdns,
+            _ => DiscoveryProtocols.None,
+        };
+    }
+
+    private static bool IsServerPort(ushort port, ushort other)
+    {
+        var privileged = port < 1024;
+        var otherPrivileged = other < 1024;
+        return privileged != otherPrivileged ? privileged : port <= other;
+    }
+
+    private DeviceState? Device(DeviceKey key, long nowMs, int length, IpAddr source)
+    {
+        if (!_devices.TryGetValue(key, out var d))
+        {
+            if (_devices.Count >= _options.MaxDevices)
+            {
+                _devicesNotTracked++;
+                return null;
+            }
+
+            d = new DeviceState { FirstMs = nowMs };
+            _devices.Add(key, d);
+        }
+
+        if (!d.OnCameraSide)
+        {
+            d.OnCameraSide = true;
+            d.FirstMs = nowMs;
+        }
+
+        d.Frames++;
+        d.Bytes += length;
+        d.LastMs = nowMs;
+        if (source.Value != 0 && !(source.IsV4 && source.V4 == 0) && (d.Addresses.Count < 16 || d.Addresses.ContainsKey(source)))
+        {
+            d.Addresses[source] = d.Addresses.GetValueOrDefault(source) + 1;
+        }
+
+        return d;
+    }
+
+    private void Track(DeviceKey device, ref PacketInfo info, bool v6, bool fromCamera, long nowMs, int length)
+    {
+        if (!info.HasL4 || info.IsFragment)
+        {
+            _ignored++;
+            return;
+        }
+
+        ushort cameraPort, peerPort;
+        var protocol = info.Protocol;
+        var camera = fromCamera ? info.Source : info.Destination;
+        var peer = fromCamera ? info.Destination : info.Source;
+        var isEcho = false;
+        var echoRequest = false;
+        if (protocol is IpProtocols.Tcp or IpProtocols.Udp)
+        {
+            cameraPort = fromCamera ? info.SourcePort : info.DestinationPort;
+            peerPort = fromCamera ? info.DestinationPort : info.SourcePort;
+        }
+        else if (protocol is IpProtocols.Icmp or IpProtocols.Icmpv6)
+        {
+            echoRequest = v6 ? info.IcmpType == 128 : info.IcmpType == 8;
+            var echoReply = v6 ? info.IcmpType == 129 : info.IcmpType == 0;
+            if (!echoRequest && !echoReply)
+            {
+                // Errors belong to the flow they quote; neighbour discovery to the camera's IPv6 allowance.
+                _ignored++;
+                return;
+            }
+
+            isEcho = true;
+            cameraPort = info.IcmpEchoId;
+            peerPort = info.IcmpEchoId;
+        }
+        else
+        {
+            _ignored++;
+            return;
+        }
+
+        var key = new ConnKey(device, protocol, camera, cameraPort, peer, peerPort);
+        if (!_conns.TryGetValue(key, out var conn))
+        {
+            var flags = (TcpFlags)info.TcpFlags;
+            bool cameraOpened;
+            ushort serverPort;
+            var mid = false;
+            if (protocol == IpProtocols.Tcp)
+            {
+                if ((flags & TcpFlags.Rst) != 0)
+                {
+                    _ignored++;
+                    return;
+                }
+
+                if ((flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn)
+                {
+                    cameraOpened = fromCamera;
+                }
+                else
+                {
+                    mid = true;
+                    cameraOpened = !IsServerPort(cameraPort, peerPort);
+                }
+
+                serverPort = cameraOpened ? peerPort : cameraPort;
+            }
+            else if (isEcho)
+            {
+                if (!echoRequest)
+                {
+                    _ignored++;
+                    return;
+                }
+
+                cameraOpened = fromCamera;
+                serverPort = v6 ? (ushort)128 : (ushort)8;
+            }
+            else
+            {
+                cameraOpened = fromCamera;
+                serverPort = cameraOpened ? peerPort : cameraPort;
+            }
+
+            if (_conns.Count >= _options.MaxConnections)
+            {
+                Sweep(nowMs);
+                if (_conns.Count >= _options.MaxConnections)
+                {
+                    _connsNotTracked++;
+                    return;
+                }
+            }
+
+            conn = new Conn
+            {
+                Device = device,
+                Protocol = protocol,
+                Direction = cameraOpened ? Direction.Egress : Direction.Ingress,
+                ServerPort = serverPort,
+                Peer = peer,
+                MidStream = mid,
+                FirstMs = nowMs,
+            };
+            conn.Name = LookUpName(device, peer);
+            _conns.Add(key, conn);
+        }
+
+        conn.Packets++;
+        conn.Bytes += length;
+        conn.LastMs = nowMs;
+        var fromOpener = fromCamera == (conn.Direction == Direction.Egress);
+        if (fromOpener)
+        {
+            conn.SeenFromOpener = true;
+        }
+        else
+        {
+            conn.SeenFromResponder = true;
+        }
+
+        if (conn.Completed)
+        {
+            return;
+        }
+
+        if (protocol == IpProtocols.Tcp)
+        {
+            var flags = (TcpFlags)info.TcpFlags;
+            if (conn.MidStream)
+            {
+                conn.Completed = conn.SeenFromOpener && conn.SeenFromResponder && (flags & TcpFlags.Rst) == 0;
+            }
+            else if (!fromOpener && (flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
+            {
+                conn.SynAcked = true;
+            }
+            else if (conn.SynAcked && (flags & (TcpFlags.Syn | TcpFlags.Rst)) == 0 && (flags & TcpFlags.Ack) != 0)
+            {
+                conn.Completed = true;
+            }
+        }
+        else if (!fromOpener)
+        {
+            conn.Completed = !isEcho || (v6 ? info.IcmpType == 129 : info.IcmpType == 0);
+        }
+
+        if (conn.Completed && conn.Name is null)
+        {
+            conn.Name = LookUpName(device, peer);
+        }
+    }
+
+    private string? LookUpName(DeviceKey device, IpAddr peer) => NameOf?.Invoke(device, peer);
+
+    private void Fold(Conn conn, Dictionary<ServiceKey, ServiceState> into, bool count)
+    {
+        var key = new ServiceKey(conn.Device, conn.Direction, conn.Protocol, conn.ServerPort, conn.Peer);
+        if (!into.TryGetValue(key, out var s))
+        {
+            if (into.Count >= _options.MaxServices)
+            {
+                if (count)
+                {
+                    _servicesNotKept++;
+                }
+
+                return;
+            }
+
+            s = new ServiceState { FirstMs = conn.FirstMs, LastMs = conn.LastMs };
+            into.Add(key, s);
+        }
+
+        s.FirstMs = Math.Min(s.FirstMs, conn.FirstMs);
+        s.LastMs = Math.Max(s.LastMs, conn.LastMs);
+        if (conn.Name is not null && (s.Name is null || string.CompareOrdinal(conn.Name, s.Name) < 0))
+        {
+            s.Name = conn.Name;
+        }
+
+        if (!conn.Completed)
+        {
+            s.Incomplete++;
+            return;
+        }
+
+        s.Connections++;
+        s.Packets += conn.Packets;
+        s.Bytes += conn.Bytes;
+        s.MaxPackets = Math.Max(s.MaxPackets, conn.Packets);
+        if (conn.MidStream)
+        {
+            s.MidStream++;
+        }
+    }
+
+    private readonly record struct ConnKey(DeviceKey Device, byte Protocol, IpAddr Camera, ushort CameraPort, IpAddr Peer, ushort PeerPort) : IComparable<ConnKey>
+    {
+        public int CompareTo(ConnKey other)
+        {
+            var c = Device.CompareTo(other.Device);
+            if (c == 0)
+            {
+                c = Protocol.CompareTo(other.Protocol);
+            }
+
+            if (c == 0)
+            {
+                c = Camera.Value.CompareTo(other.Camera.Value);
+            }
+
+            if (c == 0)
+            {
+                c = CameraPort.CompareTo(other.CameraPort);
+            }
+
+            if (c == 0)
+            {
+                c = Peer.Value.CompareTo(other.Peer.Value);
+            }
+
+            return c != 0 ? c : PeerPort.CompareTo(other.PeerPort);
+        }
+    }
+
+    private readonly record struct ServiceKey(DeviceKey Device, Direction Direction, byte Protocol, ushort Port, IpAddr Peer);
+
+    private sealed class DeviceState
+    {
+        public Dictionary<IpAddr, long> Addresses { get; } = [];
+
+        public bool OnCameraSide { get; set; }
+
+        public long Frames { get; set; }
+
+        public long Bytes { get; set; }
+
+        public long FirstMs { get; set; }
+
+        public long LastMs { get; set; }
+
+        public bool UsedDhcp { get; set; }
+
+        public DiscoveryProtocols Discovery { get; set; }
+    }
+
+    private sealed class Conn
+    {
+        public DeviceKey Device { get; init; }
+
+        public byte Protocol { get; init; }
+
+        public Direction Direction { get; init; }
+
+        public ushort ServerPort { get; init; }
+
+        public IpAddr Peer { get; init; }
+
+        public bool MidStream { get; init; }
+
+        public string? Name { get; set; }
+
+        public bool SynAcked { get; set; }
+
+        public bool Completed { get; set; }
+
+        public bool SeenFromOpener { get; set; }
+
+        public bool SeenFromResponder { get; set; }
+
+        public long Packets { get; set; }
+
+        public long Bytes { get; set; }
+
+        public long FirstMs { get; init; }
+
+        public long LastMs { get; set; }
+    }
+
+    private sealed class ServiceState
+    {
+        public string? Name { get; set; }
+
+        public long Connections { get; set; }
+
+        public long Incomplete { get; set; }
+
+        public long MidStream { get; set; }
+
+        public long MaxPackets { get; set; }
+
+        public long Packets { get; set; }
+
+        public long Bytes { get; set; }
+
+        public long FirstMs { get; set; }
+
+        public long LastMs { get; set; }
+
+        public ServiceState Clone() => (ServiceState)MemberwiseClone();
+
+        public LearnedService ToLearned(ServiceKey key) => new()
+        {
+            Device = key.Device,
+            Direction = key.Direction,
+            Protocol = (RuleProtocol)key.Protocol,
+            Port = key.Port,
+            Peer = key.Peer.ToIPAddress(),
+            Name = Name,
+            Connections = Connections,
+            Incomplete = Incomplete,
+            MidStream = MidStream,
+            MaxPacketsPerConnection = MaxPackets,
+            Packets = Packets,
+            Bytes = Bytes,
+            FirstMs = FirstMs,
+            LastMs = LastMs,
+        };
+    }
+}
