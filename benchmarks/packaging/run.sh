@@ -119,8 +119,10 @@ for deb in "${debs[@]}"; do
   box systemctl start camfw.service
   pid=$(prop MainPID)
   ip netns exec "$ns_tx" tcpreplay -i "$tx_if" --pps="$load_pps" --duration=60 --loop=0 "$work/video.pcap" >/dev/null 2>&1
-  rss_kb=$(box sh -c "sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' /proc/$pid/status")
-  hwm_kb=$(box sh -c "sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' /proc/$pid/status")
+  # /proc/PID/status separates the field from its value with a tab (and spaces): let awk split it.
+  rss_kb=$(box awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+  hwm_kb=$(box awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+  [ -n "$rss_kb" ] || { echo "$name: could not read the service's memory (MainPID $pid)" >&2; rss_kb=0; hwm_kb=0; }
   echo "$name: RSS after 60 s at $load_pps pps of video frames: $((rss_kb / 1024)) MiB (peak $((hwm_kb / 1024)) MiB)" >&2
   echo "$name deb_kib=$(du -k "$deb" | cut -f1) installed_kib=$installed_kb rss_kib=$rss_kb hwm_kib=$hwm_kb"
   box systemctl stop camfw.service
