@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Appliance.TestSupport;
 
 namespace Appliance.Lab.Tests;
@@ -46,6 +47,9 @@ public sealed class LabTests
             Assert.Contains(Anchor, text, StringComparison.Ordinal);
             await File.WriteAllTextAsync(north, text.Replace(Anchor, Anchor +
                 $"    rules:\n      - {{ id: lab-test-cloud, direction: egress, protocol: tcp, ports: 443, peer: {Cloud} }}\n", StringComparison.Ordinal));
+
+            // While it runs, the web console the banner points at shows what the lab's view shows.
+            await AssertConsoleAgreesWithTheLabViewAsync(lab.Output);
 
             var output = await lab.WaitAsync(TimeSpan.FromSeconds(120));
             Assert.True(lab.ExitCode == 0, $"camfw lab exited {lab.ExitCode}:\n{output}");
@@ -267,6 +271,51 @@ public sealed class LabTests
         return JsonSerializer.SerializeToElement(merged);
     }
 
+    /// <summary>
+    /// The lab's live view is rendered from <c>GET /api/v1/cameras</c> (tools/Appliance.Lab/LabView.cs); the web console
+    /// renders its cameras page from the appliance's own state. Read both through the URL and token the banner printed
+    /// (the console takes the bearer token like the API) and compare what both show: the cameras, each one's mode
+    /// and identity, and the policy version (read the API before and after the page, so a reload in between is seen).
+    /// </summary>
+    private static async Task AssertConsoleAgreesWithTheLabViewAsync(string labOutput)
+    {
+        var url = ConsoleAgreement.ConsoleUrl().Match(labOutput);
+        var tokenFile = ConsoleAgreement.TokenFile().Match(labOutput);
+        Assert.True(url.Success && tokenFile.Success, "the banner names the web console and the token file:\n" + labOutput);
+        using var http = new HttpClient { BaseAddress = new Uri(url.Groups[1].Value) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", (await File.ReadAllTextAsync(tokenFile.Groups[1].Value)).Trim());
+
+        using var before = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/cameras", UriKind.Relative)));
+        var page = await http.GetStringAsync(new Uri("/console/cameras", UriKind.Relative));
+        using var after = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/cameras", UriKind.Relative)));
+
+        var version = before.RootElement.GetProperty("policyVersion").GetInt64();
+        Assert.Equal(version, after.RootElement.GetProperty("policyVersion").GetInt64());
+        var caption = ConsoleAgreement.Caption().Match(page);
+        Assert.True(caption.Success, "the cameras page has its caption:\n" + page);
+        Assert.Equal(version, long.Parse(caption.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+        var rows = ConsoleAgreement.CameraRow().Matches(page).ToDictionary(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value), m => (Mode: m.Groups[2].Value, Identity: System.Net.WebUtility.HtmlDecode(m.Groups[3].Value)));
+        var cameras = before.RootElement.GetProperty("cameras").EnumerateArray().ToList();
+        Assert.Equal(cameras.Select(c => c.GetProperty("name").GetString()!).Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
+        foreach (var camera in cameras)
+        {
+            var row = rows[camera.GetProperty("name").GetString()!];
+            Assert.Equal(camera.GetProperty("mode").GetString(), row.Mode);
+            if (camera.GetProperty("mac").GetString() is { } mac)
+            {
+                Assert.Contains(mac, row.Identity, StringComparison.OrdinalIgnoreCase);
+            }
+
+            foreach (var address in camera.GetProperty("addresses").EnumerateArray())
+            {
+                Assert.Contains(address.GetString()!, row.Identity, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Contains(cameras, c => c.GetProperty("framesPassed").GetInt64() > 0); // positive control: the lab runs
+    }
+
     private static long Counter(JsonElement traffic, string host, string key)
         => traffic.TryGetProperty(host, out var h) && h.TryGetProperty(key, out var v) ? v.GetInt64() : 0;
 
@@ -424,6 +473,22 @@ public sealed class LabTests
             _process.Dispose();
         }
     }
+}
+
+/// <summary>The issue 17 check that the lab's view and the web console agree, on a running lab.</summary>
+internal static partial class ConsoleAgreement
+{
+    [GeneratedRegex(@"Web console:\s+(http://127\.0\.0\.1:\d+)/console/")]
+    internal static partial Regex ConsoleUrl();
+
+    [GeneratedRegex(@"API token \(0600\):\s+(\S+)")]
+    internal static partial Regex TokenFile();
+
+    [GeneratedRegex(@"<tr data-camera=""([^""]+)""><th scope=""row"">.*?</th><td class=""mode-(\w+)"">\w+</td><td>([^<]*)</td>")]
+    internal static partial Regex CameraRow();
+
+    [GeneratedRegex(@"<caption>[^<]* cameras?, policy version (\d+)</caption>")]
+    internal static partial Regex Caption();
 }
 
 /// <summary>Lab tests share the machine-wide lab lock and namespace names: never in parallel.</summary>
