@@ -3,6 +3,7 @@ using System.Text.Json;
 using Appliance.Management.Policies;
 using Appliance.Management.Security;
 using Appliance.Management.Traffic;
+using Appliance.Management.WebConsole;
 using Appliance.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -268,7 +269,10 @@ internal static class ManagementApi
             }
         }
 
-        return new ChangeOrigin(ChangeOrigin.ApiKind, remote, detail);
+        // A change made in the web console (its page posted with a session cookie) is recorded as the console's, so the
+        // history and syslog tell an admin's clicks from a script's token.
+        var viaConsole = string.Equals(context.User.FindFirst(ApiAuth.MethodClaim)?.Value, ConsoleSecurity.SessionMethod, StringComparison.Ordinal);
+        return new ChangeOrigin(viaConsole ? ChangeOrigin.ConsoleKind : ChangeOrigin.ApiKind, remote, detail);
     }
 
     private static CamerasDto Cameras(PolicyService policies, ITrafficSource traffic, DeniedDestinationTracker denied)

@@ -9,6 +9,7 @@ public sealed record ChangeOrigin(string Kind, string? Remote = null, string? De
     public const string StartupKind = "startup";
     public const string FileKind = "file";
     public const string ApiKind = "api";
+    public const string ConsoleKind = "console";
     public const string RollbackKind = "rollback";
     public const string AutoRevertKind = "auto-revert";
 

@@ -182,7 +182,7 @@ internal static class ConsolePages
         }
 
         var inbox = page.State.Inbox.List();
-        h.Raw("<div class=\"table-wrap\"><table class=\"sortable\" id=\"cameras\"><caption>").Text(Html.Count(state.Spec.Cameras.Count)).Raw(" cameras, policy version ").Text(state.Version.ToString(CultureInfo.InvariantCulture)).Raw("</caption><thead><tr>")
+        h.Raw("<div class=\"table-wrap\"><table class=\"sortable\" id=\"cameras\"><caption>").Text(Html.Count(state.Spec.Cameras.Count)).Raw(state.Spec.Cameras.Count == 1 ? " camera, policy version " : " cameras, policy version ").Text(state.Version.ToString(CultureInfo.InvariantCulture)).Raw("</caption><thead><tr>")
             .Raw("<th scope=\"col\">Camera</th><th scope=\"col\">Mode</th><th scope=\"col\">Identity</th><th scope=\"col\">Last seen</th>")
             .Raw("<th scope=\"col\" class=\"num\">Passed 5 min</th><th scope=\"col\" class=\"num\">Dropped 5 min</th><th scope=\"col\" class=\"num\">Passed 1 h</th><th scope=\"col\" class=\"num\">Dropped 1 h</th>")
             .Raw("<th scope=\"col\" class=\"num\">Flows</th><th scope=\"col\">Alerts</th></tr></thead><tbody>");

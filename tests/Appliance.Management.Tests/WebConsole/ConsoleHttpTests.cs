@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.RegularExpressions;
 using Appliance.Management.Api;
+using Appliance.Management.Policies;
 using Appliance.Management.WebConsole;
 using Appliance.TestSupport.Host;
 using Microsoft.Extensions.Time.Testing;
@@ -190,7 +191,8 @@ public sealed partial class ConsoleHttpTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2u, api.Policies.Current!.Version);
 
-        // The audit trail names the console session, not an anonymous API caller.
+        // The audit trail names the console and its session's address, not an anonymous API caller.
+        Assert.Equal(ChangeOrigin.ConsoleKind, api.Policies.Current.Origin.Kind);
         Assert.Contains("127.0.0.1", api.Policies.Current.Origin.ToString(), StringComparison.Ordinal);
     }
 
