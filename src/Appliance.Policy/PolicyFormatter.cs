@@ -6,6 +6,12 @@ using Appliance.Core.Policy;
 
 namespace Appliance.Policy;
 
+/// <summary>One name a camera learned from its DNS answers, as <c>policy show</c> prints it under the name rules it matches.</summary>
+/// <param name="Name">The name (lower case).</param>
+/// <param name="Address">An address the camera's answers gave for it.</param>
+/// <param name="RemainingSeconds">Seconds until it lapses (negative: lapsed, kept while a flow with the address lives).</param>
+public sealed record LearnedNameLine(string Name, string Address, double RemainingSeconds);
+
 /// <summary>
 /// Renders resolved or decompiled policy for people: <c>camfw policy show</c>, the management API and the UI share
 /// these so a rule reads the same everywhere. The rule line reads like the YAML it came from:
@@ -156,7 +162,15 @@ public static class PolicyFormatter
     /// Writes one camera's block for <c>policy show</c>: identity, mode, profiles, allowances, then one aligned line
     /// per rule (with where it was written when <paramref name="showOrigin"/>).
     /// </summary>
-    public static void WriteCamera(TextWriter writer, CameraSpec camera, IReadOnlyList<RuleSpec> rules, bool showOrigin = true)
+    /// <param name="writer">Where to write.</param>
+    /// <param name="camera">The camera.</param>
+    /// <param name="rules">Its effective rules.</param>
+    /// <param name="showOrigin">Print where each rule was written.</param>
+    /// <param name="learned">
+    /// What the camera learned from its DNS answers on a running appliance: each name rule is followed by the learned
+    /// names it matches and their addresses (what it admits now). Null when offline: name rules read <c>none learned</c>.
+    /// </param>
+    public static void WriteCamera(TextWriter writer, CameraSpec camera, IReadOnlyList<RuleSpec> rules, bool showOrigin = true, IReadOnlyList<LearnedNameLine>? learned = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(camera);
@@ -211,6 +225,47 @@ public static class PolicyFormatter
             sb.Append(row[6]);
             writer.WriteLine(sb.ToString().TrimEnd());
         }
+
+        WriteAdmits(writer, rules, learned);
+    }
+
+    /// <summary>Per name rule, what it admits now: the camera's learned names that match it, with their addresses.</summary>
+    private static void WriteAdmits(TextWriter writer, IReadOnlyList<RuleSpec> rules, IReadOnlyList<LearnedNameLine>? learned)
+    {
+        var first = true;
+        foreach (var rule in rules)
+        {
+            if (rule.Names.Count == 0)
+            {
+                continue;
+            }
+
+            if (first)
+            {
+                writer.WriteLine(learned is null ? "  name rules admit (offline: nothing asked of a running appliance)" : "  name rules admit now");
+                first = false;
+            }
+
+            var patterns = rule.Names.Select(DnsNamePattern.Parse).ToList();
+            var matched = learned is null
+                ? []
+                : learned.Where(l => patterns.Any(p => p.Matches(Encoding.ASCII.GetBytes(l.Name))))
+                    .OrderBy(l => l.Name, StringComparer.Ordinal).ThenBy(l => l.Address, StringComparer.Ordinal).ToList();
+            if (matched.Count == 0)
+            {
+                writer.WriteLine($"    {rule.Id}  none learned");
+                continue;
+            }
+
+            writer.WriteLine($"    {rule.Id}");
+            foreach (var l in matched)
+            {
+                var left = l.RemainingSeconds >= 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"{Math.Ceiling(l.RemainingSeconds):0} s left")
+                    : "lapsed, kept while a flow lives";
+                writer.WriteLine($"      {l.Name} {l.Address} ({left})");
+            }
+        }
     }
 
     /// <summary>
@@ -218,7 +273,14 @@ public static class PolicyFormatter
     /// with the rules decompiled from the compiled tables, so what is printed is what the data path enforces.
     /// Returns false when <paramref name="cameraName"/> is not in the policy.
     /// </summary>
-    public static bool WriteShow(TextWriter writer, CompiledPolicy policy, string? cameraName = null)
+    /// <param name="writer">Where to write.</param>
+    /// <param name="policy">The compiled policy.</param>
+    /// <param name="cameraName">Only this camera (null: all).</param>
+    /// <param name="learned">
+    /// Per camera, what it learned from its DNS answers on a running appliance (null when offline); see
+    /// <see cref="WriteCamera"/>.
+    /// </param>
+    public static bool WriteShow(TextWriter writer, CompiledPolicy policy, string? cameraName = null, IReadOnlyDictionary<string, IReadOnlyList<LearnedNameLine>>? learned = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(policy);
@@ -239,7 +301,7 @@ public static class PolicyFormatter
             }
 
             writer.WriteLine();
-            WriteCamera(writer, ToSpec(camera), camera.EffectiveRules());
+            WriteCamera(writer, ToSpec(camera), camera.EffectiveRules(), learned: learned is null ? null : learned.TryGetValue(camera.Name, out var mine) ? mine : []);
         }
 
         return true;

@@ -170,7 +170,7 @@ public sealed class DnsNameTable
         var bucket = AddressBucket(slot, address);
         entry.Next = _addressBuckets[bucket];
         EndWrite(ref entry.Generation);
-        _addressBuckets[bucket] = i;
+        Volatile.Write(ref _addressBuckets[bucket], i); // published after the entry is whole (concurrent TryFindName)
         _names[n].Addresses = i;
         _names[n].AddressCount++;
         RaiseNameExpiry(n, expiresMs);
@@ -240,6 +240,9 @@ public sealed class DnsNameTable
     /// <summary>
     /// The name camera <paramref name="slot"/> resolved to <paramref name="address"/> most recently (lapsed or not, while
     /// it is held), as a (name index, generation) handle for <see cref="TryGetName"/>; false when it has none.
+    /// Allocation-free; safe from any thread: each entry of the bucket chain is read under its sequence counter (a walk
+    /// that meets an entry being changed starts again, a few times at most) and the walk is bounded by the pool size,
+    /// so a reader racing the data-plane thread gets a name that was right at some instant, or none, never garbage.
     /// </summary>
     public bool TryFindName(int slot, IpAddr address, out int name, out int generation)
     {
@@ -250,15 +253,19 @@ public sealed class DnsNameTable
             return false;
         }
 
-        long best = -1;
-        for (var a = _addressBuckets[AddressBucket(slot, address)]; a >= 0; a = _addresses[a].Next)
+        for (var attempt = 0; attempt < 4; attempt++)
         {
-            ref var e = ref _addresses[a];
-            if (e.Slot == slot && e.Address.Value == address.Value && e.Sequence > best)
+            if (TryWalk(slot, address, out name, out var torn) && !torn)
             {
-                best = e.Sequence;
-                name = e.Name;
+                break;
             }
+
+            if (!torn)
+            {
+                return false;
+            }
+
+            name = -1;
         }
 
         if (name < 0)
@@ -267,7 +274,41 @@ public sealed class DnsNameTable
         }
 
         generation = Volatile.Read(ref _names[name].Generation);
-        return true;
+        return (generation & 1) == 0;
+    }
+
+    private bool TryWalk(int slot, IpAddr address, out int name, out bool torn)
+    {
+        name = -1;
+        torn = false;
+        long best = -1;
+        var a = Volatile.Read(ref _addressBuckets[AddressBucket(slot, address)]);
+        for (var steps = 0; a >= 0 && steps < _addresses.Length; steps++)
+        {
+            ref var e = ref _addresses[a];
+            var g = Volatile.Read(ref e.Generation);
+            var entrySlot = e.Slot;
+            var entryAddress = e.Address;
+            var entrySequence = e.Sequence;
+            var entryName = e.Name;
+            var next = e.Next;
+            Interlocked.MemoryBarrier();
+            if ((g & 1) != 0 || Volatile.Read(ref e.Generation) != g)
+            {
+                torn = true;
+                return false;
+            }
+
+            if (entryName >= 0 && entrySlot == slot && entryAddress.Value == address.Value && entrySequence > best)
+            {
+                best = entrySequence;
+                name = entryName;
+            }
+
+            a = next;
+        }
+
+        return name >= 0;
     }
 
     /// <summary>

@@ -36,4 +36,14 @@ public struct DropEvent
     /// <summary>ICMP type/code when <see cref="Protocol"/> is ICMP or ICMPv6.</summary>
     public byte IcmpType;
     public byte IcmpCode;
+
+    /// <summary>
+    /// The name the camera had last resolved to the peer's address when the frame was decided, as a handle into the
+    /// engine's <see cref="DnsNameTable"/> (cell + 1, so the default 0 means none); read it with
+    /// <see cref="DropEventRing.NameOf"/>. A handle, not text, so the data path writes it without allocating.
+    /// </summary>
+    public int PeerNameCell;
+
+    /// <summary>The generation of <see cref="PeerNameCell"/> when it was captured (a reused cell reads as no name).</summary>
+    public int PeerNameGeneration;
 }

@@ -72,6 +72,7 @@ public sealed partial class PacketEngine
         Array.Fill(_dhcpAskedUntil, long.MinValue);
         _dnsNames = new DnsNameTable(Options.DnsNameCapacity, Options.DnsAddressCapacity, Options.DnsNamesPerCamera, Options.DnsAddressesPerName, policies.Slots.Capacity);
         _dnsQueries = new DnsQueryTable(Options.DnsQueryCapacity, Options.DnsQueriesPerCamera, Options.DnsQueryTimeout, policies.Slots.Capacity);
+        Events.Names = _dnsNames;
     }
 
     public EngineOptions Options { get; }
@@ -250,6 +251,16 @@ public sealed partial class PacketEngine
             IcmpType = info.IcmpType,
             IcmpCode = info.IcmpCode,
         };
+
+        // The peer's name is captured now, as a handle: by the time the event is read the name may have lapsed or its
+        // cell been reused (the generation tells), and this thread is the table's writer, so no reader race here.
+        if (!arp && verdict.CameraSlot >= 0 && info.Kind != L3Kind.None && _dnsNames.NameCount > 0
+            && _dnsNames.TryFindName(verdict.CameraSlot, side == Side.Camera ? info.Destination : info.Source, out var cell, out var generation))
+        {
+            e.PeerNameCell = cell + 1;
+            e.PeerNameGeneration = generation;
+        }
+
         Events.TryWrite(in e);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Appliance.Core.Policy;
+using Appliance.Management.Api;
 using Appliance.Policy;
 
 namespace Appliance.Host.Cli;
@@ -39,10 +40,40 @@ internal static class PolicyCommand
     {
         var dir = DirectoryArgument();
         var camera = new Option<string?>("--camera") { Description = "Show only this camera." };
-        var show = new Command("show", "Print each camera's effective allowlist, read back from the compiled tables.") { dir, camera };
-        show.SetAction(parseResult => Show(parseResult.GetValue(dir) ?? DefaultDirectory, parseResult.GetValue(camera), parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error));
+        var live = new Option<bool>("--live") { Description = "Ask the running appliance what each name rule admits now (the names its cameras learned); without it name rules read 'none learned'." };
+        var show = new Command("show", "Print each camera's effective allowlist, read back from the compiled tables.") { dir, camera, live };
+        var admin = new AdminCommandOptions();
+        admin.AddTo(show);
+        show.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var directory = parseResult.GetValue(dir) ?? DefaultDirectory;
+            var only = parseResult.GetValue(camera);
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            if (!parseResult.GetValue(live))
+            {
+                return Show(directory, only, output, error);
+            }
+
+            return await admin.RunAsync(parseResult, async (client, _) =>
+            {
+                var names = await client.LearnedNamesAsync(only, cancellationToken).ConfigureAwait(false);
+                if (names.Body is not { } body)
+                {
+                    await error.WriteLineAsync($"camfw: the appliance did not list its learned names: {names.Error ?? names.Status.ToString()}").ConfigureAwait(false);
+                    return AdminCommandOptions.UnreachableExitCode;
+                }
+
+                return Show(directory, only, output, error, Learned(body));
+            }).ConfigureAwait(false);
+        });
         return show;
     }
+
+    /// <summary>The API's learned names, per camera, as <c>policy show</c> prints them.</summary>
+    internal static Dictionary<string, IReadOnlyList<LearnedNameLine>> Learned(LearnedNamesDto dto)
+        => dto.Names.GroupBy(n => n.Camera, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<LearnedNameLine>)[.. g.Select(n => new LearnedNameLine(n.Name, n.Address, n.RemainingSeconds))], StringComparer.Ordinal);
 
     internal static int Check(string directory, TextWriter output)
     {
@@ -72,7 +103,7 @@ internal static class PolicyCommand
         return result.HasErrors ? 1 : 0;
     }
 
-    internal static int Show(string directory, string? camera, TextWriter output, TextWriter error)
+    internal static int Show(string directory, string? camera, TextWriter output, TextWriter error, IReadOnlyDictionary<string, IReadOnlyList<LearnedNameLine>>? learned = null)
     {
         var result = PolicyLoader.LoadDirectory(directory);
         if (result.Spec is not { } spec)
@@ -93,7 +124,7 @@ internal static class PolicyCommand
             return 1;
         }
 
-        if (!PolicyFormatter.WriteShow(output, compiled, camera))
+        if (!PolicyFormatter.WriteShow(output, compiled, camera, learned))
         {
             // On stderr, so `camfw policy show --camera x > file` does not leave an error in the file.
             error.WriteLine($"error: no camera named '{camera}' in {directory}");

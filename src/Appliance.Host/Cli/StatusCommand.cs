@@ -66,7 +66,7 @@ internal static class StatusCommand
                         c.LastSeen?.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) ?? "never",
                         $"{c.FramesPassed} ({Bytes(c.BytesPassed)})",
                         c.FramesDropped == 0 ? "0" : $"[red]{c.FramesDropped}[/] ({Bytes(c.BytesDropped)})",
-                        Markup.Escape(string.Join(", ", c.TopDeniedDestinations.Select(d => $"{d.Address}:{d.Port}/{d.Protocol} x{d.Count}"))));
+                        Markup.Escape(string.Join(", ", c.TopDeniedDestinations.Select(d => (d.Name is null ? d.Address : $"{d.Name} ({d.Address})") + $":{d.Port}/{d.Protocol} x{d.Count}"))));
                 }
 
                 console.Write(table);

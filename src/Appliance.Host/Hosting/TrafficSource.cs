@@ -138,7 +138,8 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog,
                     egress ? "egress" : "ingress",
                     f.State.ToString().ToLowerInvariant(),
                     f.PolicyVersion,
-                    null));
+                    null,
+                    f.CameraSlot >= 0 ? p.Engine.NameFor(f.CameraSlot, f.PeerAddress) : null));
             }
         }
 
@@ -149,6 +150,24 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog,
             (_, _, var c) => c,
         });
         return new FlowPage(all.Count, [.. all.Skip(offset).Take(limit)]);
+    }
+
+    public IReadOnlyList<LearnedNameView> LearnedNames()
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var all = new List<LearnedNameView>();
+        foreach (var p in planes.Pairs)
+        {
+            foreach (var n in p.Engine.DnsNames.Snapshot(now))
+            {
+                if (p.Engine.Policies.Slots.NameOf(n.CameraSlot) is { } camera)
+                {
+                    all.Add(new LearnedNameView(camera, n.Name, n.Address.ToString(), n.RemainingMs / 1000.0));
+                }
+            }
+        }
+
+        return all;
     }
 
     private static string ProtocolName(byte protocol) => protocol switch

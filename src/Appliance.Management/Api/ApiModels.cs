@@ -63,8 +63,8 @@ public sealed record HistoryEntryDto(uint Version, string Sha256, DateTimeOffset
 /// <summary><c>GET /api/v1/policy/history</c>, newest first.</summary>
 public sealed record HistoryDto(uint? CurrentVersion, IReadOnlyList<HistoryEntryDto> Entries);
 
-/// <summary>A destination a camera tried and was refused.</summary>
-public sealed record DeniedDestinationDto(string Address, int Port, string Protocol, long Count, DateTimeOffset LastSeen);
+/// <summary>A destination a camera tried and was refused; <c>name</c> is the name the camera last resolved to it (null: none).</summary>
+public sealed record DeniedDestinationDto(string Address, int Port, string Protocol, long Count, DateTimeOffset LastSeen, string? Name = null);
 
 /// <summary>One camera with its counters.</summary>
 public sealed record CameraDto(
@@ -83,11 +83,17 @@ public sealed record CameraDto(
 /// <summary><c>GET /api/v1/cameras</c>.</summary>
 public sealed record CamerasDto(uint? PolicyVersion, IReadOnlyList<CameraDto> Cameras);
 
-/// <summary>One tracked flow.</summary>
-public sealed record FlowDto(string Plane, string? Camera, string Protocol, string Source, int SourcePort, string Destination, int DestinationPort, string Direction, string State, uint PolicyVersion, DateTimeOffset? LastSeen);
+/// <summary>One tracked flow; <c>peerName</c> is the name the camera last resolved to the peer's address (null: none).</summary>
+public sealed record FlowDto(string Plane, string? Camera, string Protocol, string Source, int SourcePort, string Destination, int DestinationPort, string Direction, string State, uint PolicyVersion, DateTimeOffset? LastSeen, string? PeerName = null);
 
 /// <summary><c>GET /api/v1/flows?offset=&amp;limit=</c>.</summary>
 public sealed record FlowsDto(int Total, int Offset, int Limit, IReadOnlyList<FlowDto> Flows);
+
+/// <summary>One learned name-to-address mapping of a camera (see <c>GET /api/v1/dns/names</c>).</summary>
+public sealed record LearnedNameDto(string Camera, string Name, string Address, double RemainingSeconds);
+
+/// <summary><c>GET /api/v1/dns/names?camera=</c>: what each camera learned from the DNS answers it was forwarded.</summary>
+public sealed record LearnedNamesDto(IReadOnlyList<LearnedNameDto> Names);
 
 /// <summary>One reported security event: <c>kind</c> is its syslog MSGID; <c>fields</c> its structured data.</summary>
 public sealed record EventDto(long Sequence, DateTimeOffset At, string Kind, string Level, string Message, IReadOnlyDictionary<string, string> Fields);
@@ -113,6 +119,7 @@ public sealed record ProblemDto(string? Type, string? Title, int? Status, string
 [JsonSerializable(typeof(CamerasDto))]
 [JsonSerializable(typeof(FlowsDto))]
 [JsonSerializable(typeof(EventsDto))]
+[JsonSerializable(typeof(LearnedNamesDto))]
 [JsonSerializable(typeof(ProblemDto))]
 [JsonSerializable(typeof(IReadOnlyList<DiagnosticDto>))]
 [JsonSerializable(typeof(string))]

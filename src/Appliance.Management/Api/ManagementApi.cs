@@ -41,6 +41,7 @@ internal static class ManagementApi
         api.MapGet("/cameras", GetCameras);
         api.MapGet("/flows", GetFlows);
         api.MapGet("/events", GetEvents);
+        api.MapGet("/dns/names", GetLearnedNames);
         api.MapGet("/reasons", ReasonsEndpoint.Get);
 
         app.MapGet("/metrics", GetMetrics).RequireAuthorization(ApiAuth.AdminPolicy);
@@ -169,9 +170,16 @@ internal static class ManagementApi
         }
 
         var page = traffic.Flows(first, count);
-        var flows = page.Flows.Select(f => new FlowDto(f.Plane, f.Camera, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Direction, f.State, f.PolicyVersion, f.LastSeen)).ToList();
+        var flows = page.Flows.Select(f => new FlowDto(f.Plane, f.Camera, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Direction, f.State, f.PolicyVersion, f.LastSeen, f.PeerName)).ToList();
         return TypedResults.Ok(new FlowsDto(page.Total, first, count, flows));
     }
+
+    /// <summary>Every camera's learned names (or one camera's), ordered by camera, name and address.</summary>
+    internal static Ok<LearnedNamesDto> GetLearnedNames(ITrafficSource traffic, [FromQuery(Name = "camera")] string? camera)
+        => TypedResults.Ok(new LearnedNamesDto([.. traffic.LearnedNames()
+            .Where(n => camera is null || string.Equals(n.Camera, camera, StringComparison.Ordinal))
+            .OrderBy(n => n.Camera, StringComparer.Ordinal).ThenBy(n => n.Name, StringComparer.Ordinal).ThenBy(n => n.Address, StringComparer.Ordinal)
+            .Select(n => new LearnedNameDto(n.Camera, n.Name, n.Address, n.RemainingSeconds))]));
 
     internal static Results<Ok<EventsDto>, ProblemHttpResult> GetEvents(IEventFeed events, [FromQuery(Name = "limit")] string? limit, [FromQuery(Name = "after")] string? after)
     {
@@ -299,7 +307,7 @@ internal static class ManagementApi
                 counters.FramesDropped,
                 counters.BytesPassed,
                 counters.BytesDropped,
-                [.. top.Select(d => new DeniedDestinationDto(d.Address, d.Port, d.Protocol, d.Count, d.LastSeen))]));
+                [.. top.Select(d => new DeniedDestinationDto(d.Address, d.Port, d.Protocol, d.Count, d.LastSeen, d.Name))]));
         }
 
         return new CamerasDto(state.Version, list);

@@ -95,6 +95,10 @@ public sealed class ManagementClient : IDisposable
     public Task<ApiResponse<EventsDto>> EventsAsync(int? limit, long? after, CancellationToken cancellationToken)
         => SendAsync(HttpMethod.Get, "api/v1/events" + Query(("limit", limit), ("after", after)), null, Json.EventsDto, cancellationToken);
 
+    /// <summary><c>GET /api/v1/dns/names</c>: what the cameras learned from their DNS answers (one camera's when <paramref name="camera"/> is given).</summary>
+    public Task<ApiResponse<LearnedNamesDto>> LearnedNamesAsync(string? camera, CancellationToken cancellationToken)
+        => SendAsync(HttpMethod.Get, "api/v1/dns/names" + (camera is null ? "" : "?camera=" + Uri.EscapeDataString(camera)), null, Json.LearnedNamesDto, cancellationToken);
+
     /// <summary><c>GET /api/v1/flows</c>: a page of tracked flows.</summary>
     public Task<ApiResponse<FlowsDto>> FlowsAsync(int? offset, int? limit, CancellationToken cancellationToken)
         => SendAsync(HttpMethod.Get, "api/v1/flows" + Query(("offset", offset), ("limit", limit)), null, Json.FlowsDto, cancellationToken);

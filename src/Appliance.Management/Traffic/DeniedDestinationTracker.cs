@@ -2,8 +2,11 @@ using System.Globalization;
 
 namespace Appliance.Management.Traffic;
 
-/// <summary>A destination a camera tried to reach and was refused, with how often and when last.</summary>
-public sealed record DeniedDestination(string Address, int Port, string Protocol, long Count, DateTimeOffset LastSeen);
+/// <summary>
+/// A destination a camera tried to reach and was refused, with how often and when last, and the name the camera had
+/// resolved to it (the latest event that carried one), or null.
+/// </summary>
+public sealed record DeniedDestination(string Address, int Port, string Protocol, long Count, DateTimeOffset LastSeen, string? Name = null);
 
 /// <summary>
 /// Per camera, the destinations it was denied most often, kept off the data path from the reported events (one
@@ -21,6 +24,12 @@ public sealed class DeniedDestinationTracker(int trackedPerCamera = 32, int maxC
 {
     /// <summary>The reporter's <c>action</c> for a frame the engine dropped (not monitor mode, not a logged pass).</summary>
     internal const string DroppedAction = "dropped";
+
+    /// <summary>
+    /// The reporter's field with the name the camera last resolved to the peer's address (<c>-</c> when none); the peer
+    /// is the destination of egress events and the source of ingress ones.
+    /// </summary>
+    internal const string DnsNameField = "dns";
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TopN> _perCamera = new(StringComparer.Ordinal);
@@ -85,6 +94,7 @@ public sealed class DeniedDestinationTracker(int trackedPerCamera = 32, int maxC
         }
 
         f.TryGetValue("proto", out var proto);
+        var name = f.TryGetValue(DnsNameField, out var n) && n.Length > 0 && n != "-" ? n : null;
         lock (_gate)
         {
             if (!_perCamera.TryGetValue(camera, out var top))
@@ -98,7 +108,7 @@ public sealed class DeniedDestinationTracker(int trackedPerCamera = 32, int maxC
                 _perCamera.Add(camera, top);
             }
 
-            top.Add(new Key(dst, dport, proto ?? ""), count, e.At);
+            top.Add(new Key(dst, dport, proto ?? ""), count, e.At, name);
         }
     }
 
@@ -117,19 +127,19 @@ public sealed class DeniedDestinationTracker(int trackedPerCamera = 32, int maxC
     // inherits its count, so a destination hit often is never pushed out by a scan of one-off ones.
     private sealed class TopN(int capacity)
     {
-        private readonly Dictionary<Key, (long Count, DateTimeOffset Last)> _counts = [];
+        private readonly Dictionary<Key, (long Count, DateTimeOffset Last, string? Name)> _counts = [];
 
-        public void Add(Key key, long count, DateTimeOffset at)
+        public void Add(Key key, long count, DateTimeOffset at, string? name)
         {
             if (_counts.TryGetValue(key, out var entry))
             {
-                _counts[key] = (entry.Count + count, at > entry.Last ? at : entry.Last);
+                _counts[key] = (entry.Count + count, at > entry.Last ? at : entry.Last, name ?? entry.Name);
                 return;
             }
 
             if (_counts.Count < capacity)
             {
-                _counts[key] = (count, at);
+                _counts[key] = (count, at, name);
                 return;
             }
 
@@ -145,11 +155,11 @@ public sealed class DeniedDestinationTracker(int trackedPerCamera = 32, int maxC
             }
 
             _counts.Remove(min);
-            _counts[key] = (minCount + count, at);
+            _counts[key] = (minCount + count, at, name);
         }
 
         public List<DeniedDestination> Top(int max)
             => [.. _counts.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Key.Address, StringComparer.Ordinal).ThenBy(kv => kv.Key.Port).Take(max)
-                .Select(kv => new DeniedDestination(kv.Key.Address, kv.Key.Port, kv.Key.Protocol, kv.Value.Count, kv.Value.Last))];
+                .Select(kv => new DeniedDestination(kv.Key.Address, kv.Key.Port, kv.Key.Protocol, kv.Value.Count, kv.Value.Last, kv.Value.Name))];
     }
 }

@@ -9,7 +9,7 @@ namespace Appliance.Management.Traffic;
 /// <param name="Kind">Its syslog MSGID, e.g. <c>flow-denied</c>, <c>phone-home</c>, <c>flow-repeat</c>.</param>
 /// <param name="Level">Log level name.</param>
 /// <param name="Message">The human-readable text.</param>
-/// <param name="Fields">Structured values: <c>camera, mac, direction, proto, src, sport, dst, dport, reason, rule, policy, action</c>; <c>count, kind</c> for repeats.</param>
+/// <param name="Fields">Structured values: <c>camera, mac, direction, proto, src, sport, dst, dport, dns, reason, rule, policy, action</c> (<c>dns</c>: the name the camera last resolved to the peer's address, <c>-</c> when none); <c>count, kind</c> for repeats.</param>
 public sealed record ReportedEvent(long Sequence, DateTimeOffset At, string Kind, string Level, string Message, IReadOnlyDictionary<string, string> Fields);
 
 /// <summary>Recent security events, newest first. The host adapts the syslog reporter's list.</summary>

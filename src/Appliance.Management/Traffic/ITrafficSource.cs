@@ -61,8 +61,15 @@ public sealed record SyslogShippingStatus(
 /// <summary>A camera's counters, summed over every data plane.</summary>
 public readonly record struct CameraTotals(long FramesPassed, long FramesDropped, long BytesPassed, long BytesDropped, DateTimeOffset? LastSeen);
 
-/// <summary>One tracked flow, for the API.</summary>
-public sealed record FlowView(string Plane, string? Camera, string Protocol, string Source, int SourcePort, string Destination, int DestinationPort, string Direction, string State, uint PolicyVersion, DateTimeOffset? LastSeen);
+/// <summary>One tracked flow, for the API; <paramref name="PeerName"/> is the name the camera last resolved to the peer's address, or null.</summary>
+public sealed record FlowView(string Plane, string? Camera, string Protocol, string Source, int SourcePort, string Destination, int DestinationPort, string Direction, string State, uint PolicyVersion, DateTimeOffset? LastSeen, string? PeerName = null);
+
+/// <summary>One name a camera learned from the DNS answers it was forwarded, with one address it maps to.</summary>
+/// <param name="Camera">The camera.</param>
+/// <param name="Name">The name (lower case).</param>
+/// <param name="Address">An address the camera's answers gave for it.</param>
+/// <param name="RemainingSeconds">Seconds until it lapses; negative when lapsed (then kept only while a flow with the address lives).</param>
+public sealed record LearnedNameView(string Camera, string Name, string Address, double RemainingSeconds);
 
 /// <summary>A page of flows.</summary>
 public sealed record FlowPage(int Total, IReadOnlyList<FlowView> Flows);
@@ -84,6 +91,9 @@ public interface ITrafficSource
 
     /// <summary>A page of tracked flows, in a stable order.</summary>
     FlowPage Flows(int offset, int limit);
+
+    /// <summary>What every camera learned from its DNS answers (every data plane), for <c>policy show</c> and the API.</summary>
+    IReadOnlyList<LearnedNameView> LearnedNames() => [];
 
     /// <summary>Syslog messages lost because the shipping queue was full.</summary>
     long SyslogQueueDropped { get; }

@@ -35,9 +35,6 @@ public sealed class BlockedTrafficInbox(int maxGroups = 4096)
     /// <summary>Event kinds that report spoofing (the cameras page shows a badge for them).</summary>
     public static readonly IReadOnlySet<string> SpoofKinds = new HashSet<string>(StringComparer.Ordinal) { "mac-spoof", "ip-spoof", "arp-spoof" };
 
-    // Field names under which an event may carry the destination's DNS name (the DNS-learning work adds one).
-    private static readonly string[] DnsNameFields = ["dstname", "dstName", "dst-name", "dns"];
-
     private readonly Dictionary<Key, Entry> _groups = [];
     private readonly Lock _gate = new();
     private long _lastSequence;
@@ -97,15 +94,9 @@ public sealed class BlockedTrafficInbox(int maxGroups = 4096)
         var camera = f.TryGetValue("camera", out var cam) && cam.Length > 0 && cam != "-"
             ? cam
             : "unknown device " + (f.TryGetValue("src", out var src) ? src : "?");
-        string? dns = null;
-        foreach (var name in DnsNameFields)
-        {
-            if (f.TryGetValue(name, out var n) && n.Length > 0 && n != "-")
-            {
-                dns = n;
-                break;
-            }
-        }
+        // The reporter's name is the peer's: the destination's only when the camera sent the frame.
+        var egress = !f.TryGetValue("direction", out var direction) || direction != "ingress";
+        var dns = egress && f.TryGetValue(DeniedDestinationTracker.DnsNameField, out var n) && n.Length > 0 && n != "-" ? n : null;
 
         var key = new Key(camera, dst, port, reason);
         lock (_gate)

@@ -477,7 +477,7 @@ internal static class ConsolePages
             h.Attr("data-stream", "/console/events/stream").Attr("data-after", after.ToString(CultureInfo.InvariantCulture));
         }
 
-        h.Raw("><caption class=\"sr-only\">Security events, newest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Kind</th><th scope=\"col\">Camera</th><th scope=\"col\">Reason</th><th scope=\"col\">Rule</th><th scope=\"col\">Event</th></tr></thead><tbody>");
+        h.Raw("><caption class=\"sr-only\">Security events, newest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Kind</th><th scope=\"col\">Camera</th><th scope=\"col\">Reason</th><th scope=\"col\">Rule</th><th scope=\"col\">DNS name</th><th scope=\"col\">Event</th></tr></thead><tbody>");
         foreach (var e in events)
         {
             EventRow(h, e, now, live);
@@ -513,7 +513,9 @@ internal static class ConsolePages
             h.Raw("</td>");
         }
 
-        h.El("td", e.Message, "msg").Raw("</tr>");
+        // The name the camera last resolved to the peer, as the reporter captured it when the frame was decided.
+        var dns = e.Fields.GetValueOrDefault(DeniedDestinationTracker.DnsNameField, "-");
+        h.El("td", dns is "-" or "" ? "–" : dns, dns is "-" or "" ? "muted" : "addr").El("td", e.Message, "msg").Raw("</tr>");
     }
 
     private static void Diagnostics(Html h, IReadOnlyList<DiagnosticDto> diagnostics)

@@ -94,7 +94,7 @@ public sealed class DropEventReporter : BackgroundService
             {
                 while (state.Ring.TryRead(out var e))
                 {
-                    Process(in e, now);
+                    Process(in e, state.Ring, now);
                     processed++;
                 }
             }
@@ -164,7 +164,7 @@ public sealed class DropEventReporter : BackgroundService
 
     private void OnPolicySwapped(CompiledPolicy? old, CompiledPolicy next) => Volatile.Write(ref _previousPolicy, old);
 
-    private void Process(in DropEvent e, DateTimeOffset now)
+    private void Process(in DropEvent e, DropEventRing ring, DateTimeOffset now)
     {
         var kind = Classify(in e);
         var key = FlowKey.For(kind, in e);
@@ -192,7 +192,7 @@ public sealed class DropEventReporter : BackgroundService
             }
         }
 
-        var fields = Describe(in e);
+        var fields = Describe(in e, ring.NameOf(in e));
         _flows.Add(key, new FlowEntry(kind, fields, now));
         _log.Flow(kind, in fields);
     }
@@ -277,7 +277,7 @@ public sealed class DropEventReporter : BackgroundService
         return e.Monitored ? SecurityEventIds.MonitoredDrop : SecurityEventIds.FlowDenied;
     }
 
-    private FlowFields Describe(in DropEvent e)
+    private FlowFields Describe(in DropEvent e, string? peerName)
     {
         var camera = e.CameraSlot >= 0 ? _policies.Slots.NameOf(e.CameraSlot) ?? "slot-" + e.CameraSlot.ToString(CultureInfo.InvariantCulture) : "-";
 
@@ -295,6 +295,7 @@ public sealed class DropEventReporter : BackgroundService
             e.SourcePort,
             e.Protocol == 0 && e.Destination.Value == UInt128.Zero ? "-" : e.Destination.ToString(),
             e.DestinationPort,
+            peerName ?? "-",
             ReasonNames.Name(e.Reason),
             RuleId(e.PolicyVersion, e.RuleIndex),
             e.PolicyVersion,

@@ -86,37 +86,37 @@ public sealed partial class SecurityEventLog
         switch (kind)
         {
             case SecurityEventIds.PhoneHome:
-                Log.PhoneHome(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.PhoneHome(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
             case SecurityEventIds.MonitoredDrop:
-                Log.MonitoredDrop(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.MonitoredDrop(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
             case SecurityEventIds.RuleMatch:
-                Log.RuleMatch(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.RuleMatch(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
             case SecurityEventIds.UnknownDevice:
-                Log.UnknownDevice(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.UnknownDevice(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
             case SecurityEventIds.MacSpoof:
-                Log.MacSpoof(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.MacSpoof(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
             case SecurityEventIds.IpSpoof:
-                Log.IpSpoof(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.IpSpoof(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
             case SecurityEventIds.ArpSpoof:
-                Log.ArpSpoof(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.ArpSpoof(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
             case SecurityEventIds.MalformedFrame:
-                Log.MalformedFrame(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.MalformedFrame(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
             default:
-                Log.FlowDenied(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+                Log.FlowDenied(_logger, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
                 break;
         }
     }
 
     internal void Repeat(long count, int seconds, string kind, in FlowFields f)
-        => Log.FlowRepeat(_logger, count, seconds, kind, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Reason, f.Rule, f.PolicyVersion, f.Action);
+        => Log.FlowRepeat(_logger, count, seconds, kind, f.Camera, f.Mac, f.Direction, f.Protocol, f.Source, f.SourcePort, f.Destination, f.DestinationPort, f.Dns, f.Reason, f.Rule, f.PolicyVersion, f.Action);
 
     internal void EventsLost(long count, int ring) => Log.EventsLost(_logger, count, ring);
 
@@ -168,37 +168,37 @@ public sealed partial class SecurityEventLog
 
     private static partial class Log
     {
-        private const string Tail = "camera {camera} ({mac}) {direction} {proto} {src}:{sport} -> {dst}:{dport}, reason {reason}, rule {rule}, policy v{policy}, {action}";
+        private const string Tail = "camera {camera} ({mac}) {direction} {proto} {src}:{sport} -> {dst}:{dport}, dns name {dns}, reason {reason}, rule {rule}, policy v{policy}, {action}";
 
         [LoggerMessage(EventId = 1000, EventName = SecurityEventIds.FlowDenied, Level = LogLevel.Information, Message = "Denied flow: " + Tail)]
-        public static partial void FlowDenied(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void FlowDenied(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1001, EventName = SecurityEventIds.PhoneHome, Level = LogLevel.Warning, Message = "Phone-home attempt to a public address: " + Tail)]
-        public static partial void PhoneHome(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void PhoneHome(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1002, EventName = SecurityEventIds.FlowRepeat, Level = LogLevel.Information, Message = "{count} more frames of this {kind} flow in the last {seconds} s: " + Tail)]
-        public static partial void FlowRepeat(ILogger logger, long count, int seconds, string kind, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void FlowRepeat(ILogger logger, long count, int seconds, string kind, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1003, EventName = SecurityEventIds.MonitoredDrop, Level = LogLevel.Information, Message = "Monitor mode, would have dropped: " + Tail)]
-        public static partial void MonitoredDrop(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void MonitoredDrop(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1004, EventName = SecurityEventIds.RuleMatch, Level = LogLevel.Information, Message = "Logged rule match: " + Tail)]
-        public static partial void RuleMatch(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void RuleMatch(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1005, EventName = SecurityEventIds.UnknownDevice, Level = LogLevel.Warning, Message = "Unknown device seen: " + Tail)]
-        public static partial void UnknownDevice(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void UnknownDevice(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1006, EventName = SecurityEventIds.MacSpoof, Level = LogLevel.Warning, Message = "MAC spoofing (a camera's MAC with another address): " + Tail)]
-        public static partial void MacSpoof(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void MacSpoof(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1007, EventName = SecurityEventIds.IpSpoof, Level = LogLevel.Warning, Message = "IP spoofing (a camera's address behind another MAC): " + Tail)]
-        public static partial void IpSpoof(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void IpSpoof(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1008, EventName = SecurityEventIds.ArpSpoof, Level = LogLevel.Warning, Message = "ARP spoofing (sender MAC/IP of no listed device): " + Tail)]
-        public static partial void ArpSpoof(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void ArpSpoof(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1009, EventName = SecurityEventIds.MalformedFrame, Level = LogLevel.Information, Message = "Malformed frame dropped: " + Tail)]
-        public static partial void MalformedFrame(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string reason, string rule, uint policy, string action);
+        public static partial void MalformedFrame(ILogger logger, string camera, string mac, string direction, string proto, string src, int sport, string dst, int dport, string dns, string reason, string rule, uint policy, string action);
 
         [LoggerMessage(EventId = 1010, EventName = SecurityEventIds.EventsLost, Level = LogLevel.Warning, Message = "{count} drop events were lost because engine {ring}'s event ring was full")]
         public static partial void EventsLost(ILogger logger, long count, int ring);
@@ -217,7 +217,10 @@ public sealed partial class SecurityEventLog
     }
 }
 
-/// <summary>The printable fields of one flow event.</summary>
+/// <summary>
+/// The printable fields of one flow event. <see cref="Dns"/> is the name the camera last resolved to the peer's address
+/// (the destination of egress, the source of ingress), or <c>-</c>.
+/// </summary>
 internal readonly record struct FlowFields(
     string Camera,
     string Mac,
@@ -227,6 +230,7 @@ internal readonly record struct FlowFields(
     int SourcePort,
     string Destination,
     int DestinationPort,
+    string Dns,
     string Reason,
     string Rule,
     uint PolicyVersion,

@@ -36,6 +36,9 @@ public class PacketEngineAllocationTests
         engine.ProcessFrame(Frames.Tcp(NvrMac, Cam1Mac, NvrIp, Cam1Ip, 443, 40000, TcpFlags.Syn | TcpFlags.Ack).ToArray(), Side.Uplink, 0);
         engine.ProcessFrame(Frames.Tcp(Cam1Mac, RouterMac, Cam1Ip, NvrIp, 40000, 443, TcpFlags.Ack).ToArray(), Side.Camera, 0);
 
+        // The drop to InternetIp goes to an address cam-1 resolved: the event captures the name's handle on the way.
+        engine.DnsNames.Learn(SlotOf(engine, "cam-1"), "p2p.vendor.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse(InternetIp)), long.MaxValue, 0);
+
         void Run(long round)
         {
             var now = round * 60_000; // every round the previous round's half-open flows have expired

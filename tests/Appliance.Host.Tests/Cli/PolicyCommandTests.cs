@@ -1,7 +1,12 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
+using Appliance.Core;
 using Appliance.Host.Cli;
+using Appliance.Host.Hosting;
+using Appliance.Host.Tests.Hosting;
 using Appliance.TestSupport.Host;
+using Appliance.Transport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Host.Tests.Cli;
 
@@ -72,6 +77,73 @@ public sealed partial class PolicyCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("no camera named 'no-such-camera'", error, StringComparison.Ordinal);
         Assert.Empty(output);
+    }
+
+    [Fact]
+    public async Task Show_NameRuleOffline_SaysNoneLearned()
+    {
+        var dir = WriteNamePolicy();
+
+        var (code, output, error) = await Invoke("policy", "show", dir);
+
+        Assert.True(code == 0, output + error);
+        Assert.Contains("name rules admit (offline", output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^\s+cloud\s+none learned$", output);
+        Assert.DoesNotContain("stream-from-nvr  none learned", output, StringComparison.Ordinal); // address rules: no such line
+    }
+
+    [Fact]
+    public async Task Show_LiveAgainstRunningAppliance_ListsWhatEachNameRuleAdmitsNow()
+    {
+        var dir = WriteNamePolicy();
+        var planes = new FakeDataPlaneFactory();
+        var token = _root.Combine("token");
+        using var host = ApplianceHost.Build(null, new Dictionary<string, string?>
+        {
+            ["Policy:Directory"] = dir,
+            ["Policy:StateDirectory"] = _root.Combine("state"),
+            ["Bridge:Pairs:0:CameraInterface"] = "cam0",
+            ["Bridge:Pairs:0:UplinkInterface"] = "up0",
+            ["Management:Url"] = "http://127.0.0.1:0",
+            ["Management:TokenFile"] = token,
+            ["Management:UnixSocket"] = "",
+        }, services =>
+        {
+            services.AddSingleton<IDataPlaneFactory>(planes);
+            services.AddSingleton(new SystemdNotifier(null));
+            services.AddSingleton(new WatchdogSettings(null));
+        });
+        await host.StartAsync();
+        try
+        {
+            // What cam-a's DNS answers would have taught it (the fake plane runs no traffic: no other writer).
+            var engine = planes.Planes[0].Engine;
+            Assert.True(engine.Policies.Slots.TryGet(TestPolicies.CameraName, out var slot));
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            engine.DnsNames.Learn(slot, "p2p.vendor.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("203.0.113.50")), now + 600_000, now);
+            engine.DnsNames.Learn(slot, "time.other.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("203.0.113.60")), now + 600_000, now);
+            var url = host.Services.GetRequiredService<ManagementService>().Addresses[0].ToString();
+
+            var (code, output, error) = await Invoke("policy", "show", dir, "--live", "--url", url, "--token-file", token);
+
+            Assert.True(code == 0, output + error);
+            Assert.Contains("name rules admit now", output, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^\s+p2p\.vendor\.example 203\.0\.113\.50 \(\d+ s left\)$", output);
+            Assert.DoesNotContain("time.other.example", output, StringComparison.Ordinal); // learned, but no name rule matches it
+            Assert.DoesNotContain("none learned", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private string WriteNamePolicy()
+    {
+        var cameras = TestPolicies.Cameras() + "      - id: cloud\n        direction: egress\n        protocol: tcp\n        ports: 443\n        peer: \"*.vendor.example\"\n";
+        _root.Write(Path.Combine("names", "networks.yaml"), TestPolicies.Networks);
+        _root.Write(Path.Combine("names", "cameras.yaml"), cameras);
+        return _root.Combine("names");
     }
 
     public void Dispose() => _root.Dispose();

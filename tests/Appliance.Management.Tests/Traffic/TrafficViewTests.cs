@@ -56,11 +56,26 @@ public sealed class TrafficViewTests
     }
 
     [Fact]
+    public void Tracker_EventsCarryTheCamerasName_TopDestinationNamesIt()
+    {
+        var tracker = new DeniedDestinationTracker();
+        var feed = new ListFeed();
+        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "203.0.113.50"), ("dport", "443"), ("proto", "tcp"), ("dns", "p2p.vendor.example"));
+        feed.Add("flow-repeat", ("kind", "phone-home"), ("count", "3"), ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "203.0.113.50"), ("dport", "443"), ("proto", "tcp"), ("dns", "-"));
+        feed.Add("flow-denied", ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "198.51.100.7"), ("dport", "80"), ("proto", "tcp"), ("dns", "-"));
+        tracker.CatchUp(feed);
+
+        var top = tracker.Top("cam-a", 5);
+        Assert.Equal(("203.0.113.50", 4L, "p2p.vendor.example"), (top[0].Address, top[0].Count, top[0].Name)); // "-" does not erase it
+        Assert.Null(top[1].Name);
+    }
+
+    [Fact]
     public async Task CamerasMetricsFlowsEvents_ShowTrafficSource()
     {
         var traffic = new FakeTraffic();
         var feed = new ListFeed();
-        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"));
+        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("action", "dropped"), ("dst", "203.0.113.9"), ("dport", "80"), ("proto", "tcp"), ("dns", "cloud.vendor.example"));
         var tracker = new DeniedDestinationTracker();
         tracker.CatchUp(feed);
         await using var api = await ApiHarness.StartAsync(traffic: traffic, events: feed, denied: tracker);
@@ -69,7 +84,7 @@ public sealed class TrafficViewTests
         var cam = Assert.Single(cameras!.Cameras);
         Assert.Equal(("cam-a", 10L, 3L, 1000L, 180L), (cam.Name, cam.FramesPassed, cam.FramesDropped, cam.BytesPassed, cam.BytesDropped));
         Assert.Equal("02:00:00:00:00:01", cam.Mac);
-        Assert.Equal("203.0.113.9", Assert.Single(cam.TopDeniedDestinations).Address);
+        Assert.Equal(("203.0.113.9", "cloud.vendor.example"), (Assert.Single(cam.TopDeniedDestinations).Address, cam.TopDeniedDestinations[0].Name));
 
         var metrics = await api.Client.GetAsync("/metrics");
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", metrics.Content.Headers.ContentType!.ToString());
@@ -85,6 +100,13 @@ public sealed class TrafficViewTests
         var flows = await api.Client.GetFromJsonAsync("/api/v1/flows?offset=1&limit=1", ManagementJsonContext.Default.FlowsDto);
         Assert.Equal((2, 1), (flows!.Total, flows.Flows.Count));
         Assert.Equal(20001, flows.Flows[0].SourcePort);
+        Assert.Equal("nvr.site.example", flows.Flows[0].PeerName);
+
+        var names = await api.Client.GetFromJsonAsync("/api/v1/dns/names?camera=cam-a", ManagementJsonContext.Default.LearnedNamesDto);
+        Assert.Equal(["a.vendor.example 203.0.113.8", "b.vendor.example 203.0.113.9"], names!.Names.Select(n => $"{n.Name} {n.Address}"));
+        Assert.Equal(30, names.Names[0].RemainingSeconds);
+        var none = await api.Client.GetFromJsonAsync("/api/v1/dns/names?camera=cam-z", ManagementJsonContext.Default.LearnedNamesDto);
+        Assert.Empty(none!.Names);
 
         var events = await api.Client.GetFromJsonAsync("/api/v1/events", ManagementJsonContext.Default.EventsDto);
         Assert.Equal("phone-home", Assert.Single(events!.Events).Kind);
@@ -111,9 +133,12 @@ public sealed class TrafficViewTests
 
         public FlowPage Flows(int offset, int limit)
         {
-            FlowView[] all = [new("p0", "cam-a", "tcp", "198.51.100.10", 20000, "192.0.2.11", 554, "ingress", "established", 1, null), new("p0", "cam-a", "tcp", "198.51.100.10", 20001, "192.0.2.11", 554, "ingress", "established", 1, null)];
+            FlowView[] all = [new("p0", "cam-a", "tcp", "198.51.100.10", 20000, "192.0.2.11", 554, "ingress", "established", 1, null), new("p0", "cam-a", "tcp", "198.51.100.10", 20001, "192.0.2.11", 554, "ingress", "established", 1, null, "nvr.site.example")];
             return new(all.Length, [.. all.Skip(offset).Take(limit)]);
         }
+
+        public IReadOnlyList<LearnedNameView> LearnedNames()
+            => [new("cam-b", "c.vendor.example", "203.0.113.7", 10), new("cam-a", "b.vendor.example", "203.0.113.9", -5), new("cam-a", "a.vendor.example", "203.0.113.8", 30)];
     }
 
     private sealed class ListFeed : IEventFeed

@@ -98,6 +98,23 @@ public sealed class ConsoleDataTests : IDisposable
     }
 
     [Fact]
+    public void Inbox_EventsCarryTheCamerasName_LineShowsItForEgressOnly()
+    {
+        var feed = new ListFeed();
+        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("dst", "203.0.113.50"), ("dport", "443"), ("reason", "no-rule-matched"), ("action", "dropped"), ("dns", "p2p.vendor.example"));
+        feed.Add("flow-repeat", ("kind", "phone-home"), ("count", "2"), ("camera", "cam-a"), ("direction", "egress"), ("dst", "203.0.113.50"), ("dport", "443"), ("reason", "no-rule-matched"), ("action", "dropped"), ("dns", "-"));
+
+        // Ingress: the name is the source's, not the destination's (the camera).
+        feed.Add("flow-denied", ("camera", "cam-a"), ("direction", "ingress"), ("src", "203.0.113.50"), ("dst", "10.0.0.10"), ("dport", "23"), ("reason", "no-rule-matched"), ("action", "dropped"), ("dns", "p2p.vendor.example"));
+        var inbox = new BlockedTrafficInbox();
+        inbox.CatchUp(feed);
+
+        var list = inbox.List();
+        Assert.Equal(("p2p.vendor.example", 3L), (list.Single(g => g.Port == 443).DnsName, list.Single(g => g.Port == 443).Count));
+        Assert.Null(list.Single(g => g.Port == 23).DnsName);
+    }
+
+    [Fact]
     public void Inbox_UnknownDevice_GroupedBySource()
     {
         var feed = new ListFeed();

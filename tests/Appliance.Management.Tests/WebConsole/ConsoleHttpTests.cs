@@ -309,6 +309,22 @@ public sealed partial class ConsoleHttpTests
     }
 
     [Fact]
+    public async Task BlockedAndEvents_EventCarriesTheCamerasName_BothPagesShowIt()
+    {
+        var feed = new ListFeed();
+        feed.Add("phone-home", ("camera", "cam-a"), ("direction", "egress"), ("dst", "203.0.113.50"), ("dport", "443"), ("reason", "no-rule-matched"), ("action", "dropped"), ("rule", "-"), ("dns", "p2p.vendor.example"));
+        await using var api = await StartAsync(events: feed);
+        using var client = Browser(api, out _);
+        (await LoginAsync(client, ApiHarness.Token)).Dispose();
+
+        var blocked = await client.GetStringAsync("/console/blocked");
+        Assert.Contains("<td>p2p.vendor.example</td>", blocked, StringComparison.Ordinal);
+        var events = await client.GetStringAsync("/console/events");
+        Assert.Contains("<th scope=\"col\">DNS name</th>", events, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"addr\">p2p.vendor.example</td>", events, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EventStream_Session_DeliversNewEventsThenEndsAtLogout()
     {
         var feed = new ListFeed();

@@ -2,8 +2,10 @@ using System.Net;
 using Appliance.Core;
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
+using Appliance.Core.Wire;
 using Appliance.Syslog.Events;
 using Appliance.Syslog.Tests.Support;
+using Appliance.TestSupport.Frames;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -294,6 +296,30 @@ public sealed class DropEventReporterTests : IDisposable
         Assert.Equal(50, recent.Count);
         Assert.Equal("59", recent[0].Fields["version"]);
         Assert.Equal("10", recent[^1].Fields["version"]);
+    }
+
+    [Fact]
+    public void DrainOnce_PhoneHomeToAnAddressTheCameraResolved_MessageAndFieldsCarryTheName()
+    {
+        // A real engine: the name is captured from its table when the frame is dropped, then read back here.
+        var engine = new PacketEngine(_policies);
+        _reporter.Attach(engine.Events);
+        Assert.True(_policies.Slots.TryGet("cam-1", out var slot));
+        engine.DnsNames.Learn(slot, "p2p.vendor.example"u8, IpAddr.FromIPAddress(IPAddress.Parse("203.0.113.50")), 60_000, 0);
+        var named = Frames.Tcp(CameraMac, GatewayMac, "10.0.0.10", "203.0.113.50", 40000, 443, TcpFlags.Syn).ToArray();
+        var unnamed = Frames.Tcp(CameraMac, GatewayMac, "10.0.0.10", "203.0.113.51", 40001, 443, TcpFlags.Syn).ToArray();
+        Assert.False(engine.ProcessFrame(named, Side.Camera, 1).IsPass);
+        Assert.False(engine.ProcessFrame(unnamed, Side.Camera, 2).IsPass);
+
+        _reporter.DrainOnce();
+
+        Assert.Equal(2, _logger.Entries.Count);
+        var first = _logger.Entries[0];
+        Assert.Equal(SecurityEventIds.PhoneHome, first.EventId.Name);
+        Assert.Equal("p2p.vendor.example", first.Values["dns"]);
+        Assert.Contains("203.0.113.50:443, dns name p2p.vendor.example", first.Message, StringComparison.Ordinal);
+        Assert.Equal("-", _logger.Entries[1].Values["dns"]);
+        Assert.Equal("p2p.vendor.example", _events.Recent(10)[^1].Fields["dns"]); // what the API and console read
     }
 
     private void Write(DropEvent e) => Assert.True(_ring.TryWrite(in e));

@@ -172,6 +172,8 @@
         } else if (v) { td.textContent = v; }
         tr.appendChild(td);
       });
+      var dns = fields.dns;
+      tr.appendChild(el('td', dns && dns !== '-' ? 'addr' : 'muted', dns && dns !== '-' ? dns : '–'));
       tr.appendChild(el('td', 'msg', ev.message));
       if (!matches(tr)) { tr.classList.add('hidden'); }
       return tr;
