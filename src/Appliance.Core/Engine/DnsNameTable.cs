@@ -209,6 +209,23 @@ public sealed class DnsNameTable
     }
 
     /// <summary>
+    /// Whether camera <paramref name="slot"/> holds any name for <paramref name="address"/> (lapsed or not). Data-plane
+    /// thread only (no sequence checks: it is the writer); allocation-free.
+    /// </summary>
+    internal bool HasAnyName(int slot, IpAddr address)
+    {
+        for (var a = _addressBuckets[AddressBucket(slot, address)]; a >= 0; a = _addresses[a].Next)
+        {
+            if (_addresses[a].Slot == slot && _addresses[a].Address.Value == address.Value)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// The union, over the live names camera <paramref name="slot"/> has for <paramref name="address"/>, of the patterns
     /// of <paramref name="rules"/> each matches (computed once per name and policy version, then cached).
     /// </summary>

@@ -18,6 +18,7 @@ public sealed class EngineCounters
     private long _dropped;
     private long _monitored;
     private long _faults;
+    private long _noDnsForPeer;
 
     public EngineCounters(int cameraSlots)
     {
@@ -43,6 +44,12 @@ public sealed class EngineCounters
     /// <summary>Frames dropped because the engine faulted (a bug: it should stay 0).</summary>
     public long Faults => Volatile.Read(ref _faults);
 
+    /// <summary>
+    /// Connection attempts (TCP and UDP openers, admitted or not) from cameras to a public address the camera holds no
+    /// DNS name for: what hard-coded phone-home looks like (<c>no-dns-for-peer</c>).
+    /// </summary>
+    public long NoDnsForPeer => Volatile.Read(ref _noDnsForPeer);
+
     /// <summary>Frames decided with <paramref name="reason"/> (for a monitored frame, the would-be drop reason).</summary>
     public long ForReason(Reason reason)
     {
@@ -65,7 +72,8 @@ public sealed class EngineCounters
             Volatile.Read(ref c.FramesDropped),
             Volatile.Read(ref c.BytesDropped),
             Volatile.Read(ref c.FramesMonitored),
-            Volatile.Read(ref c.LastSeenMs));
+            Volatile.Read(ref c.LastSeenMs),
+            Volatile.Read(ref c.NoDnsForPeer));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -120,6 +128,15 @@ public sealed class EngineCounters
 
     internal void RecordFault() => _faults++;
 
+    internal void RecordNoDnsForPeer(int slot)
+    {
+        _noDnsForPeer++;
+        if ((uint)slot < (uint)_cameras.Length)
+        {
+            _cameras[slot].NoDnsForPeer++;
+        }
+    }
+
     /// <summary>Frames a fast path forwarded for an established flow of camera <paramref name="slot"/>: passed, as <see cref="Reason.EstablishedFlow"/>.</summary>
     internal void RecordOffloaded(int slot, long frames, long bytes, long lastSeenMs)
     {
@@ -136,7 +153,7 @@ public sealed class EngineCounters
         }
     }
 
-    // One camera's counters together: a frame touches one cache line (48 bytes of 64).
+    // One camera's counters together: a frame touches one cache line (56 bytes of 64).
     [StructLayout(LayoutKind.Sequential)]
     private struct CameraCounterBlock
     {
@@ -146,6 +163,7 @@ public sealed class EngineCounters
         public long BytesDropped;
         public long FramesMonitored;
         public long LastSeenMs;
+        public long NoDnsForPeer;
     }
 }
 
@@ -156,10 +174,12 @@ public sealed class EngineCounters
 /// <param name="BytesDropped">Their bytes.</param>
 /// <param name="FramesMonitored">Frames that passed only because the camera is in monitor mode.</param>
 /// <param name="LastSeenMs">Engine clock of the camera's last frame, 0 if never seen.</param>
+/// <param name="NoDnsForPeer">Its connection attempts to public addresses it holds no DNS name for (see <see cref="EngineCounters.NoDnsForPeer"/>).</param>
 public readonly record struct CameraCounters(
     long FramesPassed,
     long BytesPassed,
     long FramesDropped,
     long BytesDropped,
     long FramesMonitored,
-    long LastSeenMs);
+    long LastSeenMs,
+    long NoDnsForPeer = 0);

@@ -35,6 +35,20 @@ public sealed partial class PacketEngine
     public string? NameFor(int cameraSlot, IpAddr address)
         => _dnsNames.TryFindName(cameraSlot, address, out var name, out var generation) ? _dnsNames.TryGetName(name, generation) : null;
 
+    /// <summary>
+    /// Counts a camera's opener to a public address it never resolved (<c>no-dns-for-peer</c>): a camera that asks DNS
+    /// for its cloud and then connects is normal; one that connects to an address it never looked up has it hard-coded.
+    /// Openers only (not every frame), so the lookup stays off the established-flow path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void NoteUnresolvedPeer(int slot, IpAddr peer)
+    {
+        if (AddressScope.IsPublic(peer) && !_dnsNames.HasAnyName(slot, peer))
+        {
+            Counters.RecordNoDnsForPeer(slot);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDns(ref PacketInfo info)
         => info.HasL4 && !info.IsFragment && (info.Protocol == IpProtocols.Udp || info.Protocol == IpProtocols.Tcp)

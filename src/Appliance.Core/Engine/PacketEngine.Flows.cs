@@ -495,6 +495,11 @@ public sealed partial class PacketEngine
     private Decision Open(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort openerKey, FlowState state, long timeoutMs, long nowMs)
     {
         ref readonly var r = ref p.Record(cam);
+        if (dir == Direction.Egress && protocol is IpProtocols.Tcp or IpProtocols.Udp)
+        {
+            NoteUnresolvedPeer(r.Slot, key.Peer);
+        }
+
         var rule = MatchRule(p, in r, v6, dir, protocol, openerKey, key.Peer, nowMs);
         if (rule < 0 && !r.Monitor)
         {

@@ -80,7 +80,7 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog,
 
     public CameraTotals Camera(int slot)
     {
-        long fp = 0, fd = 0, bp = 0, bd = 0, last = 0;
+        long fp = 0, fd = 0, bp = 0, bd = 0, last = 0, noDns = 0;
         foreach (var p in planes.Pairs)
         {
             var c = p.Engine.Counters.ForCamera(slot);
@@ -89,10 +89,11 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog,
             bp += c.BytesPassed;
             bd += c.BytesDropped;
             last = Math.Max(last, c.LastSeenMs);
+            noDns += c.NoDnsForPeer;
         }
 
         // The bridge's engine clock is Unix milliseconds.
-        return new CameraTotals(fp, fd, bp, bd, last > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(last) : null);
+        return new CameraTotals(fp, fd, bp, bd, last > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(last) : null, noDns);
     }
 
     public IReadOnlyList<KeyValuePair<Reason, long>> Reasons()

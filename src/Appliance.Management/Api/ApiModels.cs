@@ -66,7 +66,7 @@ public sealed record HistoryDto(uint? CurrentVersion, IReadOnlyList<HistoryEntry
 /// <summary>A destination a camera tried and was refused; <c>name</c> is the name the camera last resolved to it (null: none).</summary>
 public sealed record DeniedDestinationDto(string Address, int Port, string Protocol, long Count, DateTimeOffset LastSeen, string? Name = null);
 
-/// <summary>One camera with its counters.</summary>
+/// <summary>One camera with its counters; <c>noDnsForPeer</c>: its connection attempts to public addresses it never resolved.</summary>
 public sealed record CameraDto(
     string Name,
     string? Mac,
@@ -78,7 +78,8 @@ public sealed record CameraDto(
     long FramesDropped,
     long BytesPassed,
     long BytesDropped,
-    IReadOnlyList<DeniedDestinationDto> TopDeniedDestinations);
+    IReadOnlyList<DeniedDestinationDto> TopDeniedDestinations,
+    long NoDnsForPeer = 0);
 
 /// <summary><c>GET /api/v1/cameras</c>.</summary>
 public sealed record CamerasDto(uint? PolicyVersion, IReadOnlyList<CameraDto> Cameras);

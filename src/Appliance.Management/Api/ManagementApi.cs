@@ -307,7 +307,8 @@ internal static class ManagementApi
                 counters.FramesDropped,
                 counters.BytesPassed,
                 counters.BytesDropped,
-                [.. top.Select(d => new DeniedDestinationDto(d.Address, d.Port, d.Protocol, d.Count, d.LastSeen, d.Name))]));
+                [.. top.Select(d => new DeniedDestinationDto(d.Address, d.Port, d.Protocol, d.Count, d.LastSeen, d.Name))],
+                counters.NoDnsForPeer));
         }
 
         return new CamerasDto(state.Version, list);

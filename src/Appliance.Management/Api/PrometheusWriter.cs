@@ -111,6 +111,12 @@ public static class PrometheusWriter
             {
                 Sample(sb, "camfw_camera_last_seen_timestamp_seconds", [("camera", name)], c.LastSeen?.ToUnixTimeSeconds() ?? 0);
             }
+
+            Header(sb, "camfw_camera_no_dns_for_peer_total", "counter", "Connection attempts from the camera to a public address it never resolved (no-dns-for-peer: hard-coded phone-home).");
+            foreach (var (name, c) in cameras)
+            {
+                Sample(sb, "camfw_camera_no_dns_for_peer_total", [("camera", name)], c.NoDnsForPeer);
+            }
         }
 
         return sb.ToString();

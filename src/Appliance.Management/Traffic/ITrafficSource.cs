@@ -58,8 +58,8 @@ public sealed record SyslogShippingStatus(
     long SpoolCorruptRegions,
     string? Problem);
 
-/// <summary>A camera's counters, summed over every data plane.</summary>
-public readonly record struct CameraTotals(long FramesPassed, long FramesDropped, long BytesPassed, long BytesDropped, DateTimeOffset? LastSeen);
+/// <summary>A camera's counters, summed over every data plane; <paramref name="NoDnsForPeer"/>: its connection attempts to public addresses it never resolved.</summary>
+public readonly record struct CameraTotals(long FramesPassed, long FramesDropped, long BytesPassed, long BytesDropped, DateTimeOffset? LastSeen, long NoDnsForPeer = 0);
 
 /// <summary>One tracked flow, for the API; <paramref name="PeerName"/> is the name the camera last resolved to the peer's address, or null.</summary>
 public sealed record FlowView(string Plane, string? Camera, string Protocol, string Source, int SourcePort, string Destination, int DestinationPort, string Direction, string State, uint PolicyVersion, DateTimeOffset? LastSeen, string? PeerName = null);

@@ -93,6 +93,8 @@ public sealed class TrafficViewTests
         Assert.Contains("camfw_frames_by_reason_total{reason=\"no-rule-matched\",verdict=\"drop\"} 3\n", text, StringComparison.Ordinal);
         Assert.Contains("camfw_capture_drops_total{plane=\"p\\\"0\"} 7\n", text, StringComparison.Ordinal);
         Assert.Contains("camfw_policy_version 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("camfw_camera_no_dns_for_peer_total{camera=\"cam-a\"} 4\n", text, StringComparison.Ordinal);
+        Assert.Equal(4, cam.NoDnsForPeer);
         Assert.Contains("camfw_syslog_queue_dropped_total 5\n", text, StringComparison.Ordinal);
         Assert.Contains("camfw_flow_table_entries{plane=\"p\\\"0\"} 2\n", text, StringComparison.Ordinal);
         Assert.Contains("camfw_flow_quota_evictions_total{plane=\"p\\\"0\"} 12\n", text, StringComparison.Ordinal);
@@ -127,7 +129,7 @@ public sealed class TrafficViewTests
 
         public IReadOnlyList<DataPlaneStatus> DataPlanes() => [new("p\"0", Healthy, Healthy ? null : "engine fault", 7, 2, 1024, 0, QuotaEvictions: 12)];
 
-        public CameraTotals Camera(int slot) => slot == 0 ? new(10, 3, 1000, 180, DateTimeOffset.UnixEpoch) : default;
+        public CameraTotals Camera(int slot) => slot == 0 ? new(10, 3, 1000, 180, DateTimeOffset.UnixEpoch, 4) : default;
 
         public IReadOnlyList<KeyValuePair<Reason, long>> Reasons() => [new(Reason.RuleMatch, 10), new(Reason.NoRuleMatched, 3)];
 

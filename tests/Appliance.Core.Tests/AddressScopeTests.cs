@@ -1,8 +1,6 @@
 using System.Net;
-using Appliance.Core;
-using Appliance.Syslog.Events;
 
-namespace Appliance.Syslog.Tests.Events;
+namespace Appliance.Core.Tests;
 
 public sealed class AddressScopeTests
 {

@@ -1,6 +1,4 @@
-using Appliance.Core;
-
-namespace Appliance.Syslog.Events;
+namespace Appliance.Core;
 
 /// <summary>
 /// Tells public (internet) addresses from local ones, to spot cameras phoning home. Local: RFC 1918, RFC 6598
