@@ -61,6 +61,11 @@ public sealed record LearnOptions
 
     /// <summary>See <see cref="MinConnections"/>.</summary>
     public long MinPacketsForOneConnection { get; init; } = 20;
+
+    /// <summary>
+    /// Or one connection that lasted this long (learned live from the flow table, where packets are not counted).
+    /// </summary>
+    public long MinDurationMsForOneConnection { get; init; } = 60_000;
 }
 
 /// <summary>What one camera-side device did, as a learner saw it.</summary>
@@ -129,6 +134,9 @@ public sealed record LearnedService
 
     /// <summary>Largest packet count of one completed connection.</summary>
     public long MaxPacketsPerConnection { get; init; }
+
+    /// <summary>Longest completed connection, first to last packet (or flow-table sample), in ms.</summary>
+    public long MaxDurationMs { get; init; }
 
     /// <summary>Packets, both ways, of completed connections.</summary>
     public long Packets { get; init; }

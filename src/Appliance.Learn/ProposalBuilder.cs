@@ -223,7 +223,8 @@ public static class ProposalBuilder
             return ServiceOutcome.NeverCompleted;
         }
 
-        if (service.Connections < options.MinConnections && service.MaxPacketsPerConnection < options.MinPacketsForOneConnection)
+        if (service.Connections < options.MinConnections && service.MaxPacketsPerConnection < options.MinPacketsForOneConnection
+            && service.MaxDurationMs < options.MinDurationMsForOneConnection)
         {
             return ServiceOutcome.BelowThreshold;
         }
@@ -518,8 +519,9 @@ public static class ProposalBuilder
         var first = services.Min(s => s.FirstMs);
         var last = services.Max(s => s.LastMs);
         var incomplete = services.Sum(s => s.Incomplete);
+        var volume = packets == 0 && connections > 0 ? "volume not measured (learned from the flow table)" : $"{Bytes(bytes)} in {N(packets)} packets";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{N(connections)} connection(s){(mid > 0 ? $" ({N(mid)} joined mid-way)" : string.Empty)}{(incomplete > 0 ? $" and {N(incomplete)} that never completed" : string.Empty)}, {Bytes(bytes)} in {N(packets)} packets; first seen {Time(first)}, last seen {Time(last)}");
+            $"{N(connections)} connection(s){(mid > 0 ? $" ({N(mid)} joined mid-way)" : string.Empty)}{(incomplete > 0 ? $" and {N(incomplete)} that never completed" : string.Empty)}, {volume}; first seen {Time(first)}, last seen {Time(last)}");
     }
 
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);

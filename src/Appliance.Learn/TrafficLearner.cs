@@ -120,6 +120,85 @@ public sealed class TrafficLearner
         Track(target, ref info, v6, fromCamera: false, nowMs, length);
     }
 
+    /// <summary>
+    /// Learns from one entry of the engine's flow table (the live path: the table is sampled off the data path, so
+    /// frames are never touched). <paramref name="startMs"/> is when the flow was created; a flow seen again with the
+    /// same start (within a second: the sampler's clock and the engine's may drift apart a little) is the same connection. Volumes are not in the table: live services count connections and time,
+    /// not bytes. Flows of the engine's other kinds (fragments, ICMP errors) are ignored.
+    /// </summary>
+    public void ObserveFlow(DeviceKey device, Direction direction, byte protocol, IpAddr camera, ushort cameraPort, IpAddr peer, ushort peerPort, bool completed, long startMs, long nowMs)
+    {
+        ushort serverPort;
+        if (protocol is IpProtocols.Tcp or IpProtocols.Udp)
+        {
+            serverPort = direction == Direction.Egress ? peerPort : cameraPort;
+        }
+        else if (protocol is IpProtocols.Icmp or IpProtocols.Icmpv6)
+        {
+            serverPort = protocol == IpProtocols.Icmpv6 ? (ushort)128 : (ushort)8;
+        }
+        else
+        {
+            _ignored++;
+            return;
+        }
+
+        var key = new ConnKey(device, protocol, camera, cameraPort, peer, peerPort);
+        if (_conns.TryGetValue(key, out var conn) && (Math.Abs(conn.FirstMs - startMs) > 1000 || conn.Direction != direction))
+        {
+            // The ports were reused by a new connection: the old one is over.
+            Fold(conn, _services, count: true);
+            _conns.Remove(key);
+            conn = null;
+        }
+
+        if (conn is null)
+        {
+            if (_conns.Count >= _options.MaxConnections)
+            {
+                Sweep(nowMs);
+                if (_conns.Count >= _options.MaxConnections)
+                {
+                    _connsNotTracked++;
+                    return;
+                }
+            }
+
+            conn = new Conn
+            {
+                Device = device,
+                Protocol = protocol,
+                Direction = direction,
+                ServerPort = serverPort,
+                Peer = peer,
+                FirstMs = startMs,
+                LastMs = startMs,
+            };
+            conn.Name = LookUpName(device, peer);
+            _conns.Add(key, conn);
+        }
+
+        conn.LastMs = Math.Max(conn.LastMs, nowMs);
+        if (completed && !conn.Completed)
+        {
+            conn.Completed = true;
+            conn.Name ??= LookUpName(device, peer);
+        }
+    }
+
+    /// <summary>
+    /// Notes a device the learner is told about rather than sees frames of (the live path: a camera in learn mode),
+    /// with the allowances it is to keep.
+    /// </summary>
+    public void NoteDevice(DeviceKey key, IpAddr address, long nowMs, bool dhcp, DiscoveryProtocols discovery)
+    {
+        if (Device(key, nowMs, 0, address) is { } device)
+        {
+            device.UsedDhcp |= dhcp;
+            device.Discovery |= discovery;
+        }
+    }
+
     /// <summary>The findings so far: folded services plus the connections still open, sorted.</summary>
     public LearnSnapshot Snapshot()
     {
@@ -488,6 +567,7 @@ public sealed class TrafficLearner
         s.Packets += conn.Packets;
         s.Bytes += conn.Bytes;
         s.MaxPackets = Math.Max(s.MaxPackets, conn.Packets);
+        s.MaxDurationMs = Math.Max(s.MaxDurationMs, conn.LastMs - conn.FirstMs);
         if (conn.MidStream)
         {
             s.MidStream++;
@@ -589,6 +669,8 @@ public sealed class TrafficLearner
 
         public long MaxPackets { get; set; }
 
+        public long MaxDurationMs { get; set; }
+
         public long Packets { get; set; }
 
         public long Bytes { get; set; }
@@ -611,6 +693,7 @@ public sealed class TrafficLearner
             Incomplete = Incomplete,
             MidStream = MidStream,
             MaxPacketsPerConnection = MaxPackets,
+            MaxDurationMs = MaxDurationMs,
             Packets = Packets,
             Bytes = Bytes,
             FirstMs = FirstMs,

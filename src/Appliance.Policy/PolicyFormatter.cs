@@ -177,7 +177,7 @@ public static class PolicyFormatter
         ArgumentNullException.ThrowIfNull(rules);
         writer.WriteLine($"camera {camera.Name}");
         writer.WriteLine($"  identity  {FormatIdentity(camera)}");
-        writer.WriteLine($"  mode      {(camera.Mode == CameraMode.Monitor ? "monitor (decisions reported, nothing dropped)" : "enforce")}");
+        writer.WriteLine($"  mode      {camera.Mode switch { CameraMode.Monitor => "monitor (decisions reported, nothing dropped)", CameraMode.Learn => "learn (as monitor; what it does feeds the proposal)", _ => "enforce" }}");
         writer.WriteLine($"  profiles  {(camera.Profiles.Count == 0 ? "(none)" : string.Join(", ", camera.Profiles))}");
         writer.WriteLine($"  allows    {FormatAllowances(camera)}");
         if (rules.Count == 0)

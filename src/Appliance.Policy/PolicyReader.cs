@@ -347,9 +347,9 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
                     ReadRules(v, owner, camera.Rules);
                     break;
                 case "mode":
-                    if (Word(v, $"'mode' in {owner}", ["enforce", "monitor"]) is { } mode)
+                    if (Word(v, $"'mode' in {owner}", ["enforce", "monitor", "learn"]) is { } mode)
                     {
-                        camera.Mode = mode == "monitor" ? CameraMode.Monitor : CameraMode.Enforce;
+                        camera.Mode = mode switch { "monitor" => CameraMode.Monitor, "learn" => CameraMode.Learn, _ => CameraMode.Enforce };
                     }
 
                     break;

@@ -365,7 +365,7 @@ public sealed class FlowTable
                 a.PolicyVersion,
                 nowMs - a.CreatedMs,
                 a.ExpiresMs - nowMs,
-                (a.Flags & FlowFlags.Monitored) != 0));
+                (a.Flags & FlowFlags.Monitored) != 0) { Replied = (a.Flags & FlowFlags.Replied) != 0 });
         }
 
         return result;
@@ -672,4 +672,8 @@ public readonly record struct FlowInfo(
     uint PolicyVersion,
     long AgeMs,
     long ExpiresInMs,
-    bool Monitored);
+    bool Monitored)
+{
+    /// <summary>The responder has answered (UDP, ICMP echo, TCP SYN-ACK): what learn mode counts as completed.</summary>
+    public bool Replied { get; init; }
+}

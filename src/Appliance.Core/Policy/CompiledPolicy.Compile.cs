@@ -73,7 +73,7 @@ public sealed partial class CompiledPolicy
                 Mac = c.Mac ?? default,
                 HasMac = c.Mac is not null,
                 HasAddresses = c.Addresses.Count > 0,
-                Monitor = c.Mode == CameraMode.Monitor,
+                Monitor = c.Mode != CameraMode.Enforce, // learn passes like monitor
                 AllowArp = c.AllowArp,
                 AllowDhcp = c.AllowDhcp,
                 AllowIpv6 = c.AllowIpv6,

@@ -19,6 +19,12 @@ public enum CameraMode : byte
 
     /// <summary>Onboarding: every decision is made and reported, nothing is dropped.</summary>
     Monitor = 1,
+
+    /// <summary>
+    /// Learning: as <see cref="Monitor"/> (nothing is dropped, would-be drops are reported), and the appliance
+    /// aggregates what the camera does into a policy proposal (<c>GET /api/v1/proposal</c>), off the data path.
+    /// </summary>
+    Learn = 2,
 }
 
 /// <summary>What happens to devices that are not listed.</summary>

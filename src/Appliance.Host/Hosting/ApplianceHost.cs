@@ -117,6 +117,8 @@ internal static class ApplianceHost
         services.AddHostedService<PolicyStartupService>();
         services.AddSingleton<DataPlaneService>();
         services.AddHostedService(sp => sp.GetRequiredService<DataPlaneService>());
+        services.AddSingleton<LearnModeService>();
+        services.AddHostedService(sp => sp.GetRequiredService<LearnModeService>());
         services.AddSingleton<DnsNameStateService>();
         services.AddHostedService(sp => sp.GetRequiredService<DnsNameStateService>());
         services.AddSecurityEvents(config.GetSection("Events"));

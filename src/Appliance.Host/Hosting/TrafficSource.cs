@@ -7,8 +7,10 @@ using Appliance.Transport;
 namespace Appliance.Host.Hosting;
 
 /// <summary>What the management API reads from the running engines, summed over pairs. Off the hot path.</summary>
-internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog, Microsoft.Extensions.Options.IOptions<SyslogOptions> syslogOptions, TimeProvider time) : ITrafficSource
+internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog, Microsoft.Extensions.Options.IOptions<SyslogOptions> syslogOptions, TimeProvider time, LearnModeService? learn = null) : ITrafficSource
 {
+    public ProposalView? Proposal() => learn?.Proposal();
+
     public long SyslogQueueDropped => syslog.Stats.Dropped;
 
     public SyslogShippingStatus? Syslog => syslog.Enabled ? ToStatus(syslog.Stats, syslogOptions.Value.DegradedAfter, time.GetUtcNow()) : null;

@@ -48,6 +48,12 @@ public sealed record PolicyFilesDto
     public Dictionary<string, string>? Files { get; init; }
 }
 
+/// <summary>
+/// <c>GET /api/v1/proposal</c>: the policy learned from the cameras in learn mode. <c>Files</c> (name to text) is a
+/// policy directory; <c>Diff</c> says what applying it would change; <c>Problems</c> lists what the policy check said.
+/// </summary>
+public sealed record ProposalDto(Dictionary<string, string> Files, string Diff, int Cameras, int Allowed, int NeedsDecision, int NotLearned, IReadOnlyList<string> Problems);
+
 /// <summary>Cameras added, removed and changed by a policy change.</summary>
 public sealed record DiffDto(IReadOnlyList<string> Added, IReadOnlyList<string> Removed, IReadOnlyList<string> Changed);
 
@@ -114,6 +120,7 @@ public sealed record ProblemDto(string? Type, string? Title, int? Status, string
 [JsonSerializable(typeof(HealthDto))]
 [JsonSerializable(typeof(PolicyDto))]
 [JsonSerializable(typeof(PolicyFilesDto))]
+[JsonSerializable(typeof(ProposalDto))]
 [JsonSerializable(typeof(ApplyDto))]
 [JsonSerializable(typeof(ValidateDto))]
 [JsonSerializable(typeof(HistoryDto))]

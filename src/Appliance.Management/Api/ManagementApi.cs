@@ -43,6 +43,7 @@ internal static class ManagementApi
         api.MapGet("/events", GetEvents);
         api.MapGet("/dns/names", GetLearnedNames);
         api.MapGet("/reasons", ReasonsEndpoint.Get);
+        api.MapGet("/proposal", GetProposal);
 
         app.MapGet("/metrics", GetMetrics).RequireAuthorization(ApiAuth.AdminPolicy);
     }
@@ -158,6 +159,17 @@ internal static class ManagementApi
 
     internal static Ok<CamerasDto> GetCameras(PolicyService policies, ITrafficSource traffic, DeniedDestinationTracker denied)
         => TypedResults.Ok(Cameras(policies, traffic, denied));
+
+    // Learn mode's proposal: read-only; applying it stays the admin's explicit (safe) apply.
+    internal static Results<Ok<ProposalDto>, ProblemHttpResult> GetProposal(ITrafficSource traffic)
+    {
+        if (traffic.Proposal() is not { } p)
+        {
+            return TypedResults.Problem("no camera is in learn mode (mode: learn), so there is nothing to propose", statusCode: StatusCodes.Status404NotFound, title: "No proposal");
+        }
+
+        return TypedResults.Ok(new ProposalDto(new Dictionary<string, string>(p.Files, StringComparer.Ordinal), p.Diff, p.Cameras, p.Allowed, p.NeedsDecision, p.NotLearned, p.Problems));
+    }
 
     internal static Results<Ok<FlowsDto>, ProblemHttpResult> GetFlows(ITrafficSource traffic, [FromQuery(Name = "offset")] string? offset, [FromQuery(Name = "limit")] string? limit)
     {
@@ -301,7 +313,7 @@ internal static class ManagementApi
                 camera.Mac?.ToString(),
                 [.. camera.Addresses.Select(a => a.ToString())],
                 camera.Profiles,
-                camera.Mode == Core.Policy.CameraMode.Monitor ? "monitor" : "enforce",
+                camera.Mode switch { Core.Policy.CameraMode.Monitor => "monitor", Core.Policy.CameraMode.Learn => "learn", _ => "enforce" },
                 counters.LastSeen,
                 counters.FramesPassed,
                 counters.FramesDropped,

@@ -100,7 +100,20 @@ public interface ITrafficSource
 
     /// <summary>Syslog shipping state, or null when no collector is configured.</summary>
     SyslogShippingStatus? Syslog => null;
+
+    /// <summary>
+    /// The policy proposal learned from the cameras in learn mode (<c>GET /api/v1/proposal</c>), or null when no
+    /// camera is in learn mode. Never applied by itself.
+    /// </summary>
+    ProposalView? Proposal() => null;
 }
+
+/// <summary>
+/// A learned policy proposal: its files (name relative to the policy directory to text; the <c>.yaml</c> ones
+/// make a policy directory an admin can review and apply with <c>camfw apply DIR --confirm-within N</c>), a diff
+/// against the running policy, and counts.
+/// </summary>
+public sealed record ProposalView(IReadOnlyDictionary<string, string> Files, string Diff, int Cameras, int Allowed, int NeedsDecision, int NotLearned, IReadOnlyList<string> Problems);
 
 /// <summary>No data path (management-only tests and tools): nothing counted.</summary>
 public sealed class NullTrafficSource : ITrafficSource

@@ -192,7 +192,7 @@ internal static class ConsolePages
             var five = page.State.Sampler.Window(camera.Name, totals, TimeSpan.FromMinutes(5));
             var hour = page.State.Sampler.Window(camera.Name, totals, TimeSpan.FromHours(1));
             h.Raw("<tr data-camera=\"").Text(camera.Name).Raw("\"><th scope=\"row\">").Link("/console/cameras/" + Uri.EscapeDataString(camera.Name), camera.Name).Raw("</th>")
-                .El("td", camera.Mode == Core.Policy.CameraMode.Monitor ? "monitor" : "enforce", camera.Mode == Core.Policy.CameraMode.Monitor ? "mode-monitor" : "mode-enforce")
+                .El("td", camera.Mode switch { Core.Policy.CameraMode.Monitor => "monitor", Core.Policy.CameraMode.Learn => "learn", _ => "enforce" }, camera.Mode == Core.Policy.CameraMode.Enforce ? "mode-enforce" : "mode-monitor")
                 .El("td", PolicyFormatter.FormatIdentity(camera))
                 .Raw("<td data-sort=\"").Text(totals.LastSeen?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0").Raw("\">").Time(totals.LastSeen, now).Raw("</td>");
             Window(h, five, passed: true);
@@ -221,7 +221,7 @@ internal static class ConsolePages
         var totals = policies.Holder.Slots.TryGet(camera.Name, out var slot) ? traffic.Camera(slot) : default;
         var h = new Html();
         h.Raw("<p><a href=\"/console/cameras\">← Cameras</a></p><h1>").Text(camera.Name).Raw("</h1><dl class=\"facts\">")
-            .Raw("<dt>Mode</dt><dd>").Text(camera.Mode == Core.Policy.CameraMode.Monitor ? "monitor (pass and report)" : "enforce").Raw("</dd>")
+            .Raw("<dt>Mode</dt><dd>").Text(camera.Mode switch { Core.Policy.CameraMode.Monitor => "monitor (pass and report)", Core.Policy.CameraMode.Learn => "learn (pass, report, and feed the proposal)", _ => "enforce" }).Raw("</dd>")
             .Raw("<dt>Identity</dt><dd>").Text(PolicyFormatter.FormatIdentity(camera)).Raw("</dd>")
             .Raw("<dt>Last seen</dt><dd>").Time(totals.LastSeen, now).Raw("</dd>")
             .Raw("<dt>Frames</dt><dd>").Text(Html.Count(totals.FramesPassed)).Raw(" passed (").Text(Html.Bytes(totals.BytesPassed)).Raw("), ")
