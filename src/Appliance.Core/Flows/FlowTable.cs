@@ -365,7 +365,8 @@ public sealed class FlowTable
                 a.PolicyVersion,
                 nowMs - a.CreatedMs,
                 a.ExpiresMs - nowMs,
-                (a.Flags & FlowFlags.Monitored) != 0) { Replied = (a.Flags & FlowFlags.Replied) != 0 });
+                (a.Flags & FlowFlags.Monitored) != 0)
+            { Replied = (a.Flags & FlowFlags.Replied) != 0 });
         }
 
         return result;
