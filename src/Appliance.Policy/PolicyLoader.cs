@@ -12,13 +12,23 @@ public sealed record PolicySource(string Name, string Text);
 /// <summary>How bad a diagnostic is.</summary>
 public enum Severity
 {
+    /// <summary>
+    /// Suspicious but compilable (a rule that can never match, a camera identified by IP alone, an empty file):
+    /// the policy still loads and can be applied, and the warning is shown to the admin.
+    /// </summary>
     Warning,
+
+    /// <summary>The policy cannot be compiled: no spec is produced, and a running appliance keeps its current policy.</summary>
     Error,
 }
 
 /// <summary>A compiler-style diagnostic: <c>cameras/north.yaml:14:9: error: unknown network 'nvrs'</c>.</summary>
 public sealed record Diagnostic(string File, int Line, int Column, Severity Severity, string Message)
 {
+    /// <summary>
+    /// The one-line form every front end prints (<c>camfw policy check</c>, the API's text, logs), in the
+    /// <c>file:line:column: severity: message</c> shape editors and CI log parsers jump to.
+    /// </summary>
     public override string ToString()
         => $"{File}:{Line}:{Column}: {(Severity == Severity.Error ? "error" : "warning")}: {Message}";
 }
@@ -26,6 +36,10 @@ public sealed record Diagnostic(string File, int Line, int Column, Severity Seve
 /// <summary>The outcome of loading a policy: every diagnostic, and the resolved spec when there were no errors.</summary>
 public sealed record PolicyLoadResult(IReadOnlyList<Diagnostic> Diagnostics, PolicySpec? Spec)
 {
+    /// <summary>
+    /// True when the policy must not be applied: there is no spec, or any diagnostic is an error. Warnings alone
+    /// leave it false. Every path that applies a policy (startup, reload, the API, <c>camfw apply</c>) checks this.
+    /// </summary>
     public bool HasErrors => Spec is null || Diagnostics.Any(d => d.Severity == Severity.Error);
 
     /// <summary>The files that were read (relative names, ordinal order), whether or not they had errors.</summary>
