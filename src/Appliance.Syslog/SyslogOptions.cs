@@ -13,32 +13,82 @@ public enum SyslogTransport
     Tls = 2,
 }
 
-/// <summary>The RFC 5424 facility codes (section 6.2.1).</summary>
+/// <summary>
+/// The RFC 5424 facility codes (section 6.2.1): which subsystem a message is from. The numeric value is the code
+/// on the wire (PRI = facility * 8 + severity, see <see cref="Rfc5424Formatter.Priority"/>), so values must not change.
+/// </summary>
 public enum SyslogFacility
 {
+    /// <summary>0: kernel messages. Reserved for the OS kernel; collectors may treat it specially.</summary>
     Kernel = 0,
+
+    /// <summary>1: user-level messages, the generic facility of ordinary programs.</summary>
     User = 1,
+
+    /// <summary>2: the mail system.</summary>
     Mail = 2,
+
+    /// <summary>3: system daemons without a facility of their own.</summary>
     Daemon = 3,
+
+    /// <summary>4: security and authorization messages.</summary>
     Auth = 4,
+
+    /// <summary>5: messages the syslog daemon generates about itself.</summary>
     Syslog = 5,
+
+    /// <summary>6: the line printer subsystem.</summary>
     Lpr = 6,
+
+    /// <summary>7: the network news subsystem.</summary>
     News = 7,
+
+    /// <summary>8: the UUCP subsystem.</summary>
     Uucp = 8,
+
+    /// <summary>9: the clock daemon (cron).</summary>
     Cron = 9,
+
+    /// <summary>10: private security and authorization messages (often a root-only log file).</summary>
     AuthPriv = 10,
+
+    /// <summary>11: the FTP daemon.</summary>
     Ftp = 11,
+
+    /// <summary>12: the NTP subsystem.</summary>
     Ntp = 12,
+
+    /// <summary>13: log audit.</summary>
     Audit = 13,
+
+    /// <summary>14: log alert.</summary>
     Alert = 14,
+
+    /// <summary>15: the clock daemon (second code, historically used by some systems).</summary>
     Clock = 15,
+
+    /// <summary>16: local use 0, left to the site; collectors filter on these.</summary>
     Local0 = 16,
+
+    /// <summary>17: local use 1, left to the site; collectors filter on these.</summary>
     Local1 = 17,
+
+    /// <summary>18: local use 2, left to the site; collectors filter on these.</summary>
     Local2 = 18,
+
+    /// <summary>19: local use 3, left to the site; collectors filter on these.</summary>
     Local3 = 19,
+
+    /// <summary>20: local use 4, left to the site; collectors filter on these. camfw's default (<see cref="SyslogOptions.Facility"/>).</summary>
     Local4 = 20,
+
+    /// <summary>21: local use 5, left to the site; collectors filter on these.</summary>
     Local5 = 21,
+
+    /// <summary>22: local use 6, left to the site; collectors filter on these.</summary>
     Local6 = 22,
+
+    /// <summary>23: local use 7, left to the site; collectors filter on these.</summary>
     Local7 = 23,
 }
 
