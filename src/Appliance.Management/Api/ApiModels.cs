@@ -45,6 +45,11 @@ public sealed record PolicyDto(uint Version, string Sha256, DateTimeOffset Loade
 /// <summary>Body of <c>PUT /api/v1/policy</c> and <c>POST /api/v1/policy/validate</c>: file name (relative, <c>.yaml</c>) to text.</summary>
 public sealed record PolicyFilesDto
 {
+    /// <summary>
+    /// The whole policy: every file of the directory, keyed by its relative name (<c>cameras/north.yaml</c>). Files
+    /// not listed are removed, so a client sends the complete set, not a patch. Missing, empty, or a file whose
+    /// text is null is a 400 problem, never an empty policy.
+    /// </summary>
     public Dictionary<string, string>? Files { get; init; }
 }
 

@@ -47,6 +47,18 @@ public sealed class ManagementServer : IAsyncDisposable
     private X509Certificate2? _serverCertificate;
     private X509Certificate2? _clientCa;
 
+    /// <summary>
+    /// Creates the server; nothing listens until <see cref="StartAsync"/>. The host's management service builds
+    /// one per process.
+    /// </summary>
+    /// <param name="options">Listen addresses, TLS, limits (validated by <see cref="ManagementOptionsValidator"/>).</param>
+    /// <param name="token">The API token bearer requests and console logins must present.</param>
+    /// <param name="policies">Serves the policy endpoints: every change goes through it.</param>
+    /// <param name="traffic">Counters, flows and data-plane state from the engines.</param>
+    /// <param name="events">The recent security events for the events endpoint and the console's live tail.</param>
+    /// <param name="denied">Destinations cameras were refused, for the blocked inbox.</param>
+    /// <param name="loggerFactory">Loggers for the server, Kestrel and the console.</param>
+    /// <param name="time">Clock for failure rate limits and session expiry; tests pass a fake one.</param>
     public ManagementServer(ManagementOptions options, ApiToken token, PolicyService policies, ITrafficSource traffic, IEventFeed events, DeniedDestinationTracker denied, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         _options = options;
@@ -293,6 +305,7 @@ public sealed class ManagementServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Disposes the web application (stopping it if still running), the console's traffic sampler and the certificates it loaded.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)

@@ -28,6 +28,7 @@ public sealed class AuditLog
 {
     private readonly Lock _gate = new();
 
+    /// <summary>Audits to <paramref name="path"/> (created on first write), or to the log stream only when null.</summary>
     public AuditLog(string? path) => Path = path;
 
     /// <summary>The file, or null to keep audit records in the log stream only.</summary>

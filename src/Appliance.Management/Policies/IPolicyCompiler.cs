@@ -22,11 +22,15 @@ public interface IPolicyCompiler
 /// <summary>The real pipeline: <see cref="PolicyLoader.Load(IReadOnlyList{PolicySource})"/> then <see cref="CompiledPolicy.Compile"/>.</summary>
 public sealed class PolicyCompiler : IPolicyCompiler
 {
+    /// <summary>The one instance: the pipeline has no state.</summary>
     public static PolicyCompiler Instance { get; } = new();
 
+    /// <inheritdoc/>
     public PolicyLoadResult Load(IReadOnlyList<PolicySource> sources) => PolicyLoader.Load(sources);
 
+    /// <inheritdoc/>
     public PolicyLoadResult Load(PolicyDirectoryContents contents) => PolicyLoader.Load(contents);
 
+    /// <inheritdoc/>
     public CompiledPolicy Compile(PolicySpec spec, uint version, CameraSlotRegistry slots) => CompiledPolicy.Compile(spec, version, slots);
 }

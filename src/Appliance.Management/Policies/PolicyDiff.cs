@@ -6,8 +6,10 @@ namespace Appliance.Management.Policies;
 /// <summary>What a policy change did to the cameras: names added, removed, and changed in any effective detail.</summary>
 public sealed record PolicyDiff(IReadOnlyList<string> Added, IReadOnlyList<string> Removed, IReadOnlyList<string> Changed)
 {
+    /// <summary>No camera changed: what confirmations, rejections and no-op reloads report.</summary>
     public static PolicyDiff Empty { get; } = new([], [], []);
 
+    /// <summary>True when no camera was added, removed or changed (rules elsewhere may still differ).</summary>
     public bool IsEmpty => Added.Count == 0 && Removed.Count == 0 && Changed.Count == 0;
 
     /// <summary>Compares two specs camera by camera (either may be null: first load, or nothing loaded).</summary>

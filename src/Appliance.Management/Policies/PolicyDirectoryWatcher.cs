@@ -18,6 +18,10 @@ public sealed class PolicyDirectoryWatcher : IDisposable
     private int _reloading;
     private int _pendingWhileReloading;
 
+    /// <summary>Creates the watcher for <paramref name="service"/>'s directory; nothing is watched until <see cref="Start"/>.</summary>
+    /// <param name="service">Reloads go through it, with <see cref="ChangeOrigin.FileWatcher"/> as origin.</param>
+    /// <param name="logger">Watcher errors: a lost event queue, a reload that threw.</param>
+    /// <param name="time">Clock of the debounce timer; tests pass a fake one and advance it.</param>
     public PolicyDirectoryWatcher(PolicyService service, ILogger<PolicyDirectoryWatcher> logger, TimeProvider? time = null)
     {
         _service = service;
@@ -50,6 +54,7 @@ public sealed class PolicyDirectoryWatcher : IDisposable
         Log.WatchingDirectory(_logger, _service.Options.Directory);
     }
 
+    /// <summary>Stops watching and cancels a pending debounced reload; one already running completes.</summary>
     public void Dispose()
     {
         _watcher?.Dispose();

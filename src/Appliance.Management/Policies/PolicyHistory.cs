@@ -17,6 +17,8 @@ public sealed class PolicyHistory
     private const string MetaFile = "meta.json";
     private const string FilesDir = "files";
 
+    /// <summary>Opens the history under <paramref name="directory"/> (created on first record), keeping at most <paramref name="limit"/> versions.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is below 1: rollback needs at least the version in force.</exception>
     public PolicyHistory(string directory, int limit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

@@ -7,6 +7,10 @@ namespace Appliance.Management.Policies;
 /// <summary>The policy in force and how it got there.</summary>
 public sealed record PolicyState(CompiledPolicy Policy, PolicySpec Spec, string ContentHash, DateTimeOffset LoadedAt, ChangeOrigin Origin, IReadOnlyList<PolicySource> Files)
 {
+    /// <summary>
+    /// The version of the compiled policy: increasing across restarts (history keeps the highest), so engines can
+    /// tell flows admitted under an older policy and revalidate them.
+    /// </summary>
     public uint Version => Policy.Version;
 
     /// <summary>The loader's sha256 over the sources (what logs, syslog and the API show).</summary>
@@ -90,12 +94,16 @@ public sealed class PolicyService : IDisposable
         _versionFloor = _history.HighestVersion();
     }
 
+    /// <summary>The settings it was created with (the API reads the directory and the longest confirm-within).</summary>
     public PolicyServiceOptions Options { get; }
 
+    /// <summary>Where the compiled policy is swapped in; its camera slots map names to the engines' counters.</summary>
     public PolicyHolder Holder => _holder;
 
+    /// <summary>The applied versions kept for rollback, the API's history and the console's diffs.</summary>
     public PolicyHistory History => _history;
 
+    /// <summary>The audit file every change, rejection, confirmation and revert is written to.</summary>
     public AuditLog Audit => _audit;
 
     /// <summary>The policy in force, or null before the first successful load.</summary>
@@ -107,6 +115,7 @@ public sealed class PolicyService : IDisposable
     /// <summary>The most recent rejection while it still stands (the directory or the last request is invalid).</summary>
     public PolicyFailure? ActiveFailure => Volatile.Read(ref _activeFailure);
 
+    /// <summary>The safe apply awaiting confirmation, or null when none is: the API and console show its deadline.</summary>
     public PendingConfirmation? Pending => Volatile.Read(ref _pending);
 
     /// <summary>Successful applies since start.</summary>
@@ -279,6 +288,10 @@ public sealed class PolicyService : IDisposable
         }
     }
 
+    /// <summary>
+    /// Cancels the auto-revert timer of a pending safe apply and releases the operation gate; the policy in force
+    /// is left as it is.
+    /// </summary>
     public void Dispose()
     {
         _confirmTimer?.Dispose();

@@ -28,7 +28,9 @@ public sealed class PolicyServiceOptions
     /// </summary>
     public double MaxCameraRemovalShare { get; set; } = 0.5;
 
+    /// <summary><c>STATE/history</c>: one folder per applied version (see <see cref="PolicyHistory"/>).</summary>
     public string HistoryDirectory => Path.Combine(StateDirectory, "history");
 
+    /// <summary><c>STATE/audit.log</c>: the JSON-lines audit trail (see <see cref="AuditLog"/>).</summary>
     public string AuditLogPath => Path.Combine(StateDirectory, "audit.log");
 }

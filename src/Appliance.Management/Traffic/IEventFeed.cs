@@ -22,8 +22,8 @@ public interface IEventFeed
     IReadOnlyList<ReportedEvent> Recent(int max, long after = 0);
 }
 
-/// <summary>No events (management-only tests and tools).</summary>
-public sealed class NullEventFeed : IEventFeed
+/// <summary>No events, for tests that run the management server without a syslog reporter.</summary>
+internal sealed class NullEventFeed : IEventFeed
 {
     public static NullEventFeed Instance { get; } = new();
 

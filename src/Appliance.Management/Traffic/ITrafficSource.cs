@@ -115,8 +115,8 @@ public interface ITrafficSource
 /// </summary>
 public sealed record ProposalView(IReadOnlyDictionary<string, string> Files, string Diff, int Cameras, int Allowed, int NeedsDecision, int NotLearned, IReadOnlyList<string> Problems);
 
-/// <summary>No data path (management-only tests and tools): nothing counted.</summary>
-public sealed class NullTrafficSource : ITrafficSource
+/// <summary>No data path, for tests that run the management server without engines: nothing counted.</summary>
+internal sealed class NullTrafficSource : ITrafficSource
 {
     public static NullTrafficSource Instance { get; } = new();
 
