@@ -6,6 +6,7 @@ namespace Appliance.Core;
 /// <summary>A 48-bit Ethernet address held in the low bits of a <see cref="ulong"/> (network byte order, first octet highest).</summary>
 public readonly record struct MacAddress(ulong Value)
 {
+    /// <summary>ff:ff:ff:ff:ff:ff, the Ethernet broadcast address (ARP requests, DHCP discovery).</summary>
     public static MacAddress Broadcast => new(0xFFFF_FFFF_FFFFUL);
 
     /// <summary>Reads six bytes in wire order. The caller guarantees the length.</summary>
@@ -15,8 +16,10 @@ public readonly record struct MacAddress(ulong Value)
     /// <summary>Group bit: multicast or broadcast.</summary>
     public bool IsMulticast => (Value & 0x0100_0000_0000UL) != 0;
 
+    /// <summary>True for ff:ff:ff:ff:ff:ff only (other group addresses are multicast).</summary>
     public bool IsBroadcast => Value == 0xFFFF_FFFF_FFFFUL;
 
+    /// <summary>Writes the six bytes in wire order. The caller guarantees the length.</summary>
     public void WriteTo(Span<byte> six)
     {
         BinaryPrimitives.WriteUInt16BigEndian(six, (ushort)(Value >> 32));
@@ -52,6 +55,7 @@ public readonly record struct MacAddress(ulong Value)
         return true;
     }
 
+    /// <summary>Lower-case colon form, <c>02:00:00:00:01:08</c>, as logs, syslog and the API print it.</summary>
     public override string ToString()
     {
         Span<byte> b = stackalloc byte[6];

@@ -25,41 +25,69 @@ public enum Reason : ushort
     NeighborDiscoveryAllowed = 8,
 
     // ---- Malformed input (100..199): always dropped, never "no rule matched, fall through" ----
+    /// <summary>Shorter than the 14-byte Ethernet header.</summary>
     TruncatedEthernet = 100,
+    /// <summary>More than two VLAN tags (802.1ad S-tag plus 802.1Q C-tag): deeper stacks are a VLAN-hopping trick, not camera traffic.</summary>
     TooManyVlanTags = 101,
+    /// <summary>An EtherType other than IPv4, IPv6 or ARP after the tags: nothing a camera network needs, so not forwarded.</summary>
     UnknownEthertype = 102,
+    /// <summary>A VLAN TPID with fewer than the 4 tag bytes after it.</summary>
     TruncatedVlan = 103,
+    /// <summary>An ARP body shorter than the 28 bytes of Ethernet/IPv4 ARP.</summary>
     TruncatedArp = 110,
+    /// <summary>ARP that is not Ethernet/IPv4 (hardware or protocol type, address lengths) or whose operation is neither request nor reply.</summary>
     BadArp = 111,
+    /// <summary>Shorter than the 20-byte IPv4 header, or than the header length (IHL) says.</summary>
     TruncatedIpv4 = 120,
+    /// <summary>The version nibble does not match the EtherType (not 4 in an IPv4 frame, not 6 in an IPv6 one).</summary>
     BadIpVersion = 121,
+    /// <summary>An IPv4 header length (IHL) below 5 words.</summary>
     BadIpv4HeaderLength = 122,
+    /// <summary>The IPv4 total length claims more bytes than the frame holds.</summary>
     IpTotalLengthBeyondFrame = 123,
+    /// <summary>The IPv4 total length is smaller than its own header.</summary>
     IpTotalLengthTooSmall = 124,
+    /// <summary>A first fragment too short to hold the whole layer-4 header (RFC 1858 3.1 tiny fragment): ports and flags could hide in the next fragment.</summary>
     FirstFragmentTooSmall = 125,
+    /// <summary>A TCP fragment whose offset lands inside the TCP header (RFC 1858 3.2 overlap), or a fragment ending past 65,535 bytes (ping of death).</summary>
     BadFragmentOffset = 126,
     /// <summary>IPv4 options whose type/length walk runs past the header or has a length below 2.</summary>
     BadIpv4Options = 127,
     /// <summary>IPv4 loose or strict source route option (LSRR/SSRR): routers drop these by default.</summary>
     Ipv4SourceRoute = 128,
+    /// <summary>Shorter than the 40-byte IPv6 header.</summary>
     TruncatedIpv6 = 130,
+    /// <summary>An IPv6 extension header runs past the packet, or a first fragment does not hold the whole chain (RFC 7112).</summary>
     Ipv6ChainTruncated = 131,
+    /// <summary>More IPv6 extension headers, or more bytes of them, than the parser walks: it fails closed rather than guess the upper layer.</summary>
     Ipv6ChainTooLong = 132,
+    /// <summary>A second IPv6 fragment header in one chain.</summary>
     Ipv6DuplicateFragmentHeader = 133,
+    /// <summary>The IPv6 payload length claims more bytes than the frame holds.</summary>
     Ipv6PayloadLengthBeyondFrame = 134,
     /// <summary>An IPv6 hop-by-hop options header anywhere but directly after the fixed header (RFC 8200 4.1).</summary>
     Ipv6HopByHopNotFirst = 135,
     /// <summary>A type 0 routing header with segments left (deprecated by RFC 5095: amplification and filter bypass).</summary>
     Ipv6RoutingHeaderType0 = 136,
+    /// <summary>Shorter than the 20-byte TCP header, or than its data offset says.</summary>
     TruncatedTcp = 140,
+    /// <summary>A TCP data offset below 5 words.</summary>
     TcpBadDataOffset = 141,
+    /// <summary>A TCP flag combination no stack sends (no flags, SYN with FIN or RST, ...): scanners and fingerprinting.</summary>
     TcpBadFlags = 142,
+    /// <summary>Shorter than the 8-byte UDP header.</summary>
     TruncatedUdp = 150,
+    /// <summary>A UDP length field below 8 (including the IPv6 jumbogram 0).</summary>
     UdpLengthTooShort = 151,
+    /// <summary>A UDP length field larger than the IP payload of an unfragmented datagram.</summary>
     UdpLengthBeyondPayload = 152,
+    /// <summary>Shorter than the 8-byte ICMP header.</summary>
     TruncatedIcmp = 160,
+    /// <summary>Shorter than the 8-byte ICMPv6 header.</summary>
     TruncatedIcmpv6 = 161,
+    /// <summary>A frame the parser accepted but that has no layer 3 the engine decides on.</summary>
     UnsupportedProtocol = 170,
+    /// <summary>An address that never appears on a wire: a multicast, class E or broadcast IPv4 source, loopback at either end, an unspecified or class E destination, an IPv6 multicast source, or an IPv4-mapped IPv6 address.</summary>
     BadAddress = 171,
 
     // DNS messages (RFC 1035 4.1) the engine reads: answers to cameras, and their queries. A malformed one teaches
@@ -125,8 +153,11 @@ public enum Reason : ushort
     // ---- Connection state (300..399) ----
     /// <summary>A TCP segment that is not an opener (SYN-ACK, ACK, data) with no tracked flow.</summary>
     TcpStateBypass = 300,
+    /// <summary>An allowed opener found no free slot in the engine's flow table (<see cref="Engine.EngineOptions.FlowCapacity"/>): refused, never admitted untracked.</summary>
     FlowTableFull = 301,
+    /// <summary>An allowed opener would take the camera (or one peer) past its flow quota and no closed or half-open flow could yield.</summary>
     FlowQuotaExceeded = 302,
+    /// <summary>A later fragment of a datagram whose first fragment was not allowed, not seen, or has expired.</summary>
     OrphanFragment = 303,
     /// <summary>An ICMP error that quotes no tracked flow, or quotes it inconsistently.</summary>
     IcmpErrorUnrelated = 304,

@@ -45,6 +45,10 @@ public readonly struct Verdict
     /// <summary>No camera was identified.</summary>
     public const int NoCamera = -1;
 
+    /// <summary>
+    /// Builds a verdict; the engine builds one per frame from its internal decision. <paramref name="monitored"/>
+    /// marks a frame passed by monitor mode although the policy would drop it (then <paramref name="action"/> is Pass).
+    /// </summary>
     public Verdict(VerdictAction action, Reason reason, int ruleIndex = NoRule, int cameraSlot = NoCamera, bool monitored = false)
     {
         Action = action;
@@ -69,11 +73,14 @@ public readonly struct Verdict
     /// <summary>True when the policy said drop but the camera (or the unknown-device default) is in monitor mode.</summary>
     public bool Monitored { get; }
 
+    /// <summary>True when the frame is forwarded (also for a monitored frame the policy would drop).</summary>
     public bool IsPass => Action == VerdictAction.Pass;
 
+    /// <summary>A drop for <paramref name="reason"/>, optionally charged to a camera and a rule.</summary>
     public static Verdict Drop(Reason reason, int cameraSlot = NoCamera, int ruleIndex = NoRule)
         => new(VerdictAction.Drop, reason, ruleIndex, cameraSlot);
 
+    /// <summary>A pass for <paramref name="reason"/>, optionally charged to a camera and a rule.</summary>
     public static Verdict Pass(Reason reason, int cameraSlot = NoCamera, int ruleIndex = NoRule)
         => new(VerdictAction.Pass, reason, ruleIndex, cameraSlot);
 }

@@ -17,6 +17,11 @@ public sealed class DropEventRing
     private PaddedLong _tail; // next slot the consumer reads
     private long _lost;
 
+    /// <summary>
+    /// Preallocates the ring: <paramref name="capacity"/> events (at least 2), rounded up to a power of two so a
+    /// cursor maps to a slot with a mask. Sized for a burst of drops between two drains; the engine takes it from
+    /// <see cref="EngineOptions.EventRingCapacity"/>.
+    /// </summary>
     public DropEventRing(int capacity = 65_536)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 2);
@@ -25,6 +30,7 @@ public sealed class DropEventRing
         _mask = size - 1;
     }
 
+    /// <summary>Slots in the ring (the requested capacity rounded up to a power of two).</summary>
     public int Capacity => _items.Length;
 
     /// <summary>The table the producing engine's name handles point into (null: events carry no names).</summary>

@@ -20,6 +20,7 @@ public sealed class EngineCounters
     private long _faults;
     private long _noDnsForPeer;
 
+    /// <summary>Preallocates one counter block per camera slot (at least 1); slots beyond it are counted only in the totals.</summary>
     public EngineCounters(int cameraSlots)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(cameraSlots, 1);
@@ -32,10 +33,13 @@ public sealed class EngineCounters
     /// <summary>Frames decided (passed or dropped).</summary>
     public long FramesTotal => Volatile.Read(ref _frames);
 
+    /// <summary>Bytes of every frame decided, whole frames as received.</summary>
     public long BytesTotal => Volatile.Read(ref _bytes);
 
+    /// <summary>Frames forwarded, including those passed only because of monitor mode and those a fast path forwarded.</summary>
     public long FramesPassed => Volatile.Read(ref _passed);
 
+    /// <summary>Frames dropped, whatever the reason (malformed, policy, state, fault).</summary>
     public long FramesDropped => Volatile.Read(ref _dropped);
 
     /// <summary>Frames that passed only because of monitor mode.</summary>

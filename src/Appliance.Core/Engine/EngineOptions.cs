@@ -21,16 +21,31 @@ public sealed record EngineOptions
     /// <summary>Drop-event ring capacity.</summary>
     public int EventRingCapacity { get; init; } = 65_536;
 
+    /// <summary>
+    /// How long a TCP flow lives between an allowed SYN and the handshake's end. Short, so unanswered openers
+    /// (scans, a dead peer) give their quota place back soon.
+    /// </summary>
     public TimeSpan TcpHalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Idle time after which an established TCP flow is forgotten; every segment renews it. Long, because camera
+    /// streams and NVR control connections can sit idle between events.
+    /// </summary>
     public TimeSpan TcpEstablishedTimeout { get; init; } = TimeSpan.FromHours(2);
 
+    /// <summary>How long a TCP flow lives after a FIN or RST, so the last segments and retransmissions of the close pass.</summary>
     public TimeSpan TcpClosingTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Idle time after which a UDP flow is forgotten; every datagram renews it. Also how long a camera's DHCP
+    /// broadcast keeps the door open for a unicast offer or ack from the uplink.
+    /// </summary>
     public TimeSpan UdpTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long an allowed ICMP echo request waits for its reply (and after each reply, for the next).</summary>
     public TimeSpan IcmpTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long the later fragments of an allowed first fragment are let through; after it they are orphans.</summary>
     public TimeSpan FragmentTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

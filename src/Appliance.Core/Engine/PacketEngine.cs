@@ -50,6 +50,11 @@ public sealed partial class PacketEngine
     /// <summary>The slot <see cref="Open"/> last admitted a flow into.</summary>
     private int _openedFlow = -1;
 
+    /// <summary>
+    /// Creates an engine and preallocates everything it will use (flow table, event ring, counters, DNS tables):
+    /// after this nothing on the per-frame path allocates. One engine per bridge, driven by one data-plane thread.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="options"/> has a value out of range (every one is named).</exception>
     public PacketEngine(PolicyHolder policies, EngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
@@ -75,8 +80,10 @@ public sealed partial class PacketEngine
         Events.Names = _dnsNames;
     }
 
+    /// <summary>The validated sizes and timeouts the engine was built with.</summary>
     public EngineOptions Options { get; }
 
+    /// <summary>Where the engine reads the policy in force on every frame; reloads swap it there, never in the engine.</summary>
     public PolicyHolder Policies => _policies;
 
     /// <summary>Reported decisions for a consumer off the hot path.</summary>

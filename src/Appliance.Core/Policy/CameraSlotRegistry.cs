@@ -10,6 +10,10 @@ public sealed class CameraSlotRegistry
     private readonly List<string> _names = [];
     private readonly Lock _gate = new();
 
+    /// <summary>
+    /// A registry of at most <paramref name="capacity"/> (at least 1) camera names. Slots are never reused, so a
+    /// site that renames cameras often needs headroom; engines size their per-camera arrays by it.
+    /// </summary>
     public CameraSlotRegistry(int capacity = 131_072)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
@@ -19,6 +23,7 @@ public sealed class CameraSlotRegistry
     /// <summary>The most cameras ever named; counter arrays are this long.</summary>
     public int Capacity { get; }
 
+    /// <summary>Slots assigned so far (every camera name ever compiled in this process, removed ones included).</summary>
     public int Count
     {
         get

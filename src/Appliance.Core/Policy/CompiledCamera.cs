@@ -29,25 +29,34 @@ public sealed class CompiledCamera
         _ruleInfos = ruleInfos;
     }
 
+    /// <inheritdoc cref="CameraSpec.Name"/>
     public string Name { get; }
 
     /// <summary>Counter slot, stable across reloads (see <see cref="CameraSlotRegistry"/>).</summary>
     public int Slot { get; }
 
+    /// <inheritdoc cref="CameraSpec.Mac"/>
     public MacAddress? Mac { get; }
 
+    /// <inheritdoc cref="CameraSpec.Addresses"/>
     public IReadOnlyList<IPAddress> Addresses { get; }
 
+    /// <inheritdoc cref="CameraSpec.Mode"/>
     public CameraMode Mode { get; }
 
+    /// <inheritdoc cref="CameraSpec.Profiles"/>
     public IReadOnlyList<string> Profiles { get; }
 
+    /// <inheritdoc cref="CameraSpec.AllowArp"/>
     public bool AllowArp { get; }
 
+    /// <inheritdoc cref="CameraSpec.AllowDhcp"/>
     public bool AllowDhcp { get; }
 
+    /// <inheritdoc cref="CameraSpec.AllowIpv6"/>
     public bool AllowIpv6 { get; }
 
+    /// <inheritdoc cref="CameraSpec.Discovery"/>
     public DiscoveryProtocols Discovery { get; }
 
     /// <summary>The policy's flow quota, or null for the engine's default.</summary>

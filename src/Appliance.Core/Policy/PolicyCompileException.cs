@@ -8,16 +8,19 @@ namespace Appliance.Core.Policy;
 /// </summary>
 public sealed class PolicyCompileException : Exception
 {
+    /// <summary>Creates the exception with <paramref name="message"/> naming the camera or value at fault.</summary>
     public PolicyCompileException(string message)
         : base(message)
     {
     }
 
+    /// <summary>Creates the exception with <paramref name="message"/> and the failure that caused it.</summary>
     public PolicyCompileException(string message, Exception inner)
         : base(message, inner)
     {
     }
 
+    /// <summary>Creates the exception with the default message (for serializers and frameworks that need it).</summary>
     public PolicyCompileException()
     {
     }

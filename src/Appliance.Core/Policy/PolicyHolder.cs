@@ -13,6 +13,10 @@ public sealed class PolicyHolder
     /// <summary>Camera counter slots, stable across reloads by camera name.</summary>
     public CameraSlotRegistry Slots { get; }
 
+    /// <summary>
+    /// An empty holder: <see cref="Current"/> stays null (every frame dropped) until the first swap.
+    /// <paramref name="slots"/> shares a registry (tests, tools); by default a new one of the default capacity.
+    /// </summary>
     public PolicyHolder(CameraSlotRegistry? slots = null) => Slots = slots ?? new CameraSlotRegistry();
 
     /// <summary>The policy in force, or null before the first successful load (the engine then drops everything).</summary>

@@ -5,16 +5,22 @@ namespace Appliance.Core.Policy;
 /// <summary>The L4 protocol a rule covers.</summary>
 public enum RuleProtocol : byte
 {
+    /// <summary>Any protocol. With ports it covers TCP and UDP only, with ICMP types ICMP and ICMPv6 only, with neither everything (protocols without ports included).</summary>
     Any = 0,
+    /// <summary>ICMP for IPv4 (IP protocol 1).</summary>
     Icmp = 1,
+    /// <summary>TCP (IP protocol 6): the opener is the SYN.</summary>
     Tcp = 6,
+    /// <summary>UDP (IP protocol 17): the opener is the first datagram.</summary>
     Udp = 17,
+    /// <summary>ICMPv6 (IP protocol 58); neighbour discovery is governed by the camera's IPv6 setting, not by rules.</summary>
     Icmpv6 = 58,
 }
 
 /// <summary>Whether a camera's policy is enforced or only reported.</summary>
 public enum CameraMode : byte
 {
+    /// <summary>The policy decides: what it does not allow is dropped. The default.</summary>
     Enforce = 0,
 
     /// <summary>Onboarding: every decision is made and reported, nothing is dropped.</summary>
@@ -41,6 +47,7 @@ public enum UnknownDeviceMode : byte
 [Flags]
 public enum DiscoveryProtocols : byte
 {
+    /// <summary>No discovery multicast passes for the camera.</summary>
     None = 0,
 
     /// <summary>WS-Discovery, UDP 3702 to 239.255.255.250 / ff02::c.</summary>
@@ -56,10 +63,13 @@ public enum DiscoveryProtocols : byte
 /// <summary>An inclusive port range; <c>Low == High</c> for one port.</summary>
 public readonly record struct PortRange(ushort Low, ushort High)
 {
+    /// <summary>Every port, 0 to 65535.</summary>
     public static PortRange All => new(0, 65535);
 
+    /// <summary>True when <paramref name="port"/> is within the range, both ends included.</summary>
     public bool Contains(ushort port) => port >= Low && port <= High;
 
+    /// <summary><c>554</c> for one port, <c>8000-8010</c> for a range, as the policy language writes them.</summary>
     public override string ToString() => Low == High ? Low.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Low}-{High}";
 }
 
@@ -72,8 +82,10 @@ public sealed record RuleSpec
     /// <summary>The rule's id as logs and counters repeat it (unique within a camera's effective rule set).</summary>
     public required string Id { get; init; }
 
+    /// <summary>Who may open: the camera (egress) or the peer (ingress). Replies of an admitted flow pass either way.</summary>
     public required Direction Direction { get; init; }
 
+    /// <summary>The protocol of the opener.</summary>
     public required RuleProtocol Protocol { get; init; }
 
     /// <summary>Destination ports of the opener (the camera's port for ingress, the peer's for egress). Empty means any.</summary>
@@ -106,6 +118,7 @@ public sealed record RuleSpec
 /// <summary>One camera with everything resolved: identity, mode, effective rules and site defaults applied.</summary>
 public sealed record CameraSpec
 {
+    /// <summary>The camera's unique name: logs, syslog, the API and counters (through its slot) identify it by this.</summary>
     public required string Name { get; init; }
 
     /// <summary>The camera's MAC, or null when identified by IP alone.</summary>
@@ -114,6 +127,7 @@ public sealed record CameraSpec
     /// <summary>The camera's addresses (IPv4 and/or IPv6). Empty when identified by MAC alone.</summary>
     public IReadOnlyList<IPAddress> Addresses { get; init; } = [];
 
+    /// <summary>Enforce or monitor (onboarding: decisions reported, nothing dropped).</summary>
     public CameraMode Mode { get; init; }
 
     /// <summary>Profile names, in order, for display.</summary>
@@ -122,12 +136,16 @@ public sealed record CameraSpec
     /// <summary>Profile rules then the camera's own, flattened.</summary>
     public IReadOnlyList<RuleSpec> Rules { get; init; } = [];
 
+    /// <summary>Whether ARP from and for the camera passes (only with a sender MAC/IP pair that is a listed device).</summary>
     public bool AllowArp { get; init; } = true;
 
+    /// <summary>Whether the camera's DHCP client exchange passes (its broadcasts out, server replies for its MAC back).</summary>
     public bool AllowDhcp { get; init; } = true;
 
+    /// <summary>Whether the camera may use IPv6 at all, neighbour discovery included; off, every IPv6 frame of it is dropped.</summary>
     public bool AllowIpv6 { get; init; }
 
+    /// <summary>The multicast discovery protocols the camera may use; none by default.</summary>
     public DiscoveryProtocols Discovery { get; init; }
 
     /// <summary>Most flows this camera may hold in the flow table; null takes the engine's default.</summary>
@@ -137,6 +155,7 @@ public sealed record CameraSpec
 /// <summary>Site-wide settings that are not per camera.</summary>
 public sealed record SiteSpec
 {
+    /// <summary>What devices that match no camera get: nothing (the default), or monitor for taking an inventory.</summary>
     public UnknownDeviceMode UnknownDevices { get; init; } = UnknownDeviceMode.Deny;
 
     /// <summary>
@@ -165,8 +184,10 @@ public sealed record SiteSpec
 /// <summary>A whole validated policy, ready to compile.</summary>
 public sealed record PolicySpec
 {
+    /// <summary>Every camera with its effective settings and rules.</summary>
     public required IReadOnlyList<CameraSpec> Cameras { get; init; }
 
+    /// <summary>The site-wide settings (unknown devices, DHCP servers, routers, DNS minimum TTL).</summary>
     public SiteSpec Site { get; init; } = new();
 
     /// <summary>Lower-case hex sha256 over the sources (file names and bytes, in ordinal order of name).</summary>
