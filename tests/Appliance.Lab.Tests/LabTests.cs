@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Appliance.TestSupport;
@@ -37,10 +38,10 @@ public sealed class LabTests
         {
             using var lab = StartLab(["--headless", "--duration", "24", "--work-dir", work, "--summary", summaryPath]);
 
-            // Once traffic runs (status files appear only after the appliance's API answered), let the phone-home
-            // be refused a few times, then allow it the way an admin would: by editing the policy copy.
+            // Once traffic runs (status files appear only after the appliance's API answered) and the phone-home has
+            // been refused, allow it the way an admin would: by editing the policy copy.
             await WaitForAsync(() => File.Exists(Path.Combine(work, "status", "cam1.json")), TimeSpan.FromSeconds(60), lab);
-            await Task.Delay(TimeSpan.FromSeconds(7));
+            await WaitForAsync(() => Counter(ReadTraffic(work), "cam1", "phone_home_tcp_failed") > 0, TimeSpan.FromSeconds(60), lab);
             var north = Path.Combine(work, "policies", "cameras", "north.yaml");
             var text = await File.ReadAllTextAsync(north);
             const string Anchor = "  north-gate:\n    mac: 02:00:00:00:01:01\n    ip: 192.0.2.11\n    profiles: [hikvision]\n";
@@ -322,18 +323,13 @@ public sealed class LabTests
     private static string? Str(JsonElement e, string key)
         => e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, LabProcessUnderTest? lab)
+    // Eventually, and a lab that dies first ends the wait at once with its output (not only at the bound).
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, LabProcessUnderTest? lab, [CallerArgumentExpression(nameof(condition))] string what = "")
     {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
+        await Eventually.TrueAsync(() => condition() || lab is { HasExited: true }, what, timeout, () => lab?.Output ?? "", every: TimeSpan.FromMilliseconds(100));
+        if (lab is { HasExited: true } && !condition())
         {
-            if (lab is { HasExited: true })
-            {
-                Assert.Fail($"camfw lab exited early ({lab.ExitCode}):\n{lab.Output}");
-            }
-
-            Assert.True(deadline.Elapsed < timeout, $"timed out after {timeout.TotalSeconds} s" + (lab is null ? "" : ":\n" + lab.Output));
-            await Task.Delay(100);
+            Assert.Fail($"camfw lab exited early ({lab.ExitCode}):\n{lab.Output}");
         }
     }
 

@@ -1,8 +1,8 @@
 using System.Net.Http.Headers;
-using Appliance.Core.Policy;
 using Appliance.Management.Api;
 using Appliance.Management.Policies;
 using Appliance.Management.Security;
+using Appliance.Management.Tests.Policies;
 using Appliance.Management.Traffic;
 using Appliance.TestSupport.Host;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -36,19 +36,14 @@ internal sealed class ApiHarness : IAsyncDisposable
 
     public string PolicyDirectory => Root.Combine("policies");
 
-    public static async Task<ApiHarness> StartAsync(Action<ManagementOptions>? configure = null, ITrafficSource? traffic = null, IEventFeed? events = null, DeniedDestinationTracker? denied = null, TimeSpan? debounce = null, TimeProvider? time = null)
+    public static async Task<ApiHarness> StartAsync(Action<ManagementOptions>? configure = null, ITrafficSource? traffic = null, IEventFeed? events = null, DeniedDestinationTracker? denied = null, TimeSpan? debounce = null, TimeProvider? time = null, TimeProvider? policyTime = null)
     {
         var root = new TempDirectory("camfw-mgmt");
-        foreach (var (name, text) in TestPolicies.Files())
+        var policies = TestPolicyServices.Create(root, time: policyTime, configure: o =>
         {
-            root.Write(Path.Combine("policies", name), text);
-        }
-
-        var policies = new PolicyService(
-            new PolicyHolder(),
-            PolicyCompiler.Instance,
-            new PolicyServiceOptions { Directory = root.Combine("policies"), StateDirectory = root.Combine("state"), WatchDebounce = debounce ?? TimeSpan.FromMilliseconds(100), HistoryLimit = 10 },
-            NullLogger<PolicyService>.Instance);
+            o.WatchDebounce = debounce ?? TimeSpan.FromMilliseconds(100);
+            o.HistoryLimit = 10;
+        });
         var initial = await policies.LoadInitialAsync();
         Assert.Equal(ApplyOutcome.Applied, initial.Outcome);
 

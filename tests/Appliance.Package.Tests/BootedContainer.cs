@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Appliance.TestSupport;
 
 namespace Appliance.Package.Tests;
 
@@ -94,11 +95,11 @@ internal sealed class BootedContainer : IDisposable
         nspawn.BeginErrorReadLine();
 
         int leader = 0;
-        var found = Shell.Eventually(TimeSpan.FromSeconds(30), () =>
+        var found = Eventually.Holds(() =>
         {
             leader = FindLeader(nspawn.Id);
             return leader != 0 || nspawn.HasExited;
-        }, TimeSpan.FromMilliseconds(100));
+        }, TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(100));
         if (!found || leader == 0)
         {
             Kill(nspawn, 0);
@@ -115,11 +116,11 @@ internal sealed class BootedContainer : IDisposable
         {
             // "running" or "degraded" (a unit that cannot work in a container failed): the boot has finished.
             string state = "";
-            var up = Shell.Eventually(TimeSpan.FromSeconds(90), () =>
+            var up = Eventually.Holds(() =>
             {
                 state = container.Run("systemctl", "is-system-running").Stdout.Trim();
                 return state is "running" or "degraded" || nspawn.HasExited;
-            });
+            }, TimeSpan.FromSeconds(90), every: TimeSpan.FromMilliseconds(500));
             if (!up || nspawn.HasExited)
             {
                 throw new InvalidOperationException($"the container did not finish booting (state '{state}'): {container.Console}");

@@ -51,14 +51,14 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         Assert.True(site.CameraAsksSiteDns(out var dns), $"site DNS through the box: {dns}");
         Assert.False(site.CameraReachesCloud(out var cloud), $"the camera phoned home: {cloud}");
         // ... and it was the box that stopped it: the denial is in the journal (journald has camfw's logs).
-        Assert.True(Shell.Eventually(TimeSpan.FromSeconds(30), () => Journal(box).Contains(Site.Cloud, StringComparison.Ordinal)), $"no denial of {Site.Cloud} in the journal:\n{Journal(box)}");
+        Assert.True(Eventually.Holds(() => Journal(box).Contains(Site.Cloud, StringComparison.Ordinal), TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(500)), $"no denial of {Site.Cloud} in the journal:\n{Journal(box)}");
         Assert.Contains("camfw ready: policy version 1, 9 cameras", Journal(box), StringComparison.Ordinal);
 
         // An edit in /etc/camfw/policies reloads by itself, and `camfw status` on the box says so.
         Assert.Contains("policy version 1, 9 cameras", box.Check("camfw", "status"), StringComparison.Ordinal);
         box.Sh("cat > /etc/camfw/policies/cameras/east.yaml", EastCamera);
         string last = "";
-        Assert.True(Shell.Eventually(TimeSpan.FromSeconds(30), () => (last = box.Run("camfw", "status").Stdout).Contains("policy version 2, 10 cameras", StringComparison.Ordinal)), $"camfw status after the edit:\n{last}\n{Journal(box)}");
+        Assert.True(Eventually.Holds(() => (last = box.Run("camfw", "status").Stdout).Contains("policy version 2, 10 cameras", StringComparison.Ordinal), TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(500)), $"camfw status after the edit:\n{last}\n{Journal(box)}");
         Assert.True(site.NvrPullsStream(out stream), $"NVR stream after the reload: {stream}");
         Assert.False(site.CameraReachesCloud(out cloud), $"the camera phoned home after the reload: {cloud}");
     }
@@ -78,12 +78,12 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         Assert.False(site.NvrPullsStream(out stream, timeoutSeconds: 3), $"the stream crossed a frozen box: {stream}");
 
         // The watchdog (WatchdogSec=10s) notices, systemd kills and restarts it: a new process, ready again.
-        Assert.True(Shell.Eventually(TimeSpan.FromSeconds(120), () =>
-            box.Property(Unit, "MainPID") is var pid && pid != frozen && pid != "0" && box.Property(Unit, "ActiveState") == "active"),
+        Assert.True(Eventually.Holds(() =>
+            box.Property(Unit, "MainPID") is var pid && pid != frozen && pid != "0" && box.Property(Unit, "ActiveState") == "active", TimeSpan.FromSeconds(120), every: TimeSpan.FromMilliseconds(500)),
             $"camfw was not restarted:\n{box.Run("systemctl", "status", "--no-pager", Unit).Stdout}\n{Journal(box)}");
         Assert.Equal("1", box.Property(Unit, "NRestarts"));
         Assert.Contains("Watchdog timeout", box.Check("journalctl", "--no-pager", "-u", Unit), StringComparison.Ordinal);
-        Assert.True(Shell.Eventually(TimeSpan.FromSeconds(30), () => site.NvrPullsStream(out stream)), $"NVR stream after the restart: {stream}");
+        Assert.True(Eventually.Holds(() => site.NvrPullsStream(out stream), TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(500)), $"NVR stream after the restart: {stream}");
     }
 
     [RootFact]
@@ -94,7 +94,7 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
 
         // Something to keep: an edited policy (version 2 in the history), the token made on first start.
         box.Sh("cat > /etc/camfw/policies/cameras/east.yaml", EastCamera);
-        Assert.True(Shell.Eventually(TimeSpan.FromSeconds(30), () => box.Run("camfw", "status").Stdout.Contains("policy version 2", StringComparison.Ordinal)), Journal(box));
+        Assert.True(Eventually.Holds(() => box.Run("camfw", "status").Stdout.Contains("policy version 2", StringComparison.Ordinal), TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(500)), Journal(box));
         var token = box.Check("cat", "/var/lib/camfw/api-token");
         Assert.Equal("600", box.Check("stat", "-c", "%a", "/var/lib/camfw/api-token").Trim());
         Assert.Equal("camfw", box.Check("stat", "-c", "%U", "/var/lib/camfw/api-token").Trim());
@@ -107,7 +107,7 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         // Upgrade to the rebuilt package: restarted on the new program, everything kept.
         box.Check(TimeSpan.FromMinutes(5), "apt-get", "install", "-y", "-q", $"/mnt/packages/{package.Second}");
         Assert.Equal(package.Second.Split('_')[1], box.Check("dpkg-query", "-W", "-f=${Version}", "camfw").Trim());
-        Assert.True(Shell.Eventually(TimeSpan.FromSeconds(60), () => box.Property(Unit, "ActiveState") == "active" && box.Property(Unit, "MainPID") is var p && p != before && p != "0"), $"not restarted after the upgrade:\n{Journal(box)}");
+        Assert.True(Eventually.Holds(() => box.Property(Unit, "ActiveState") == "active" && box.Property(Unit, "MainPID") is var p && p != before && p != "0", TimeSpan.FromSeconds(60), every: TimeSpan.FromMilliseconds(500)), $"not restarted after the upgrade:\n{Journal(box)}");
         Assert.Equal(token, box.Check("cat", "/var/lib/camfw/api-token"));
         Assert.Equal(config, box.Check("cat", "/etc/camfw/camfw.json"));
         Assert.True(box.Run("test", "-f", "/etc/camfw/policies/cameras/east.yaml").ExitCode == 0, "the edited policy is gone");

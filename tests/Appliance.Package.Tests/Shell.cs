@@ -51,24 +51,4 @@ internal static class Shell
         var (code, stdout, stderr) = Run(timeout, file, args);
         return code == 0 ? stdout : throw new InvalidOperationException($"'{file} {string.Join(' ', args)}' failed ({code}): {stderr.Trim()} {stdout.Trim()}");
     }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="bound"/> passes; true when it held.</summary>
-    public static bool Eventually(TimeSpan bound, Func<bool> condition, TimeSpan? every = null)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            if (deadline.Elapsed > bound)
-            {
-                return false;
-            }
-
-            Thread.Sleep(every ?? TimeSpan.FromMilliseconds(500));
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using Appliance.Syslog.Tests.Support;
+using Appliance.TestSupport;
 
 namespace Appliance.Syslog.Tests;
 
@@ -52,12 +53,7 @@ public sealed class RsyslogTlsTests
         });
 
         TestLog.Sequence(host.Logger, 1);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (host.Stats.ConnectFailures < 2 && sw.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(20);
-        }
-
+        await Eventually.TrueAsync(() => host.Stats.ConnectFailures >= 2);
         Assert.True(host.Stats.ConnectFailures >= 2);
         Assert.False(host.Stats.Connected);
         Assert.Equal(0, host.Stats.Sent);

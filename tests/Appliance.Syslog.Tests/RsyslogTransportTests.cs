@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Appliance.Syslog.Tests.Support;
+using Appliance.TestSupport;
 
 namespace Appliance.Syslog.Tests;
 
@@ -144,12 +145,7 @@ public sealed class RsyslogTransportTests
             TestLog.Sequence(host.Logger, i);
         }
 
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (host.Stats.ConnectFailures < 2 && sw.Elapsed < Patience)
-        {
-            await Task.Delay(20);
-        }
-
+        await Eventually.HoldsAsync(() => host.Stats.ConnectFailures >= 2, Patience);
         Assert.False(host.Stats.Connected);
         Assert.True(host.Stats.Pending >= 299, $"only {host.Stats.Pending} pending during the outage");
 

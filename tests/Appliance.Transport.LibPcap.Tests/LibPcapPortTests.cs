@@ -102,9 +102,13 @@ public sealed class LibPcapPortTests
         using var portA = NetnsLab.InNamespace(ns, () => LibPcapPort.Open(a));
         using var portB = NetnsLab.InNamespace(ns, () => LibPcapPort.Open(b));
 
+        // Positive control: a second capture on the same interface, still receiving, sees the frame arrive; by then
+        // portB's capture has had it too, so the frame was there to be returned.
+        using var control = NetnsLab.InNamespace(ns, () => LibPcapPort.Open(b));
+
         portB.StopReceiving();
         Assert.True(portA.TrySend(TestFrame(3)));
-        Thread.Sleep(100);
+        Assert.Contains(ReceiveFor(control, TimeSpan.FromSeconds(20), 1), f => f[14] == 3);
 
         Assert.Empty(ReceiveFor(portB, TimeSpan.FromMilliseconds(200), 1));
         Assert.True(portB.IsCompleted);

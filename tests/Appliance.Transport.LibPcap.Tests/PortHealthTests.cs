@@ -122,99 +122,99 @@ public sealed class PortHealthTests
     public void Bridge_PortSetDown_UnhealthyWithinStallTimeoutLoggedAndRecovers()
     {
         using var site = new Site();
-        Eventually.True(() => site.Bridge.IsHealthy, Bound, "positive control: a bridge with both ports up is healthy");
+        Eventually.True(() => site.Bridge.IsHealthy, "positive control: a bridge with both ports up is healthy", Bound);
 
         site.Lab.Exec(site.Appliance, "ip", "link", "set", site.ApCam, "down");
 
-        Eventually.True(() => !site.Bridge.IsHealthy, Bound, "a port set down makes the data plane unhealthy");
+        Eventually.True(() => !site.Bridge.IsHealthy, "a port set down makes the data plane unhealthy", Bound);
         var report = site.Bridge.Report();
         Assert.Equal(PortLinkState.AdminDown, report.Camera!.Condition.Link);
         Assert.Contains("administratively down", report.Problem, StringComparison.Ordinal);
         Assert.False(site.Bridge.IsStalled, "the loop still turns: a down port is not a wedged loop");
         Assert.False(site.Bridge.Completion.IsCompleted);
-        Eventually.True(() => site.Logged(6006, "administratively down"), Bound, "the log names the down port");
+        Eventually.True(() => site.Logged(6006, "administratively down"), "the log names the down port", Bound);
 
         site.Lab.Exec(site.Appliance, "ip", "link", "set", site.ApCam, "up");
-        Eventually.True(() => site.Bridge.IsHealthy, Bound, "the data plane is healthy again once the port is back");
-        Eventually.True(() => site.Logged(6007, site.ApCam), Bound, "the recovery is logged");
+        Eventually.True(() => site.Bridge.IsHealthy, "the data plane is healthy again once the port is back", Bound);
+        Eventually.True(() => site.Logged(6007, site.ApCam), "the recovery is logged", Bound);
     }
 
     [RootFact]
     public void Bridge_PeerTakenDown_NoCarrierMakesItUnhealthy()
     {
         using var site = new Site();
-        Eventually.True(() => site.Bridge.IsHealthy, Bound, "positive control: healthy with the peer up");
+        Eventually.True(() => site.Bridge.IsHealthy, "positive control: healthy with the peer up", Bound);
 
         site.Lab.Exec(site.Camera, "ip", "link", "set", site.CameraEth, "down");
 
-        Eventually.True(() => !site.Bridge.IsHealthy, Bound, "losing carrier makes the data plane unhealthy");
+        Eventually.True(() => !site.Bridge.IsHealthy, "losing carrier makes the data plane unhealthy", Bound);
         Assert.Equal(PortLinkState.NoCarrier, site.Bridge.Report().Camera!.Condition.Link);
-        Eventually.True(() => site.Logged(6006, "no carrier"), Bound, "the log says the port lost carrier");
+        Eventually.True(() => site.Logged(6006, "no carrier"), "the log says the port lost carrier", Bound);
     }
 
     [RootFact]
     public void Bridge_PortDeleted_UnhealthyAndReported()
     {
         using var site = new Site();
-        Eventually.True(() => site.Bridge.IsHealthy, Bound, "positive control: healthy before the deletion");
+        Eventually.True(() => site.Bridge.IsHealthy, "positive control: healthy before the deletion", Bound);
 
         site.Lab.Exec(site.Camera, "ip", "link", "del", site.CameraEth);
 
-        Eventually.True(() => !site.Bridge.IsHealthy, Bound, "a deleted port makes the data plane unhealthy");
+        Eventually.True(() => !site.Bridge.IsHealthy, "a deleted port makes the data plane unhealthy", Bound);
 
         // libpcap reports the device gone on its next read (the loop then faults, fail closed) unless the link
         // check saw it first; either way it is reported.
         Eventually.True(
             () => site.Bridge.Completion.IsFaulted || site.Bridge.Report().Camera!.Condition.Link == PortLinkState.Gone,
-            Bound,
-            "the deletion is reported as a fault or a gone port");
-        Eventually.True(() => site.Logger.Collector.GetSnapshot().Any(r => r.Level >= LogLevel.Error), Bound, "an error is logged");
+            "the deletion is reported as a fault or a gone port",
+            Bound);
+        Eventually.True(() => site.Logger.Collector.GetSnapshot().Any(r => r.Level >= LogLevel.Error), "an error is logged", Bound);
     }
 
     [RootFact]
     public void Bridge_TbfQdiscOverflows_SendErrorsCountedByErrnoAndLogged()
     {
         using var site = new Site();
-        Eventually.True(() => site.Bridge.IsHealthy, Bound, "the bridge runs");
+        Eventually.True(() => site.Bridge.IsHealthy, "the bridge runs", Bound);
 
         // Positive control: the same burst without the qdisc goes through without a send error.
         site.Blast(200, 1000);
-        Eventually.True(() => site.Bridge.CameraSide.FramesForwarded >= 150, Bound, "the control burst is forwarded");
+        Eventually.True(() => site.Bridge.CameraSide.FramesForwarded >= 150, "the control burst is forwarded", Bound);
         Assert.Equal(0, site.Bridge.CameraSide.SendErrors);
 
         // A token bucket that holds one frame and drains at 1 Mbit/s: the uplink port's sends overflow it.
         site.Lab.Exec(site.Appliance, "tc", "qdisc", "add", "dev", site.ApUp, "root", "tbf", "rate", "1mbit", "burst", "1540", "limit", "1540");
         site.Blast(3000, 1000);
 
-        Eventually.True(() => site.Bridge.Report().Uplink!.Counters.SendNoBuffers > 0, Bound, "ENOBUFS is counted on the sending port");
+        Eventually.True(() => site.Bridge.Report().Uplink!.Counters.SendNoBuffers > 0, "ENOBUFS is counted on the sending port", Bound);
         var uplink = site.Bridge.Report().Uplink!.Counters;
         Assert.Equal(105, uplink.LastSendErrno);
         Assert.True(uplink.SendRetried > 0, "refused sends were retried on POLLOUT");
         Assert.True(site.Bridge.CameraSide.SendErrors > 0, "the camera side's lost frames are counted too");
-        Eventually.True(() => site.Logged(6004, "ENOBUFS"), Bound, "the send errors are logged with their errno");
+        Eventually.True(() => site.Logged(6004, "ENOBUFS"), "the send errors are logged with their errno", Bound);
     }
 
     [RootFact]
     public void Bridge_MtuRaisedAfterStart_DriftAndTruncationReported()
     {
         using var site = new Site();
-        Eventually.True(() => site.Bridge.IsHealthy, Bound, "the bridge runs");
+        Eventually.True(() => site.Bridge.IsHealthy, "the bridge runs", Bound);
 
         // Positive control: a 1400-byte frame fits and is forwarded whole.
         site.Blast(1, 1400);
-        Eventually.True(() => site.Bridge.CameraSide.FramesForwarded >= 1, Bound, "the control frame is forwarded");
+        Eventually.True(() => site.Bridge.CameraSide.FramesForwarded >= 1, "the control frame is forwarded", Bound);
         Assert.Equal(0, site.Bridge.CameraSide.Truncated);
         Assert.Null(site.Bridge.Report().Problem);
 
         site.Lab.Exec(site.Appliance, "ip", "link", "set", site.ApCam, "mtu", "2000");
         site.Lab.Exec(site.Camera, "ip", "link", "set", site.CameraEth, "mtu", "2000");
-        Eventually.True(() => site.Bridge.Report().Problem?.Contains("MTU changed from 1500 to 2000", StringComparison.Ordinal) == true, Bound, "the MTU drift reaches the report");
-        Eventually.True(() => site.Logged(6006, "MTU changed"), Bound, "and the log");
+        Eventually.True(() => site.Bridge.Report().Problem?.Contains("MTU changed from 1500 to 2000", StringComparison.Ordinal) == true, "the MTU drift reaches the report", Bound);
+        Eventually.True(() => site.Logged(6006, "MTU changed"), "and the log", Bound);
 
         // The capture ring was sized for the old MTU: a frame that fits the new one arrives cut short.
         site.Blast(1, 1900);
-        Eventually.True(() => site.Bridge.CameraSide.Truncated >= 1, Bound, "the cut frame is counted as truncated");
-        Eventually.True(() => site.Logged(6005, site.ApCam), Bound, "the truncation is logged");
+        Eventually.True(() => site.Bridge.CameraSide.Truncated >= 1, "the cut frame is counted as truncated", Bound);
+        Eventually.True(() => site.Logged(6005, site.ApCam), "the truncation is logged", Bound);
     }
 
     [RootFact]
@@ -223,11 +223,11 @@ public sealed class PortHealthTests
         // The site's switches carry 802.1ad: 1500-byte payloads under two tags, 1522-byte frames (the hosts either
         // side get the same 8 bytes of room, or their own packet sockets refuse the frame).
         using var site = new Site(hostMtu: 1508, minimumMtu: 1500 + LibPcapDataPlaneFactory.QinQHeadroom);
-        Eventually.True(() => site.Bridge.IsHealthy, Bound, "the bridge runs");
+        Eventually.True(() => site.Bridge.IsHealthy, "the bridge runs", Bound);
 
         Assert.Equal(1, site.Blast(1, 1522, qinq: true));
 
-        Eventually.True(() => site.Bridge.CameraSide.FramesForwarded >= 1, Bound, "the full-size QinQ frame is forwarded");
+        Eventually.True(() => site.Bridge.CameraSide.FramesForwarded >= 1, "the full-size QinQ frame is forwarded", Bound);
         Assert.Equal(0, site.Bridge.CameraSide.Truncated);
         Assert.Equal(0, site.Bridge.Report().Uplink!.Counters.SendTooLarge);
     }
@@ -238,11 +238,11 @@ public sealed class PortHealthTests
         // The control for the test above: ports with room for one tag only (MTU 1504) receive the frame from the veth
         // (which allows a tag beyond MTU + header) but cannot send it out of the other port.
         using var site = new Site(hostMtu: 1508, portMtu: 1504);
-        Eventually.True(() => site.Bridge.IsHealthy, Bound, "the bridge runs");
+        Eventually.True(() => site.Bridge.IsHealthy, "the bridge runs", Bound);
 
         Assert.Equal(1, site.Blast(1, 1522, qinq: true));
 
-        Eventually.True(() => site.Bridge.CameraSide.Truncated + site.Bridge.Report().Uplink!.Counters.SendTooLarge >= 1, Bound, "the frame is cut or refused");
+        Eventually.True(() => site.Bridge.CameraSide.Truncated + site.Bridge.Report().Uplink!.Counters.SendTooLarge >= 1, "the frame is cut or refused", Bound);
         Assert.Equal(0, site.Bridge.CameraSide.FramesForwarded);
     }
 

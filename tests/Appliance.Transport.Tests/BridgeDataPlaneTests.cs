@@ -1,4 +1,5 @@
 using Appliance.Core;
+using Appliance.TestSupport;
 
 namespace Appliance.Transport.Tests;
 
@@ -18,16 +19,6 @@ public sealed class BridgeDataPlaneTests
         return frame;
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the data plane");
-            await Task.Delay(5);
-        }
-    }
-
     [Fact]
     public async Task Start_PassedCameraFrame_LeavesThroughUplinkUnchanged()
     {
@@ -39,7 +30,7 @@ public sealed class BridgeDataPlaneTests
 
         bridge.Start();
         camera.Inject(frame);
-        await WaitUntil(() => uplink.SentCount == 1);
+        await Eventually.TrueAsync(() => uplink.SentCount == 1, within: Timeout);
 
         Assert.True(uplink.TryTakeSent(out var sent));
         Assert.Equal(frame, sent);
@@ -57,7 +48,7 @@ public sealed class BridgeDataPlaneTests
 
         bridge.Start();
         uplink.Inject(Frame(FirstByteDecider.PassMarker));
-        await WaitUntil(() => camera.SentCount == 1);
+        await Eventually.TrueAsync(() => camera.SentCount == 1, within: Timeout);
 
         Assert.Equal(0, uplink.SentCount);
         Assert.Equal([(FirstByteDecider.PassMarker, Side.Uplink)], log.Seen);
@@ -76,7 +67,7 @@ public sealed class BridgeDataPlaneTests
         camera.Inject(Frame(0x02));
         uplink.Inject(Frame(0x03));
         camera.Inject(Frame(FirstByteDecider.PassMarker));
-        await WaitUntil(() => log.Seen.Count == 3 && bridge.CameraSide.FramesReceived == 2 && bridge.UplinkSide.FramesReceived == 1);
+        await Eventually.TrueAsync(() => log.Seen.Count == 3 && bridge.CameraSide.FramesReceived == 2 && bridge.UplinkSide.FramesReceived == 1, within: Timeout);
 
         Assert.Equal(1, uplink.SentCount); // only the passed one
         Assert.Equal(0, camera.SentCount);
@@ -101,7 +92,7 @@ public sealed class BridgeDataPlaneTests
             uplink.Inject(frame);
         }
 
-        await WaitUntil(() => uplink.SentCount == 500 && camera.SentCount == 500);
+        await Eventually.TrueAsync(() => uplink.SentCount == 500 && camera.SentCount == 500, within: Timeout);
         for (var i = 0; i < 500; i++)
         {
             Assert.True(uplink.TryTakeSent(out var sent));
@@ -160,7 +151,7 @@ public sealed class BridgeDataPlaneTests
         var log = new DecisionLog();
         var bridge = BridgeDataPlane.Create(camera, uplink, new FirstByteDecider(log));
         bridge.Start();
-        await WaitUntil(() => log.MaintainCalls > 0); // housekeeping runs even with no traffic
+        await Eventually.TrueAsync(() => log.MaintainCalls > 0, within: Timeout); // housekeeping runs even with no traffic
 
         await bridge.StopAsync().WaitAsync(Timeout);
 
@@ -193,7 +184,7 @@ public sealed class BridgeDataPlaneTests
         bridge.Start();
 
         camera.Inner.Inject(Frame(FirstByteDecider.PassMarker));
-        await WaitUntil(() => bridge.CameraSide.FramesReceived == 1);
+        await Eventually.TrueAsync(() => bridge.CameraSide.FramesReceived == 1, within: Timeout);
 
         Assert.Equal(1, bridge.CameraSide.Truncated);
         Assert.Equal(1, bridge.CameraSide.FramesDropped);

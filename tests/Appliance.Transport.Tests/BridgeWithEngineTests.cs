@@ -3,6 +3,7 @@ using Appliance.Core;
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
 using Appliance.Core.Wire;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Frames;
 
 namespace Appliance.Transport.Tests;
@@ -44,16 +45,6 @@ public sealed class BridgeWithEngineTests
         return new PacketEngine(holder);
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the data plane");
-            await Task.Delay(5);
-        }
-    }
-
     [Fact]
     public async Task Bridge_NvrOpensStream_HandshakeCrossesBothWays()
     {
@@ -65,9 +56,9 @@ public sealed class BridgeWithEngineTests
         var synAck = Frames.Tcp(Frames.CameraMac, Frames.NvrMac, Camera, Nvr, 554, 50000, TcpFlags.Syn | TcpFlags.Ack).Seq(9).Ack(2).ToArray();
 
         uplink.Inject(syn);
-        await WaitUntil(() => camera.SentCount == 1);
+        await Eventually.TrueAsync(() => camera.SentCount == 1, within: TimeSpan.FromSeconds(10));
         camera.Inject(synAck);
-        await WaitUntil(() => uplink.SentCount == 1);
+        await Eventually.TrueAsync(() => uplink.SentCount == 1, within: TimeSpan.FromSeconds(10));
 
         Assert.True(camera.TryTakeSent(out var toCamera));
         Assert.Equal(syn, toCamera);
@@ -86,7 +77,7 @@ public sealed class BridgeWithEngineTests
 
         camera.Inject(Frames.Tcp(Frames.CameraMac, Frames.RouterMac, Camera, "203.0.113.10", 41000, 443, TcpFlags.Syn).ToArray());
         uplink.Inject(Frames.Tcp(Frames.RouterMac, Frames.CameraMac, "198.51.100.10", Camera, 52000, 80, TcpFlags.Syn).ToArray());
-        await WaitUntil(() => bridge.CameraSide.FramesDropped == 1 && bridge.UplinkSide.FramesDropped == 1);
+        await Eventually.TrueAsync(() => bridge.CameraSide.FramesDropped == 1 && bridge.UplinkSide.FramesDropped == 1, within: TimeSpan.FromSeconds(10));
 
         Assert.Equal(0, uplink.SentCount);
         Assert.Equal(0, camera.SentCount);

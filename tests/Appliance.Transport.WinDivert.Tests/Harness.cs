@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using Appliance.Core;
+using Appliance.TestSupport;
 using Appliance.Transport.WinDivert.Native;
 using Microsoft.Extensions.Time.Testing;
 

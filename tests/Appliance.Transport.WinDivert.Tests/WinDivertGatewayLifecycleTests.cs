@@ -1,3 +1,4 @@
+using Appliance.TestSupport;
 using Appliance.Transport.WinDivert.Native;
 
 namespace Appliance.Transport.WinDivert.Tests;

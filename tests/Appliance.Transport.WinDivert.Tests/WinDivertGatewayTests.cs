@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Appliance.Core;
+using Appliance.TestSupport;
 using Appliance.Transport.WinDivert.Native;
 
 namespace Appliance.Transport.WinDivert.Tests;

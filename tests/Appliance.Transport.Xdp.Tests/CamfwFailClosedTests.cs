@@ -38,9 +38,9 @@ public sealed class CamfwFailClosedTests
         camfw.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
         camfw.BeginOutputReadLine();
         camfw.BeginErrorReadLine();
-        Assert.True(
-            Eventually(() => output.Any(l => l.Contains("forwarded in the kernel", StringComparison.Ordinal)) || camfw.HasExited, TimeSpan.FromSeconds(60)),
-            "camfw did not start");
+        Eventually.True(
+            () => output.Any(l => l.Contains("forwarded in the kernel", StringComparison.Ordinal)) || camfw.HasExited,
+            "camfw did not start", within: TimeSpan.FromSeconds(60));
         Assert.False(camfw.HasExited, string.Join("\n", output));
         Assert.True(XdpAttached(lab), "camfw attached its programs");
 
@@ -61,7 +61,7 @@ public sealed class CamfwFailClosedTests
 
         camfw.Kill(entireProcessTree: false); // SIGKILL
         Assert.True(camfw.WaitForExit(10_000));
-        Assert.True(Eventually(() => !XdpAttached(lab)), "the kernel detached the programs when camfw died");
+        Eventually.True(() => !XdpAttached(lab), "the kernel detached the programs when camfw died");
 
         for (var i = 50; i < 100; i++)
         {

@@ -3,6 +3,7 @@ using Appliance.Core;
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
 using Appliance.Policy;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Netns;
 using Appliance.Transport.LibPcap;
 
@@ -187,7 +188,7 @@ internal sealed class XdpBridgeLab : IAsyncDisposable
     {
         var before = UserSpaceFrames;
         send();
-        Assert.True(Eventually(() => UserSpaceFrames > before, TimeSpan.FromSeconds(10)), "the bridge did not receive the frame");
+        Eventually.True(() => UserSpaceFrames > before, "the bridge did not receive the frame", within: TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Frames the user-space bridge received from both ports.</summary>
@@ -235,23 +236,6 @@ internal sealed class XdpBridgeLab : IAsyncDisposable
         }
 
         return frames;
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="within"/> passes.</summary>
-    public static bool Eventually(Func<bool> condition, TimeSpan? within = null)
-    {
-        var until = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(15));
-        while (DateTime.UtcNow < until)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            Thread.Sleep(20);
-        }
-
-        return condition();
     }
 
     public async ValueTask DisposeAsync()

@@ -23,7 +23,7 @@ public sealed class XdpOffloadTests
     {
         await using var lab = Create(offload: true);
         Handshake(lab, 40000);
-        Assert.True(Eventually(() => lab.Offload!.Entries == 1), "the established flow was installed");
+        Eventually.True(() => lab.Offload!.Entries == 1, "the established flow was installed");
         var receivedBefore = lab.Bridge.UplinkSide.FramesReceived;
         var passedBefore = lab.Engine.Counters.FramesPassed;
 
@@ -36,7 +36,7 @@ public sealed class XdpOffloadTests
 
         // Delivered by the kernel: user space never saw them, yet the engine counts every one (read back by the sweep).
         Assert.True(lab.Bridge.UplinkSide.FramesReceived - receivedBefore < 10, $"user space received {lab.Bridge.UplinkSide.FramesReceived - receivedBefore} of them");
-        Assert.True(Eventually(() => lab.Engine.Counters.FramesPassed - passedBefore == 200), $"engine counted {lab.Engine.Counters.FramesPassed - passedBefore}");
+        Eventually.True(() => lab.Engine.Counters.FramesPassed - passedBefore == 200, $"engine counted {lab.Engine.Counters.FramesPassed - passedBefore}");
         Assert.Equal(200, lab.Offload!.FramesForwarded);
         Assert.True(lab.Engine.Counters.ForCamera(0).FramesPassed >= 203);
     }
@@ -158,16 +158,18 @@ public sealed class XdpOffloadTests
         if (offload)
         {
             // Positive control: the kernel did forward a share of it, and its counts reach the engine.
-            Assert.True(Eventually(() => lab.Offload!.FramesForwarded > 100), $"only {lab.Offload!.FramesForwarded} frames went through the kernel");
+            Eventually.True(() => lab.Offload!.FramesForwarded > 100, $"only {lab.Offload!.FramesForwarded} frames went through the kernel");
             var before = -1L;
-            Assert.True(Eventually(() =>
-            {
-                var now = lab.Engine.Counters.FramesTotal;
-                var settled = now == before;
-                before = now;
-                Thread.Sleep(300);
-                return settled;
-            }));
+            Eventually.True(
+                () =>
+                {
+                    var now = lab.Engine.Counters.FramesTotal;
+                    var settled = now == before;
+                    before = now;
+                    return settled;
+                },
+                "the engine's counts settled (two readings 300 ms apart agree)",
+                every: TimeSpan.FromMilliseconds(300));
         }
 
         return (camera, uplink, lab.Engine.Counters.FramesPassed, lab.Engine.Counters.FramesDropped);
@@ -178,12 +180,12 @@ public sealed class XdpOffloadTests
     {
         await using var lab = Create(offload: true);
         var sent = 0;
-        Assert.True(
-            Eventually(() =>
+        Eventually.True(
+            () =>
             {
                 lab.FromCamera(VideoFrame(sent++));
                 return lab.Offload!.FramesForwarded > 0;
-            }),
+            },
             "the video flow was installed and the kernel forwarded some of it");
 
         // Under load: a sender keeps the stream going while the policy is swapped for one without the rule.
@@ -229,7 +231,7 @@ public sealed class XdpOffloadTests
         var options = new EngineOptions { TcpEstablishedTimeout = TimeSpan.FromSeconds(2) };
         await using var lab = Create(offload: true, options);
         Handshake(lab, 44000);
-        Assert.True(Eventually(() => lab.Offload!.Entries == 1), $"installed {lab.Offload!.Installed}, flows {lab.Engine.Flows.Count}, passed {lab.Engine.Counters.FramesPassed}");
+        Eventually.True(() => lab.Offload!.Entries == 1, $"installed {lab.Offload!.Installed}, flows {lab.Engine.Flows.Count}, passed {lab.Engine.Counters.FramesPassed}");
 
         // Busy for twice the timeout, all of it in the kernel: the read-back keeps the flow alive.
         var until = DateTime.UtcNow.AddSeconds(4);
@@ -244,7 +246,7 @@ public sealed class XdpOffloadTests
         Assert.True(lab.Offload!.FramesForwarded > sent / 2, $"the kernel forwarded {lab.Offload.FramesForwarded} of {sent}");
 
         // Idle past the timeout: the engine expires it and the kernel entry goes with it.
-        Assert.True(Eventually(() => lab.Engine.Flows.Count == 0 && lab.Offload.Entries == 0, TimeSpan.FromSeconds(20)), "the flow expired");
+        Eventually.True(() => lab.Engine.Flows.Count == 0 && lab.Offload.Entries == 0, "the flow expired", within: TimeSpan.FromSeconds(20));
         for (var i = 0; i < 5; i++)
         {
             lab.FromUplink(NvrToCamera(44000, PshAck, sent++));
@@ -270,7 +272,7 @@ public sealed class XdpOffloadTests
     {
         if (offload)
         {
-            Assert.True(Eventually(() => lab.Offload!.Installed >= atLeast), "the flow was installed");
+            Eventually.True(() => lab.Offload!.Installed >= atLeast, "the flow was installed");
         }
         else
         {

@@ -35,6 +35,14 @@ public sealed class PolicyDirectoryWatcher : IDisposable
 
     private long _triggered;
 
+    /// <summary>
+    /// File-system events the watcher dropped as irrelevant (editors' temporary files, files that are not policy);
+    /// lets a test see that an event arrived and was ignored, instead of waiting and seeing nothing.
+    /// </summary>
+    internal long Ignored => Interlocked.Read(ref _ignored);
+
+    private long _ignored;
+
     /// <summary>Starts watching. The directory must exist.</summary>
     public void Start()
     {
@@ -94,6 +102,10 @@ public sealed class PolicyDirectoryWatcher : IDisposable
         {
             Poke();
         }
+        else
+        {
+            Interlocked.Increment(ref _ignored);
+        }
     }
 
     // vim and most editors save by writing a temporary file and renaming it over the original.
@@ -102,6 +114,10 @@ public sealed class PolicyDirectoryWatcher : IDisposable
         if (IsRelevantChange(e.Name) || IsRelevantChange(e.OldName))
         {
             Poke();
+        }
+        else
+        {
+            Interlocked.Increment(ref _ignored);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
+using Appliance.TestSupport;
 
 namespace Appliance.Host.Tests.Hosting;
 
@@ -25,19 +26,9 @@ internal sealed class NotifySocket : IDisposable
 
     public async Task<string> WaitForAsync(string prefix, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var hit = Messages.FirstOrDefault(m => m.StartsWith(prefix, StringComparison.Ordinal) || m.Contains("\n" + prefix, StringComparison.Ordinal));
-            if (hit is not null)
-            {
-                return hit;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"no '{prefix}' on the notify socket; got: {string.Join(" | ", Messages)}");
+        string? hit = null;
+        await Eventually.HoldsAsync(() => (hit = Messages.FirstOrDefault(m => m.StartsWith(prefix, StringComparison.Ordinal) || m.Contains("\n" + prefix, StringComparison.Ordinal))) is not null, timeout);
+        return hit ?? throw new TimeoutException($"no '{prefix}' on the notify socket; got: {string.Join(" | ", Messages)}");
     }
 
     public void Dispose()

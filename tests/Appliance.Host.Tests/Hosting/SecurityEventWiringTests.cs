@@ -9,9 +9,9 @@ using Appliance.Management.Policies;
 using Appliance.Management.Traffic;
 using Appliance.Policy;
 using Appliance.Syslog.Events;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Frames;
 using Appliance.TestSupport.Host;
-using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -86,14 +86,16 @@ public sealed class SecurityEventWiringTests : IDisposable
                 // test code drives either.
                 using var client = Client(host);
                 CameraDto? camera = null;
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-                while (camera is not { TopDeniedDestinations.Count: > 0 })
-                {
-                    Assert.True(DateTime.UtcNow < deadline, "the denied destination never reached /api/v1/cameras");
-                    await Task.Delay(100);
-                    camera = Assert.Single((await client.CamerasAsync(CancellationToken.None)).Body!.Cameras);
-                }
+                await Eventually.TrueAsync(
+                    async () =>
+                    {
+                        camera = Assert.Single((await client.CamerasAsync(CancellationToken.None)).Body!.Cameras);
+                        return camera is { TopDeniedDestinations.Count: > 0 };
+                    },
+                    "the denied destination reaches /api/v1/cameras",
+                    every: TimeSpan.FromMilliseconds(100));
 
+                Assert.NotNull(camera);
                 var top = Assert.Single(camera.TopDeniedDestinations);
                 Assert.Equal(("203.0.113.50", 443, "tcp", 1L), (top.Address, top.Port, top.Protocol, top.Count));
             }
@@ -156,29 +158,7 @@ public sealed class SecurityEventWiringTests : IDisposable
 
     private async Task<(IHost Host, FakeDataPlaneFactory Planes)> StartHostAsync()
     {
-        foreach (var (name, text) in TestPolicies.Files())
-        {
-            _root.Write(Path.Combine("policies", name), text);
-        }
-
         var planes = new FakeDataPlaneFactory();
-        var host = ApplianceHost.Build(null, new Dictionary<string, string?>
-        {
-            ["Policy:Directory"] = _root.Combine("policies"),
-            ["Policy:StateDirectory"] = _root.Combine("state"),
-            ["Policy:Watch"] = "false",
-            ["Bridge:Pairs:0:CameraInterface"] = "cam0",
-            ["Bridge:Pairs:0:UplinkInterface"] = "up0",
-            ["Management:Url"] = "http://127.0.0.1:0",
-            ["Management:TokenFile"] = _root.Combine("token"),
-            ["Management:UnixSocket"] = "",
-        }, services =>
-        {
-            services.AddSingleton<IDataPlaneFactory>(planes);
-            services.AddSingleton(new SystemdNotifier(null));
-            services.AddSingleton(new WatchdogSettings(null));
-        });
-        await host.StartAsync();
-        return (host, planes);
+        return (await TestApplianceHost.StartAsync(_root, planes), planes);
     }
 }

@@ -11,6 +11,7 @@ using Appliance.Management.Policies;
 using Appliance.Management.Security;
 using Appliance.Management.Traffic;
 using Appliance.Policy;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Host;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -235,19 +236,16 @@ public sealed partial class PolicyDirectoryConsistencyTests : IDisposable
         // says of the same directory (the intermediate states differ from it in files or errors).
         var expected = Check(dir);
         Outcome? seen = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (DateTime.UtcNow < deadline)
-        {
-            seen = service.ActiveFailure is { } failure
-                ? Outcome.Of(false, null, failure.Diagnostics, dir)
-                : service.Current!.Version != baseVersion ? Outcome.Of(true, service.Current.Sha256, Array.Empty<string>(), dir) : null;
-            if (seen == expected)
+        await Eventually.HoldsAsync(
+            () =>
             {
-                break;
-            }
-
-            await Task.Delay(50);
-        }
+                seen = service.ActiveFailure is { } failure
+                    ? Outcome.Of(false, null, failure.Diagnostics, dir)
+                    : service.Current!.Version != baseVersion ? Outcome.Of(true, service.Current.Sha256, Array.Empty<string>(), dir) : null;
+                return seen == expected;
+            },
+            TimeSpan.FromSeconds(15),
+            every: TimeSpan.FromMilliseconds(50));
 
         return seen ?? throw new TimeoutException("the watcher never reloaded");
     }

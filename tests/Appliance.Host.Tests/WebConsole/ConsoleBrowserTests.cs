@@ -5,7 +5,6 @@ using Appliance.Host.Hosting;
 using Appliance.Host.Tests.Hosting;
 using Appliance.TestSupport.Frames;
 using Appliance.TestSupport.Host;
-using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
@@ -38,30 +37,8 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        foreach (var (name, text) in TestPolicies.Files())
-        {
-            _root.Write(Path.Combine("policies", name), text);
-        }
-
         _planes = new FakeDataPlaneFactory();
-        _host = ApplianceHost.Build(null, new Dictionary<string, string?>
-        {
-            ["Policy:Directory"] = _root.Combine("policies"),
-            ["Policy:StateDirectory"] = _root.Combine("state"),
-            ["Policy:Watch"] = "false",
-            ["Bridge:Pairs:0:CameraInterface"] = "cam0",
-            ["Bridge:Pairs:0:UplinkInterface"] = "up0",
-            ["Management:Url"] = "http://127.0.0.1:0",
-            ["Management:TokenFile"] = _root.Combine("token"),
-            ["Management:UnixSocket"] = "",
-            ["Management:AuthFailureLimit"] = "100",
-        }, services =>
-        {
-            services.AddSingleton<IDataPlaneFactory>(_planes);
-            services.AddSingleton(new SystemdNotifier(null));
-            services.AddSingleton(new WatchdogSettings(null));
-        });
-        await _host.StartAsync();
+        _host = await TestApplianceHost.StartAsync(_root, _planes, new Dictionary<string, string?> { ["Management:AuthFailureLimit"] = "100" });
 
         if (!File.Exists(ChromiumPath))
         {

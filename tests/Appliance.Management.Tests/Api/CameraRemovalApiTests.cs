@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Appliance.Management.Api;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Host;
 
 namespace Appliance.Management.Tests.Api;
@@ -152,7 +153,7 @@ public sealed class CameraRemovalApiTests
         Assert.NotNull(api.Policies.Pending);
 
         // Nobody confirms: the cameras come back by themselves.
-        await PolicyApiTests.WaitUntilAsync(() => api.Policies.Current!.Spec.Cameras.Count == 1, TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => api.Policies.Current!.Spec.Cameras.Count == 1);
         Assert.True(File.Exists(Path.Combine(api.PolicyDirectory, "cameras.yaml")));
     }
 

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Appliance.Management.Api;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Host;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Appliance.Management.Tests.Api;
 
@@ -170,7 +172,8 @@ public sealed class PolicyApiTests
     [Fact]
     public async Task SafeApply_NotConfirmed_RevertsByItself()
     {
-        await using var api = await ApiHarness.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var api = await ApiHarness.StartAsync(policyTime: time);
         var v1 = api.Policies.Current!;
         using (var r = await api.Client.PutAsJsonAsync("/api/v1/policy?confirm-within=1", new PolicyFilesDto { Files = TestPolicies.Files(nvrPort: 8554) }, Json.PolicyFilesDto))
         {
@@ -182,17 +185,21 @@ public sealed class PolicyApiTests
         var pending = await api.Client.GetFromJsonAsync("/api/v1/health", Json.HealthDto);
         Assert.Equal(1u, pending!.PendingConfirmation!.RevertToVersion);
 
-        await WaitUntilAsync(() => api.Policies.Current!.Version == 3, TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Equal(2u, api.Policies.Current!.Version); // not before the deadline
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.TrueAsync(() => api.Policies.Current!.Version == 3);
         Assert.Equal(v1.Sha256, api.Policies.Current!.Sha256);
         Assert.Null(api.Policies.Pending);
         Assert.Equal(TestPolicies.Cameras(), File.ReadAllText(Path.Combine(api.PolicyDirectory, "cameras.yaml")));
-        await WaitUntilAsync(() => api.Policies.Audit.ReadAll()[^1].Origin == "auto-revert", TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(() => api.Policies.Audit.ReadAll()[^1].Origin == "auto-revert");
     }
 
     [Fact]
     public async Task SafeApply_Confirmed_Stays()
     {
-        await using var api = await ApiHarness.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var api = await ApiHarness.StartAsync(policyTime: time);
         using (var r = await api.Client.PutAsJsonAsync("/api/v1/policy?confirm-within=1", new PolicyFilesDto { Files = TestPolicies.Files(nvrPort: 8554) }, Json.PolicyFilesDto))
         {
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
@@ -200,7 +207,11 @@ public sealed class PolicyApiTests
 
         using var confirm = await api.Client.PostAsync("/api/v1/policy/confirm", null);
         Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
-        await Task.Delay(1500);
+
+        // Well past the deadline, on the clock that fires the revert: the same advance reverts an unconfirmed safe
+        // apply (SafeApply_NotConfirmed_RevertsByItself, the positive control). The fake clock runs the timer's
+        // callback inside Advance, and with the service idle the revert would complete there too.
+        time.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(2u, api.Policies.Current!.Version);
         Assert.Null(api.Policies.Pending);
 
@@ -230,15 +241,5 @@ public sealed class PolicyApiTests
         var result = await r.Content.ReadFromJsonAsync(Json.ApplyDto);
         Assert.Equal("applied", result!.Outcome);
         Assert.Equal(2, api.Policies.Current!.Spec.Cameras.Count);
-    }
-
-    internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(25);
-        }
     }
 }

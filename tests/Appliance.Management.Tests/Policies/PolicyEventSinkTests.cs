@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
-using Appliance.Core.Policy;
 using Appliance.Management.Policies;
-using Appliance.Management.Tests.Api;
 using Appliance.Policy;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Host;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -15,20 +13,7 @@ public sealed class PolicyEventSinkTests : IDisposable
     private readonly RecordingSink _sink = new();
     private readonly PolicyService _service;
 
-    public PolicyEventSinkTests()
-    {
-        foreach (var (name, text) in TestPolicies.Files())
-        {
-            _root.Write(Path.Combine("policies", name), text);
-        }
-
-        _service = new PolicyService(
-            new PolicyHolder(),
-            PolicyCompiler.Instance,
-            new PolicyServiceOptions { Directory = _root.Combine("policies"), StateDirectory = _root.Combine("state"), WatchDebounce = TimeSpan.FromMilliseconds(100) },
-            NullLogger<PolicyService>.Instance,
-            events: _sink);
-    }
+    public PolicyEventSinkTests() => _service = TestPolicyServices.Create(_root, events: _sink);
 
     [Fact]
     public async Task ApplyRejectRollback_EachReportedOnceWithItsKind()
@@ -69,7 +54,7 @@ public sealed class PolicyEventSinkTests : IDisposable
         using var watcher = new PolicyDirectoryWatcher(_service, NullLogger<PolicyDirectoryWatcher>.Instance);
         watcher.Start();
         await File.WriteAllTextAsync(_root.Combine("policies", "cameras.yaml"), TestPolicies.Cameras(count: 3));
-        await PolicyApiTests.WaitUntilAsync(() => _sink.Calls.Count == 2, TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(() => _sink.Calls.Count == 2);
         Assert.Equal("applied v2 file (policy directory changed)", _sink.Calls[1]);
     }
 
@@ -80,7 +65,7 @@ public sealed class PolicyEventSinkTests : IDisposable
         var result = await _service.ApplyAsync(Sources(TestPolicies.Files(nvrPort: 8554)), new ChangeOrigin(ChangeOrigin.ApiKind, "127.0.0.1"), confirmWithin: TimeSpan.FromMilliseconds(200));
         Assert.Equal(ApplyOutcome.Applied, result.Outcome);
 
-        await PolicyApiTests.WaitUntilAsync(() => _sink.Calls.Count == 3, TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(() => _sink.Calls.Count == 3);
         Assert.StartsWith("rolled-back v2->v3 auto-revert (version 2 was not confirmed in time", _sink.Calls[2], StringComparison.Ordinal);
         Assert.Equal(initial.ContentHash, _service.Current!.ContentHash);
     }
@@ -101,34 +86,4 @@ public sealed class PolicyEventSinkTests : IDisposable
     }
 
     private static List<PolicySource> Sources(Dictionary<string, string> files) => [.. files.Select(f => new PolicySource(f.Key, f.Value))];
-
-    private sealed class RecordingSink : IPolicyEventSink
-    {
-        private readonly ConcurrentQueue<string> _calls = new();
-
-        public bool Throw { get; set; }
-
-        public List<string> Calls => [.. _calls];
-
-        public List<Diagnostic> Errors { get; } = [];
-
-        public void Applied(PolicyState state) => Record($"applied v{state.Version} {state.Origin}");
-
-        public void Rejected(IReadOnlyList<Diagnostic> errors, ChangeOrigin origin)
-        {
-            Errors.AddRange(errors);
-            Record($"rejected {errors.Count} {origin}");
-        }
-
-        public void RolledBack(uint fromVersion, PolicyState state) => Record($"rolled-back v{fromVersion}->v{state.Version} {state.Origin}");
-
-        private void Record(string call)
-        {
-            _calls.Enqueue(call);
-            if (Throw)
-            {
-                throw new InvalidOperationException("sink failed");
-            }
-        }
-    }
 }

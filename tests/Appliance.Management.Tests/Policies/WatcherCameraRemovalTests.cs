@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
-using Appliance.Core.Policy;
 using Appliance.Management.Api;
 using Appliance.Management.Policies;
-using Appliance.Management.Tests.Api;
 using Appliance.Management.Traffic;
 using Appliance.Policy;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Host;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,23 +16,13 @@ namespace Appliance.Management.Tests.Policies;
 public sealed class WatcherCameraRemovalTests : IDisposable
 {
     private readonly TempDirectory _root = new("camfw-watch-removal");
-    private readonly RejectionSink _sink = new();
+    private readonly RecordingSink _sink = new();
     private readonly PolicyService _service;
     private readonly PolicyDirectoryWatcher _watcher;
 
     public WatcherCameraRemovalTests()
     {
-        foreach (var (name, text) in TestPolicies.Files(count: 4))
-        {
-            _root.Write(Path.Combine("policies", name), text);
-        }
-
-        _service = new PolicyService(
-            new PolicyHolder(),
-            PolicyCompiler.Instance,
-            new PolicyServiceOptions { Directory = _root.Combine("policies"), StateDirectory = _root.Combine("state"), WatchDebounce = TimeSpan.FromMilliseconds(100) },
-            NullLogger<PolicyService>.Instance,
-            events: _sink);
+        _service = TestPolicyServices.Create(_root, cameras: 4, events: _sink);
         Assert.Equal(ApplyOutcome.Applied, _service.LoadInitialAsync().GetAwaiter().GetResult().Outcome);
         _watcher = new PolicyDirectoryWatcher(_service, NullLogger<PolicyDirectoryWatcher>.Instance);
         _watcher.Start();
@@ -46,7 +34,7 @@ public sealed class WatcherCameraRemovalTests : IDisposable
         var before = _service.Current!;
         File.Delete(_root.Combine("policies", "cameras.yaml"));
 
-        await PolicyApiTests.WaitUntilAsync(() => _service.ActiveFailure is not null, TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => _service.ActiveFailure is not null);
 
         Assert.Same(before, _service.Current);
         Assert.Same(before.Policy, _service.Holder.Current);
@@ -77,13 +65,13 @@ public sealed class WatcherCameraRemovalTests : IDisposable
         var cameras = _root.Combine("policies", "cameras.yaml");
         var original = await File.ReadAllTextAsync(cameras);
         await File.WriteAllTextAsync(cameras, TestPolicies.Cameras(count: 1));
-        await PolicyApiTests.WaitUntilAsync(() => _service.ActiveFailure is not null, TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => _service.ActiveFailure is not null);
         Assert.Contains("removes 3 of 4 cameras", Assert.Single(_service.ActiveFailure!.Diagnostics, d => d.Severity == Severity.Error).Message, StringComparison.Ordinal);
         Assert.Equal(1u, _service.Current!.Version);
 
         // The rsync is re-run properly: the same files as in force, so the standing failure clears, no new version.
         await File.WriteAllTextAsync(cameras, original);
-        await PolicyApiTests.WaitUntilAsync(() => _service.ActiveFailure is null, TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => _service.ActiveFailure is null);
         Assert.Equal(1u, _service.Current!.Version);
     }
 
@@ -92,28 +80,5 @@ public sealed class WatcherCameraRemovalTests : IDisposable
         _watcher.Dispose();
         _service.Dispose();
         _root.Dispose();
-    }
-
-    private sealed class RejectionSink : IPolicyEventSink
-    {
-        private readonly ConcurrentQueue<Diagnostic> _errors = new();
-
-        public List<Diagnostic> Errors => [.. _errors];
-
-        public void Applied(PolicyState state)
-        {
-        }
-
-        public void Rejected(IReadOnlyList<Diagnostic> errors, ChangeOrigin origin)
-        {
-            foreach (var error in errors)
-            {
-                _errors.Enqueue(error);
-            }
-        }
-
-        public void RolledBack(uint fromVersion, PolicyState state)
-        {
-        }
     }
 }

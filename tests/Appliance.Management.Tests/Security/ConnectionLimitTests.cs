@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Appliance.Management.Security;
+using Appliance.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Appliance.Management.Tests.Security;
@@ -44,7 +45,7 @@ public sealed class ConnectionLimitTests
 
             // Positive control: the limits engaged. The server never held more than it may, and made room by closing
             // unauthenticated connections (200 opened, at most 64 kept).
-            await Api.PolicyApiTests.WaitUntilAsync(() => api.Server.TcpConnections.Evicted + api.Server.TcpConnections.Refused > 0, TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(() => api.Server.TcpConnections.Evicted + api.Server.TcpConnections.Refused > 0, within: TimeSpan.FromSeconds(30));
             Assert.InRange(api.Server.TcpConnections.Count, 0, 64);
 
             // The owner, on TCP with the token, from the same address: served, every time, on a new connection each.
@@ -83,13 +84,13 @@ public sealed class ConnectionLimitTests
         using var first = await ConnectAsync(attacker, port);
         using var second = await ConnectAsync(attacker, port);
         using var third = await ConnectAsync(attacker, port);
-        await Api.PolicyApiTests.WaitUntilAsync(() => api.Server.TcpConnections.Count == 3, TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => api.Server.TcpConnections.Count == 3, within: TimeSpan.FromSeconds(30));
         Assert.Equal(0, api.Server.TcpConnections.Evicted);
 
         using var fourth = await ConnectAsync(attacker, port);
 
         // The oldest is closed by the server; the newer ones stay.
-        await Api.PolicyApiTests.WaitUntilAsync(() => !IsOpen(first), TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => !IsOpen(first), within: TimeSpan.FromSeconds(30));
         Assert.Equal(1, api.Server.TcpConnections.Evicted);
         Assert.True(IsOpen(second));
         Assert.True(IsOpen(fourth));
@@ -107,7 +108,7 @@ public sealed class ConnectionLimitTests
         Assert.StartsWith("HTTP/1.1 200", await RequestAsync(b, "/api/v1/policy", ApiHarness.Token), StringComparison.Ordinal);
 
         using var c = await ConnectAsync(address, port);
-        await Api.PolicyApiTests.WaitUntilAsync(() => !IsOpen(c), TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => !IsOpen(c), within: TimeSpan.FromSeconds(30));
         Assert.Equal(1, api.Server.TcpConnections.Refused);
 
         // The owner's keep-alive connections were not sacrificed.
@@ -124,17 +125,17 @@ public sealed class ConnectionLimitTests
         using var silent = await ConnectAsync(IPAddress.Parse("127.0.0.9"), port);
         using var owner = await ConnectAsync(IPAddress.Parse("127.0.0.9"), port);
         Assert.StartsWith("HTTP/1.1 200", await RequestAsync(owner, "/api/v1/policy", ApiHarness.Token), StringComparison.Ordinal);
-        await Api.PolicyApiTests.WaitUntilAsync(() => api.Server.TcpConnections.Count == 2, TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => api.Server.TcpConnections.Count == 2, within: TimeSpan.FromSeconds(30));
         Assert.True(IsOpen(silent));
 
         // Advanced in steps: the silent connection's timer may be armed a moment after it was counted.
-        await Api.PolicyApiTests.WaitUntilAsync(
+        await Eventually.TrueAsync(
             () =>
             {
                 time.Advance(TimeSpan.FromSeconds(5));
                 return !IsOpen(silent);
             },
-            TimeSpan.FromSeconds(30));
+            within: TimeSpan.FromSeconds(30));
         Assert.StartsWith("HTTP/1.1 200", await RequestAsync(owner, "/api/v1/health", ApiHarness.Token), StringComparison.Ordinal);
     }
 

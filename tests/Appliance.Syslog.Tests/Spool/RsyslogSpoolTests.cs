@@ -1,5 +1,6 @@
 using System.Globalization;
 using Appliance.Syslog.Tests.Support;
+using Appliance.TestSupport;
 
 namespace Appliance.Syslog.Tests.Spool;
 
@@ -172,28 +173,28 @@ public sealed class RsyslogSpoolTests : IDisposable
     /// <summary>Waits until rsyslog has written at least <paramref name="count"/> lines (cheaper than parsing them all each time).</summary>
     private static async Task WaitForLinesAsync(RsyslogServer collector, int count)
     {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (sw.Elapsed < Patience)
+        if (await Eventually.HoldsAsync(() => Lines(collector) >= count, Patience, every: TimeSpan.FromMilliseconds(100)))
         {
-            if (File.Exists(collector.OutputFile))
-            {
-                using var stream = new FileStream(collector.OutputFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                var lines = 0;
-                var buffer = new byte[1 << 16];
-                int n;
-                while ((n = stream.Read(buffer)) > 0)
-                {
-                    lines += buffer.AsSpan(0, n).Count((byte)'\n');
-                }
-
-                if (lines >= count)
-                {
-                    await Task.Delay(200); // a positive bound reached; let a duplicate, if any, arrive too
-                    return;
-                }
-            }
-
-            await Task.Delay(100);
+            await Task.Delay(200); // a positive bound reached; let a duplicate, if any, arrive too
         }
+    }
+
+    private static int Lines(RsyslogServer collector)
+    {
+        if (!File.Exists(collector.OutputFile))
+        {
+            return 0;
+        }
+
+        using var stream = new FileStream(collector.OutputFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var lines = 0;
+        var buffer = new byte[1 << 16];
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
+        {
+            lines += buffer.AsSpan(0, n).Count((byte)'\n');
+        }
+
+        return lines;
     }
 }

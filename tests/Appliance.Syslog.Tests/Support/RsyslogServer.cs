@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Appliance.TestSupport;
 
 namespace Appliance.Syslog.Tests.Support;
 
@@ -177,17 +178,9 @@ internal sealed class RsyslogServer : IDisposable
     /// <summary>Polls the output until <paramref name="done"/> holds or the timeout passes; returns the last read.</summary>
     public async Task<IReadOnlyList<ReceivedMessage>> WaitForAsync(Func<IReadOnlyList<ReceivedMessage>, bool> done, TimeSpan timeout)
     {
-        var sw = Stopwatch.StartNew();
-        while (true)
-        {
-            var messages = Read();
-            if (done(messages) || sw.Elapsed > timeout)
-            {
-                return messages;
-            }
-
-            await Task.Delay(50);
-        }
+        IReadOnlyList<ReceivedMessage> messages = [];
+        await Eventually.HoldsAsync(() => done(messages = Read()), timeout, every: TimeSpan.FromMilliseconds(50));
+        return messages;
     }
 
     public string Diagnostics() => File.Exists(Path.Combine(Directory, "rsyslogd.log")) ? File.ReadAllText(Path.Combine(Directory, "rsyslogd.log")) : "";
@@ -255,45 +248,40 @@ internal sealed class RsyslogServer : IDisposable
     private async Task WaitReadyAsync()
     {
         // A generous bound: the probe succeeds as soon as rsyslogd answers; a loaded CI machine can take tens of seconds to start it with TLS.
-        var sw = Stopwatch.StartNew();
         var token = Guid.NewGuid().ToString("N");
-        while (sw.Elapsed < TimeSpan.FromSeconds(60))
+        if (!await Eventually.HoldsAsync(() => AnswersAsync(token), TimeSpan.FromSeconds(60), every: TimeSpan.FromMilliseconds(50)))
         {
-            if (_process!.HasExited)
-            {
-                throw new InvalidOperationException($"rsyslogd exited with {_process.ExitCode}: {Diagnostics()}");
-            }
+            throw new TimeoutException($"rsyslogd did not come up on port {Port}: {Diagnostics()}");
+        }
+    }
 
-            if (_mode == CollectorMode.Udp)
-            {
-                // UDP has no handshake: send probes (another APP-NAME) until one comes out the other end.
-                // The token tells this start's probe from an earlier one already in the output file.
-                using var udp = new UdpClient();
-                var probe = Encoding.ASCII.GetBytes("<14>1 - - probe - - - ready " + token);
-                await udp.SendAsync(probe, new IPEndPoint(IPAddress.Loopback, Port));
-                if (Read("probe").Any(m => m.Message.EndsWith(token, StringComparison.Ordinal)))
-                {
-                    return;
-                }
-            }
-            else
-            {
-                try
-                {
-                    using var tcp = new TcpClient();
-                    await tcp.ConnectAsync(IPAddress.Loopback, Port);
-                    return;
-                }
-                catch (SocketException)
-                {
-                    // Not listening yet.
-                }
-            }
-
-            await Task.Delay(50);
+    private async Task<bool> AnswersAsync(string token)
+    {
+        if (_process!.HasExited)
+        {
+            throw new InvalidOperationException($"rsyslogd exited with {_process.ExitCode}: {Diagnostics()}");
         }
 
-        throw new TimeoutException($"rsyslogd did not come up on port {Port}: {Diagnostics()}");
+        if (_mode == CollectorMode.Udp)
+        {
+            // UDP has no handshake: send probes (another APP-NAME) until one comes out the other end.
+            // The token tells this start's probe from an earlier one already in the output file.
+            using var udp = new UdpClient();
+            var probe = Encoding.ASCII.GetBytes("<14>1 - - probe - - - ready " + token);
+            await udp.SendAsync(probe, new IPEndPoint(IPAddress.Loopback, Port));
+            return Read("probe").Any(m => m.Message.EndsWith(token, StringComparison.Ordinal));
+        }
+
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false; // not listening yet
+        }
     }
 
     private string Config()

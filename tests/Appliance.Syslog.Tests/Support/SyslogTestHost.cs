@@ -1,3 +1,4 @@
+using Appliance.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -45,16 +46,7 @@ internal sealed class SyslogTestHost : IAsyncDisposable
     }
 
     /// <summary>Waits until the sender has nothing pending (or the timeout passes).</summary>
-    public async Task<bool> WaitDrainedAsync(TimeSpan timeout)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (Stats.Pending > 0 && sw.Elapsed < timeout)
-        {
-            await Task.Delay(20);
-        }
-
-        return Stats.Pending == 0;
-    }
+    public Task<bool> WaitDrainedAsync(TimeSpan timeout) => Eventually.HoldsAsync(() => Stats.Pending == 0, timeout);
 
     public async ValueTask DisposeAsync()
     {
