@@ -19,8 +19,11 @@ public sealed class AtomicSwapTests
     {
         // Policy A lets the NVR open TCP 554 on the camera; policy B only 8554. A SYN to 554 passes under A and is
         // dropped under B, a SYN to 8554 the other way round. The data-plane thread reads the version before and
-        // after each frame: when they agree, the verdict must be exactly that policy's; when a swap fell in between,
-        // it must still be one of the two (never a half-built table: no unknown-device, no-policy or fault).
+        // after each frame: when they agree and no swap completed meanwhile, the verdict must be exactly that
+        // policy's; when a swap fell in between, it must still be one of the two (never a half-built table: no
+        // unknown-device, no-policy or fault). The swap count matters because the same two versions alternate: a
+        // frame descheduled across two swaps (b -> a -> b) reads the same version before and after while the
+        // engine saw the other one.
         var holder = new PolicyHolder();
         var a = Compile(holder, 554);
         var b = Compile(holder, 8554);
@@ -38,7 +41,7 @@ public sealed class AtomicSwapTests
 
         using var stop = new CancellationTokenSource();
         var failures = new List<string>();
-        long frames = 0, consistentChecks = 0;
+        long frames = 0, consistentChecks = 0, swapsDone = 0;
         var dataPlane = new Thread(() =>
         {
             var now = 1_000L;
@@ -47,9 +50,11 @@ public sealed class AtomicSwapTests
             {
                 var port554 = (i & 1) == 0;
                 var frame = port554 ? to554[(i >> 1) % to554.Count] : to8554[(i >> 1) % to8554.Count];
+                var swapsBefore = Volatile.Read(ref swapsDone);
                 var before = holder.Current!.Version;
                 var verdict = engine.ProcessFrame(frame, Side.Uplink, now);
                 var after = holder.Current!.Version;
+                var swapsAfter = Volatile.Read(ref swapsDone);
                 now += 1;
                 i++;
                 frames++;
@@ -60,7 +65,7 @@ public sealed class AtomicSwapTests
                 {
                     failures.Add($"frame {i}: unexpected reason {ReasonNames.Name(verdict.Reason)}");
                 }
-                else if (before == after && verdict.Reason is Reason.RuleMatch or Reason.NoRuleMatched)
+                else if (before == after && swapsBefore == swapsAfter && verdict.Reason is Reason.RuleMatch or Reason.NoRuleMatched)
                 {
                     consistentChecks++;
                     var expectPass = isA[before] ? expectedUnderA : !expectedUnderA;
@@ -82,6 +87,7 @@ public sealed class AtomicSwapTests
         for (var swap = 0; swap < 400; swap++)
         {
             holder.Swap((swap & 1) == 0 ? b : a);
+            Interlocked.Increment(ref swapsDone);
             Thread.SpinWait(2000);
         }
 
