@@ -272,7 +272,7 @@ public sealed class DnsNameTable
 
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            if (TryWalk(slot, address, out name, out var torn) && !torn)
+            if (TryWalk(slot, address, out name, out generation, out var torn) && !torn)
             {
                 break;
             }
@@ -290,13 +290,13 @@ public sealed class DnsNameTable
             return false;
         }
 
-        generation = Volatile.Read(ref _names[name].Generation);
         return (generation & 1) == 0;
     }
 
-    private bool TryWalk(int slot, IpAddr address, out int name, out bool torn)
+    private bool TryWalk(int slot, IpAddr address, out int name, out int nameGeneration, out bool torn)
     {
         name = -1;
+        nameGeneration = 0;
         torn = false;
         long best = -1;
         var a = Volatile.Read(ref _addressBuckets[AddressBucket(slot, address)]);
@@ -309,6 +309,10 @@ public sealed class DnsNameTable
             var entrySequence = e.Sequence;
             var entryName = e.Name;
             var next = e.Next;
+
+            // The name cell's generation is read inside the entry's read window: read after the walk, the cell could
+            // already hold another name (evicted and reused), and the handle would then name the wrong one.
+            var entryNameGeneration = (uint)entryName < (uint)_names.Length ? Volatile.Read(ref _names[entryName].Generation) : 1;
             Interlocked.MemoryBarrier();
             if ((g & 1) != 0 || Volatile.Read(ref e.Generation) != g)
             {
@@ -320,6 +324,7 @@ public sealed class DnsNameTable
             {
                 best = entrySequence;
                 name = entryName;
+                nameGeneration = entryNameGeneration;
             }
 
             a = next;
