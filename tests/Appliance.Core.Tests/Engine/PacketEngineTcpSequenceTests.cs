@@ -181,11 +181,13 @@ public class PacketEngineTcpSequenceTests
             TcpFlags.Rst, TcpFlags.Rst | TcpFlags.Ack, TcpFlags.Fin | TcpFlags.Ack, TcpFlags.Fin | TcpFlags.Ack | TcpFlags.Psh,
             TcpFlags.Ack | TcpFlags.Psh, TcpFlags.Syn | TcpFlags.Ack, TcpFlags.Ack);
         var forged = from flags in forgedFlags
+                     // At least 400,000 away from the NVR's end either way: flipping the top bit instead of negating once put a RST
+                     // 14,789 below it, where a real one may fall (the close window), and the property failed for the test's fault.
                      from offset in Gen.Choose(400_000, int.MaxValue).Select(o => (uint)o).Two()
                      from negative in Gen.Elements(true, false)
                      from payload in Gen.Elements(0, 0, 1, 100)
                      from pause in Gen.Choose(0, (int)(2 * Closing))
-                     select (flags, offset.Item1 ^ (negative ? 0x8000_0000u : 0), payload, pause);
+                     select (flags, negative ? unchecked(0u - offset.Item1) : offset.Item1, payload, pause);
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(200), Prop.ForAll(Arb.From(Gen.ListOf(forged)), attack =>
         {
             var e = Streaming();
