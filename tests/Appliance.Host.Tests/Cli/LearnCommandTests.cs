@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Appliance.Host.Cli;
 using Appliance.Policy;
 using Appliance.TestSupport.Frames;
 using Appliance.TestSupport.Host;
@@ -27,7 +25,7 @@ public sealed class LearnCommandTests : IDisposable
         var second = Write("tuesday.pcap", later);
         var proposal = _root.Combine("proposal");
 
-        var (code, output, error) = await Invoke("learn", first, "--camera-side", "192.0.2.0/24", "--policy", policy, "--out", proposal);
+        var (code, output, error) = await CliRunner.RunAsync("learn", first, "--camera-side", "192.0.2.0/24", "--policy", policy, "--out", proposal);
 
         Assert.True(code == 0, error + output);
         Assert.Contains("needs a decision:   2", output, StringComparison.Ordinal);
@@ -38,11 +36,11 @@ public sealed class LearnCommandTests : IDisposable
         Assert.Contains("~ camera north-gate", File.ReadAllText(Path.Combine(proposal, "diff.txt")), StringComparison.Ordinal);
         Assert.Contains("cloud.vendor.example", File.ReadAllText(Path.Combine(proposal, "cameras", "north-gate.yaml")), StringComparison.Ordinal);
 
-        var (policyCode, policyOutput, policyError) = await Invoke("policy", "check", proposal);
+        var (policyCode, policyOutput, policyError) = await CliRunner.RunAsync("policy", "check", proposal);
         Assert.True(policyCode == 0, policyOutput + policyError);
 
         var verdicts = _root.Combine("verdicts.tsv");
-        var (replay, replayOutput, replayError) = await Invoke("replay", "--policy", proposal, second, "--camera-side", "192.0.2.0/24", "--verdicts", verdicts);
+        var (replay, replayOutput, replayError) = await CliRunner.RunAsync("replay", "--policy", proposal, second, "--camera-side", "192.0.2.0/24", "--verdicts", verdicts);
         Assert.True(replay == 0, replayOutput + replayError);
         var lines = File.ReadAllLines(verdicts);
         Assert.Equal(later.Count, lines.Length);
@@ -68,7 +66,7 @@ public sealed class LearnCommandTests : IDisposable
         var capture = Write("c.pcap", LearnSite.Capture(later: false).All);
         var proposal = _root.Combine("proposal");
 
-        var (code, _, error) = await Invoke("learn", capture, "--out", proposal);
+        var (code, _, error) = await CliRunner.RunAsync("learn", capture, "--out", proposal);
 
         Assert.Equal(1, code);
         Assert.Contains("--camera-side", error, StringComparison.Ordinal);
@@ -81,7 +79,7 @@ public sealed class LearnCommandTests : IDisposable
         var capture = Write("c.pcap", LearnSite.Capture(later: false).All);
         _root.Write("proposal/mine.yaml", "networks: {}\n");
 
-        var (code, _, error) = await Invoke("learn", capture, "--camera-side", "192.0.2.0/24", "--out", _root.Combine("proposal"));
+        var (code, _, error) = await CliRunner.RunAsync("learn", capture, "--camera-side", "192.0.2.0/24", "--out", _root.Combine("proposal"));
 
         Assert.Equal(1, code);
         Assert.Contains("not empty", error, StringComparison.Ordinal);
@@ -108,19 +106,5 @@ public sealed class LearnCommandTests : IDisposable
         }
 
         return path;
-    }
-
-    private static async Task<(int Code, string Output, string Error)> Invoke(params string[] args)
-    {
-        var root = new RootCommand();
-        foreach (var command in CommandCatalog.All())
-        {
-            root.Subcommands.Add(command);
-        }
-
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
     }
 }

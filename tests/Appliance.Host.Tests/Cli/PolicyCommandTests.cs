@@ -1,11 +1,8 @@
-using System.CommandLine;
 using System.Text.RegularExpressions;
 using Appliance.Core;
-using Appliance.Host.Cli;
 using Appliance.Host.Hosting;
 using Appliance.Host.Tests.Hosting;
 using Appliance.TestSupport.Host;
-using Appliance.Transport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Host.Tests.Cli;
@@ -18,7 +15,7 @@ public sealed partial class PolicyCommandTests : IDisposable
     [Fact]
     public async Task Check_ExamplePolicies_Exits0WithSummary()
     {
-        var (code, output, error) = await Invoke("policy", "check", RepoPaths.ExamplePolicies);
+        var (code, output, error) = await CliRunner.RunAsync("policy", "check", RepoPaths.ExamplePolicies);
         Assert.True(code == 0, output + error);
         Assert.Contains("0 error(s)", output, StringComparison.Ordinal);
         Assert.DoesNotMatch(DiagnosticLine(), output);
@@ -38,7 +35,7 @@ public sealed partial class PolicyCommandTests : IDisposable
         text = ReplaceFirst(text, "peer: mail-relay", "peer: mail-relai");
         File.WriteAllText(north, text);
 
-        var (code, output, _) = await Invoke("policy", "check", dir);
+        var (code, output, _) = await CliRunner.RunAsync("policy", "check", dir);
 
         Assert.Equal(1, code);
         var errors = DiagnosticLine().Matches(output).Select(m => (File: m.Groups["file"].Value, Line: int.Parse(m.Groups["line"].Value, System.Globalization.CultureInfo.InvariantCulture), Message: m.Groups["message"].Value)).ToList();
@@ -49,7 +46,7 @@ public sealed partial class PolicyCommandTests : IDisposable
     [Fact]
     public async Task Check_MissingDirectory_Exits1()
     {
-        var (code, output, error) = await Invoke("policy", "check", _root.Combine("nope"));
+        var (code, output, error) = await CliRunner.RunAsync("policy", "check", _root.Combine("nope"));
         Assert.Equal(1, code);
         Assert.Contains("error", output + error, StringComparison.Ordinal);
     }
@@ -57,7 +54,7 @@ public sealed partial class PolicyCommandTests : IDisposable
     [Fact]
     public async Task Show_Camera_PrintsOnlyThatCamerasRules()
     {
-        var (code, output, error) = await Invoke("policy", "show", RepoPaths.ExamplePolicies, "--camera", "north-gate");
+        var (code, output, error) = await CliRunner.RunAsync("policy", "show", RepoPaths.ExamplePolicies, "--camera", "north-gate");
 
         Assert.True(code == 0, output + error);
         Assert.Contains("camera north-gate", output, StringComparison.Ordinal);
@@ -72,7 +69,7 @@ public sealed partial class PolicyCommandTests : IDisposable
     [Fact]
     public async Task Show_UnknownCamera_Exits1NamingItOnStderr()
     {
-        var (code, output, error) = await Invoke("policy", "show", RepoPaths.ExamplePolicies, "--camera", "no-such-camera");
+        var (code, output, error) = await CliRunner.RunAsync("policy", "show", RepoPaths.ExamplePolicies, "--camera", "no-such-camera");
 
         Assert.Equal(1, code);
         Assert.Contains("no camera named 'no-such-camera'", error, StringComparison.Ordinal);
@@ -84,7 +81,7 @@ public sealed partial class PolicyCommandTests : IDisposable
     {
         var dir = WriteNamePolicy();
 
-        var (code, output, error) = await Invoke("policy", "show", dir);
+        var (code, output, error) = await CliRunner.RunAsync("policy", "show", dir);
 
         Assert.True(code == 0, output + error);
         Assert.Contains("name rules admit (offline", output, StringComparison.Ordinal);
@@ -98,22 +95,7 @@ public sealed partial class PolicyCommandTests : IDisposable
         var dir = WriteNamePolicy();
         var planes = new FakeDataPlaneFactory();
         var token = _root.Combine("token");
-        using var host = ApplianceHost.Build(null, new Dictionary<string, string?>
-        {
-            ["Policy:Directory"] = dir,
-            ["Policy:StateDirectory"] = _root.Combine("state"),
-            ["Bridge:Pairs:0:CameraInterface"] = "cam0",
-            ["Bridge:Pairs:0:UplinkInterface"] = "up0",
-            ["Management:Url"] = "http://127.0.0.1:0",
-            ["Management:TokenFile"] = token,
-            ["Management:UnixSocket"] = "",
-        }, services =>
-        {
-            services.AddSingleton<IDataPlaneFactory>(planes);
-            services.AddSingleton(new SystemdNotifier(null));
-            services.AddSingleton(new WatchdogSettings(null));
-        });
-        await host.StartAsync();
+        using var host = await TestApplianceHost.StartAsync(_root, planes, policyDirectory: dir);
         try
         {
             // What cam-a's DNS answers would have taught it (the fake plane runs no traffic: no other writer).
@@ -124,7 +106,7 @@ public sealed partial class PolicyCommandTests : IDisposable
             engine.DnsNames.Learn(slot, "time.other.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("203.0.113.60")), now + 600_000, now);
             var url = host.Services.GetRequiredService<ManagementService>().Addresses[0].ToString();
 
-            var (code, output, error) = await Invoke("policy", "show", dir, "--live", "--url", url, "--token-file", token);
+            var (code, output, error) = await CliRunner.RunAsync("policy", "show", dir, "--live", "--url", url, "--token-file", token);
 
             Assert.True(code == 0, output + error);
             Assert.Contains("name rules admit now", output, StringComparison.Ordinal);
@@ -163,20 +145,6 @@ public sealed partial class PolicyCommandTests : IDisposable
     {
         var index = text.IndexOf(old, StringComparison.Ordinal);
         return string.Concat(text.AsSpan(0, index), replacement, text.AsSpan(index + old.Length));
-    }
-
-    private static async Task<(int Code, string Output, string Error)> Invoke(params string[] args)
-    {
-        var root = new RootCommand();
-        foreach (var command in CommandCatalog.All())
-        {
-            root.Subcommands.Add(command);
-        }
-
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
     }
 
     private string CopyExamplePolicies()

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Appliance.Host.Cli;
 using Appliance.TestSupport.Frames;
 using Appliance.TestSupport.Host;
 using Appliance.Transport.PcapFile;
@@ -50,7 +48,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public async Task Help_SaysHowTheSideIsDecided()
     {
-        var (_, output, _) = await Invoke("replay", "--help");
+        var (_, output, _) = await CliRunner.RunAsync("replay", "--help");
 
         Assert.Contains("--camera-side", output, StringComparison.Ordinal);
         Assert.Contains("--camera-interface", output, StringComparison.Ordinal);
@@ -64,8 +62,8 @@ public sealed class ReplayCommandTests : IDisposable
         var policy = PolicyDir();
         var capture = Capture("rogue.pcap", 2);
 
-        var (plain, plainOut, _) = await Invoke("replay", "--policy", policy, capture);
-        var (code, output, error) = await Invoke("replay", "--policy", policy, capture, "--camera-side", "02:00:00:00:0b:ad");
+        var (plain, plainOut, _) = await CliRunner.RunAsync("replay", "--policy", policy, capture);
+        var (code, output, error) = await CliRunner.RunAsync("replay", "--policy", policy, capture, "--camera-side", "02:00:00:00:0b:ad");
 
         Assert.Equal(0, plain);
         Assert.Contains("0 camera (0 listed cameras, 0 --camera-side), 2 uplink", plainOut, StringComparison.Ordinal);
@@ -77,7 +75,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public async Task Replay_BadCameraSide_Exits1NamingIt()
     {
-        var (code, _, error) = await Invoke("replay", "--policy", PolicyDir(), Capture("c.pcap", 1), "--camera-side", "192.0.2.1/24");
+        var (code, _, error) = await CliRunner.RunAsync("replay", "--policy", PolicyDir(), Capture("c.pcap", 1), "--camera-side", "192.0.2.1/24");
 
         Assert.Equal(1, code);
         Assert.Contains("--camera-side 192.0.2.1/24", error, StringComparison.Ordinal);
@@ -92,26 +90,12 @@ public sealed class ReplayCommandTests : IDisposable
         File.WriteAllBytes(cut, File.ReadAllBytes(whole)[..^5]);
         var verdicts = _root.Write("verdicts.tsv", "keep me\n");
 
-        var (code, output, error) = await Invoke("replay", "--policy", policy, cut, "--verdicts", verdicts);
+        var (code, output, error) = await CliRunner.RunAsync("replay", "--policy", policy, cut, "--verdicts", verdicts);
 
         Assert.Equal(1, code);
         Assert.Contains("2 frames, 2 passed, 0 dropped", output, StringComparison.Ordinal);
         Assert.Contains("stopped after judging 2 of 2 frames read", error, StringComparison.Ordinal);
         Assert.Contains("No output file was written", error, StringComparison.Ordinal);
         Assert.Equal("keep me\n", File.ReadAllText(verdicts));
-    }
-
-    private static async Task<(int Code, string Output, string Error)> Invoke(params string[] args)
-    {
-        var root = new RootCommand();
-        foreach (var command in CommandCatalog.All())
-        {
-            root.Subcommands.Add(command);
-        }
-
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
     }
 }

@@ -8,21 +8,25 @@ namespace Appliance.Host.Tests.Hosting;
 
 /// <summary>
 /// The real appliance host (policy service, engine, reporters, management server on loopback) over the test
-/// policies in <c>ROOT/policies</c>, with only the bridge replaced by <see cref="FakeDataPlaneFactory"/>: no
+/// policies in <c>ROOT/policies</c> (or the caller's <c>policyDirectory</c>), with only the bridge replaced by <see cref="FakeDataPlaneFactory"/>: no
 /// watcher, no systemd, the API token in <c>ROOT/token</c>, no local socket. Started; the caller stops it.
 /// </summary>
 internal static class TestApplianceHost
 {
-    public static async Task<IHost> StartAsync(TempDirectory root, FakeDataPlaneFactory planes, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<IHost> StartAsync(
+        TempDirectory root, FakeDataPlaneFactory planes, IReadOnlyDictionary<string, string?>? settings = null, string? policyDirectory = null)
     {
-        foreach (var (name, text) in TestPolicies.Files())
+        if (policyDirectory is null)
         {
-            root.Write(Path.Combine("policies", name), text);
+            foreach (var (name, text) in TestPolicies.Files())
+            {
+                root.Write(Path.Combine("policies", name), text);
+            }
         }
 
         var configuration = new Dictionary<string, string?>
         {
-            ["Policy:Directory"] = root.Combine("policies"),
+            ["Policy:Directory"] = policyDirectory ?? root.Combine("policies"),
             ["Policy:StateDirectory"] = root.Combine("state"),
             ["Policy:Watch"] = "false",
             ["Bridge:Pairs:0:CameraInterface"] = "cam0",

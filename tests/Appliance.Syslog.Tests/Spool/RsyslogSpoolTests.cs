@@ -11,6 +11,7 @@ namespace Appliance.Syslog.Tests.Spool;
 public sealed class RsyslogSpoolTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
+    private static int _barriers;
     private readonly string _spool = Path.Combine(Path.GetTempPath(), "camfw-spool-" + Guid.NewGuid().ToString("N")[..10]);
 
     public void Dispose()
@@ -41,7 +42,7 @@ public sealed class RsyslogSpoolTests : IDisposable
             TestLog.Sequence(host.Logger, i);
         }
 
-        await WaitForLinesAsync(collector, before);
+        await WaitPastBarrierAsync(host, collector);
         await collector.StopProcessAsync(graceful: true);
 
         // 2. The flood while it is away: informational drop events with a phone-home warning every 1000th.
@@ -57,7 +58,7 @@ public sealed class RsyslogSpoolTests : IDisposable
             }
         }
 
-        Assert.Equal(before + flood, host.Stats.Queued);
+        Assert.Equal(before + 1 + flood, host.Stats.Queued); // and the barrier after the first 1,000
         Assert.Equal(0, host.Stats.Dropped);
         Assert.True(host.Stats.SpoolRecords >= flood - 1_001, $"{host.Stats.SpoolRecords} spooled");
         Assert.True(Directory.GetFiles(_spool, "*.seg").Length > 1);
@@ -66,8 +67,8 @@ public sealed class RsyslogSpoolTests : IDisposable
         // 3. The collector is back: the backlog goes out, memory first, then the spool.
         await collector.StartProcessAsync();
         Assert.True(await host.WaitDrainedAsync(Patience), $"{host.Stats.Pending} still pending");
-        await WaitForLinesAsync(collector, before + flood);
-        var got = collector.Read();
+        await WaitPastBarrierAsync(host, collector);
+        var got = Received(collector);
 
         var seqs = got.Select(Seq).ToList();
         Assert.Equal(before + flood, seqs.Count); // no duplicate: the collector's orderly close proved it read all
@@ -119,9 +120,9 @@ public sealed class RsyslogSpoolTests : IDisposable
         }
 
         Assert.True(await second.WaitDrainedAsync(Patience), $"{second.Stats.Pending} still pending");
-        await WaitForLinesAsync(collector, 5_100);
+        await WaitPastBarrierAsync(second, collector);
 
-        Assert.Equal(Enumerable.Range(0, 5_100), collector.Read().Select(Seq));
+        Assert.Equal(Enumerable.Range(0, 5_100), Received(collector).Select(Seq));
         Assert.Equal(0, second.Stats.Dropped);
     }
 
@@ -159,9 +160,9 @@ public sealed class RsyslogSpoolTests : IDisposable
 
         await collector.StartProcessAsync();
         Assert.True(await host.WaitDrainedAsync(Patience));
-        await WaitForLinesAsync(collector, (int)(total - dropped));
+        await WaitPastBarrierAsync(host, collector);
 
-        var seqs = collector.Read().Select(Seq).ToList();
+        var seqs = Received(collector).Select(Seq).ToList();
         Assert.Equal(total - dropped, seqs.Count);
         Assert.Equal(seqs.Order(), seqs);
         Assert.Equal(Enumerable.Range(0, total / 100).Select(i => i * 100), seqs.Where(s => s % 100 == 0)); // every warning
@@ -170,31 +171,38 @@ public sealed class RsyslogSpoolTests : IDisposable
 
     private static int Seq(ReceivedMessage m) => int.Parse(m.Sd("camfw@32473")["seq"], CultureInfo.InvariantCulture);
 
-    /// <summary>Waits until rsyslog has written at least <paramref name="count"/> lines (cheaper than parsing them all each time).</summary>
-    private static async Task WaitForLinesAsync(RsyslogServer collector, int count)
+    /// <summary>
+    /// Logs a barrier event after everything the test logged and waits until rsyslog has written it as its last line.
+    /// The sender delivers in order over one TCP stream (memory queue, then spool, then what comes after), so once the
+    /// barrier is there, everything before it, duplicates included, has arrived too: no fixed wait for one that might.
+    /// </summary>
+    private static async Task WaitPastBarrierAsync(SyslogTestHost host, RsyslogServer collector)
     {
-        if (await Eventually.HoldsAsync(() => Lines(collector) >= count, Patience, every: TimeSpan.FromMilliseconds(100)))
-        {
-            await Task.Delay(200); // a positive bound reached; let a duplicate, if any, arrive too
-        }
+        var marker = Interlocked.Increment(ref _barriers);
+        TestLog.Barrier(host.Logger, marker);
+        var text = $"Barrier {marker}\"";
+        await Eventually.TrueAsync(() => LastLine(collector).Contains(text, StringComparison.Ordinal), $"barrier {marker} as rsyslog's last line",
+            Patience, () => "last line: " + LastLine(collector), every: TimeSpan.FromMilliseconds(100));
     }
 
-    private static int Lines(RsyslogServer collector)
+    /// <summary>The test's own messages, without the barriers.</summary>
+    private static List<ReceivedMessage> Received(RsyslogServer collector)
+        => collector.Read().Where(m => m.MsgId != "test-barrier").ToList();
+
+    /// <summary>The output's last complete line (read from its tail: the file holds 200,000 lines).</summary>
+    private static string LastLine(RsyslogServer collector)
     {
         if (!File.Exists(collector.OutputFile))
         {
-            return 0;
+            return "";
         }
 
         using var stream = new FileStream(collector.OutputFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var lines = 0;
-        var buffer = new byte[1 << 16];
-        int n;
-        while ((n = stream.Read(buffer)) > 0)
-        {
-            lines += buffer.AsSpan(0, n).Count((byte)'\n');
-        }
-
-        return lines;
+        var tail = new byte[Math.Min(stream.Length, 16 * 1024)];
+        stream.Seek(-tail.Length, SeekOrigin.End);
+        stream.ReadExactly(tail);
+        var text = System.Text.Encoding.UTF8.GetString(tail).TrimEnd('\n');
+        var start = text.LastIndexOf('\n') + 1;
+        return text.EndsWith('}') ? text[start..] : "";
     }
 }

@@ -72,4 +72,8 @@ internal static partial class TestLog
 
     [LoggerMessage(EventId = 7005, EventName = "test-alert", Level = LogLevel.Warning, Message = "Phone-home attempt {seq}")]
     public static partial void Alert(ILogger logger, int seq);
+
+    // Warning, so a spool that sheds low-severity events under pressure never sheds the barrier.
+    [LoggerMessage(EventId = 7006, EventName = "test-barrier", Level = LogLevel.Warning, Message = "Barrier {marker}")]
+    public static partial void Barrier(ILogger logger, int marker);
 }
