@@ -13,17 +13,27 @@
 # The far veth ends run an XDP pass program for every forwarder (a veth takes redirected frames only when its peer
 # runs XDP), so all forwarders see the same receive path.
 #
-# usage: benchmarks/bridge/run.sh [--frames-per-trial N] [--steps N]    (root; needs tcpreplay, gcc, python3-scapy)
+# usage: benchmarks/bridge/run.sh [--frames-per-trial N] [--steps N] [--forwarders "none camfw-xdp ..."] [--buffer-size BYTES]
+#        (root; needs tcpreplay, gcc, python3-scapy). --forwarders runs a subset (the ratios need none and pcapfwd);
+#        --buffer-size sets camfw's capture rings (default: the appliance's Bridge:Port:BufferSize default);
+#        --first-pps N sends the first trial after each start at N frames a second instead of top speed: at a rate the
+#        warm forwarder keeps up with, every frame it loses is the start's.
 # Not a test: figures depend on the machine and on what else runs on it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$root/benchmarks/bridge"
 frames_per_trial=150000
 steps=6
+forwarders="none pcapfwd camfw camfw-xdp kernel"
+camfw_args=()
+first_rate=top
 while [ $# -gt 0 ]; do
   case "$1" in
     --frames-per-trial) frames_per_trial="$2"; shift 2 ;;
     --steps) steps="$2"; shift 2 ;;
+    --forwarders) forwarders="$2"; shift 2 ;;
+    --buffer-size) camfw_args=(--buffer-size "$2"); shift 2 ;;
+    --first-pps) first_rate="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -91,8 +101,8 @@ start_forwarder() { # $1 = camfw | pcapfwd | kernel
       sleep 0.2
       return ;;
     none) return ;;
-    camfw) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
-    camfw-xdp) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" --xdp >"$work/fwd.out" 2>"$work/fwd.err" & ;;
+    camfw) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" "${camfw_args[@]}" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
+    camfw-xdp) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" --xdp "${camfw_args[@]}" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
     pcapfwd) ip netns exec "$ns_ap" "$work/pcapfwd" "$ap_a" "$ap_b" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
   esac
   fwd_pid=$!
@@ -134,11 +144,11 @@ results=()
 hz=$(getconf CLK_TCK)
 for traffic in video small; do
   pcap="$work/$traffic.pcap"
-  for fwd in none pcapfwd camfw camfw-xdp kernel; do
+  for fwd in $forwarders; do
     start_forwarder "$fwd"
     # The first top-speed trial right after the start (cold code, cold rings), reported as such; then the measured,
     # warm one.
-    read -r first_sent first_got _ _ <<<"$(trial "$pcap" top)"
+    read -r first_sent first_got _ _ <<<"$(trial "$pcap" "$first_rate")"
     cpu0=$(cpu_ticks)
     read -r sent got top mticks <<<"$(trial "$pcap" top)"
     cpu1=$(cpu_ticks)

@@ -8,25 +8,31 @@
 #   - start -> READY: systemd's InactiveExit -> ActiveEnter timestamps of `systemctl start` (Type=notify), per start;
 #   - burst right after READY: 150,000 small (60-byte) frames at tcpreplay's top speed, sent the moment
 #     `systemctl start` returns, and how many did not arrive (the bridge benchmark's first-trial figure), per start;
-#   - RSS (VmRSS) of the service after 60 s of video-sized frames at a steady rate.
+#   - RSS (VmRSS) of the service after 60 s of video-sized frames at a steady rate;
+#   - the same burst once more on the warm service after those 60 s: what it loses warm is what the machine cannot
+#     forward at that rate at all, so cold minus warm is what the start costs.
+# --burst-pps N sends the bursts at N frames a second instead of tcpreplay's top speed: at a rate the warm service
+# forwards without loss, every frame lost in the cold burst is the start's.
 #
-# usage: benchmarks/packaging/run.sh [--starts N] [--load-pps N] DEB...   (root; tcpreplay, python3-scapy, nspawn)
+# usage: benchmarks/packaging/run.sh [--starts N] [--load-pps N] [--burst-pps N] DEB...   (root; tcpreplay, python3-scapy, nspawn)
 # Not a test: figures depend on the machine and on what else runs on it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 starts=3
 load_pps=20000
 burst=150000
+burst_pps=""
 debs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --starts) starts="$2"; shift 2 ;;
     --load-pps) load_pps="$2"; shift 2 ;;
+    --burst-pps) burst_pps="$2"; shift 2 ;;
     -*) echo "unknown argument $1" >&2; exit 2 ;;
     *) debs+=("$(readlink -f "$1")"); shift ;;
   esac
 done
-[ ${#debs[@]} -gt 0 ] || { echo "usage: $0 [--starts N] [--load-pps N] DEB..." >&2; exit 2; }
+[ ${#debs[@]} -gt 0 ] || { echo "usage: $0 [--starts N] [--load-pps N] [--burst-pps N] DEB..." >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root" >&2; exit 1; }
 
 droot="$("$root/scripts/debian-root.sh")"
@@ -76,6 +82,17 @@ for pair in "$ns_tx:$tx_if" "$ns_ap:$ap_a" "$ns_ap:$ap_b" "$ns_rx:$rx_if"; do
   ip netns exec "$ns" ethtool -K "$dev" gro off tso off gso off tx off rx off >/dev/null 2>&1 || true
 done
 rx_count() { ip netns exec "$ns_rx" cat "/sys/class/net/$rx_if/statistics/rx_packets"; }
+# One burst of $burst small frames (top speed or --burst-pps); sets sent, got and took.
+send_burst() {
+  local before out rate=(--topspeed)
+  [ -n "$burst_pps" ] && rate=(--pps="$burst_pps")
+  before=$(rx_count)
+  out=$(ip netns exec "$ns_tx" tcpreplay -i "$tx_if" "${rate[@]}" --limit="$burst" --loop=0 "$work/small.pcap" 2>&1)
+  sleep 0.5
+  got=$(( $(rx_count) - before ))
+  sent=$(echo "$out" | sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' | head -1)
+  took=$(echo "$out" | sed -n 's/.*Actual: .* packets (.*) sent in \([0-9.]*\) seconds.*/\1/p' | head -1)
+}
 
 for deb in "${debs[@]}"; do
   name="$(basename "$(dirname "$deb")")-$(basename "$deb")"  # DIR-FILE: build each flavour into its own directory
@@ -103,12 +120,7 @@ for deb in "${debs[@]}"; do
 
   for i in $(seq 1 "$starts"); do
     box systemctl start camfw.service
-    before=$(rx_count)
-    out=$(ip netns exec "$ns_tx" tcpreplay -i "$tx_if" --topspeed --limit="$burst" --loop=0 "$work/small.pcap" 2>&1)
-    sleep 0.5
-    got=$(( $(rx_count) - before ))
-    sent=$(echo "$out" | sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' | head -1)
-    took=$(echo "$out" | sed -n 's/.*Actual: .* packets (.*) sent in \([0-9.]*\) seconds.*/\1/p' | head -1)
+    send_burst
     t0=$(prop InactiveExitTimestampMonotonic); t1=$(prop ActiveEnterTimestampMonotonic)
     ready_ms=$(( (t1 - t0) / 1000 ))
     echo "$name start $i: start->READY ${ready_ms} ms; burst of $sent small frames in ${took:-?} s, lost $((sent - got))" >&2
@@ -124,7 +136,9 @@ for deb in "${debs[@]}"; do
   hwm_kb=$(box awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
   [ -n "$rss_kb" ] || { echo "$name: could not read the service's memory (MainPID $pid)" >&2; rss_kb=0; hwm_kb=0; }
   echo "$name: RSS after 60 s at $load_pps pps of video frames: $((rss_kb / 1024)) MiB (peak $((hwm_kb / 1024)) MiB)" >&2
-  echo "$name deb_kib=$(du -k "$deb" | cut -f1) installed_kib=$installed_kb rss_kib=$rss_kb hwm_kib=$hwm_kb"
+  send_burst
+  echo "$name warm: burst of $sent small frames in ${took:-?} s, lost $((sent - got))" >&2
+  echo "$name deb_kib=$(du -k "$deb" | cut -f1) installed_kib=$installed_kb rss_kib=$rss_kb hwm_kib=$hwm_kb warm_burst_sent=$sent warm_burst_lost=$((sent - got)) warm_burst_seconds=${took:-?}"
   box systemctl stop camfw.service
   stop_container
 done

@@ -52,8 +52,16 @@ public sealed class XdpDataPlaneFactory(IOptions<LibPcapBridgeOptions> bridge, I
         try
         {
             offload.Bind(engine);
-            camera = LibPcapPort.Open(pair.CameraInterface, settings.Port);
-            uplink = LibPcapPort.Open(pair.UplinkInterface, settings.Port);
+            // The start's burst of first frames lands in these rings (XdpOffloadOptions.XdpPortBufferSize says why).
+            var port = new LibPcapPortOptions
+            {
+                SnapLength = settings.Port.SnapLength,
+                Promiscuous = settings.Port.Promiscuous,
+                InboundOnly = settings.Port.InboundOnly,
+                BufferSize = xdp.Value.XdpPortBufferSize,
+            };
+            camera = LibPcapPort.Open(pair.CameraInterface, port);
+            uplink = LibPcapPort.Open(pair.UplinkInterface, port);
             var plane = BridgeDataPlane.Create(camera, uplink, new XdpOffloadDecider(engine, offload), logger, new BridgeOptions { Name = pair.Name, BatchSize = settings.BatchSize });
             XdpLog.Attached(logger, pair.Name, pair.CameraInterface, pair.UplinkInterface);
             return new XdpDataPlane(plane, offload, logger);

@@ -2,6 +2,7 @@ using Appliance.Transport;
 using Appliance.Transport.LibPcap;
 using Appliance.Transport.Xdp;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -22,6 +23,8 @@ public static class XdpServiceCollectionExtensions
             options.Configure(configureXdp);
         }
 
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<XdpOffloadOptions>, XdpOffloadOptionsValidator>());
         services.TryAddSingleton<IDataPlaneFactory, XdpDataPlaneFactory>();
         return services.AddLibPcapBridge(configure);
     }

@@ -9,15 +9,37 @@ using Appliance.Transport.Xdp;
 // The bridge throughput driver for benchmarks/bridge/run.sh: the production data plane (LibPcapPort x2 +
 // BridgeDataPlane + PacketEngine with a compiled policy, started as camfw starts it: engine warm-up first) and
 // nothing else, so the figure is the data path's. With --xdp, established flows go through the XDP fast path.
-// Usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup]. Runs until SIGTERM/SIGINT, then prints
-// one line of counters.
-if (args.Length < 3 || args.Skip(3).Any(a => a is not ("--xdp" or "--no-warmup")))
+// Usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup] [--buffer-size BYTES]. Runs until
+// SIGTERM/SIGINT, then prints one line of counters. --buffer-size sets both capture rings (Bridge:Port:BufferSize).
+var flags = args.Skip(3).ToList();
+var xdp = flags.Contains("--xdp");
+
+// The rings the appliance opens: Bridge:Port:BufferSize, or Bridge:XdpPortBufferSize while the fast path is on.
+var portOptions = new LibPcapPortOptions();
+if (xdp)
 {
-    Console.Error.WriteLine("usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup]");
+    portOptions.BufferSize = new XdpOffloadOptions().XdpPortBufferSize;
+}
+
+var sizeAt = flags.IndexOf("--buffer-size");
+if (sizeAt >= 0)
+{
+    if (sizeAt + 1 >= flags.Count || !int.TryParse(flags[sizeAt + 1], out var size))
+    {
+        Console.Error.WriteLine("--buffer-size needs a size in bytes");
+        return 2;
+    }
+
+    portOptions.BufferSize = size;
+    flags.RemoveRange(sizeAt, 2);
+}
+
+if (args.Length < 3 || flags.Any(a => a is not ("--xdp" or "--no-warmup")))
+{
+    Console.Error.WriteLine("usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup] [--buffer-size BYTES]");
     return 2;
 }
 
-var xdp = args.Contains("--xdp");
 var load = PolicyLoader.LoadDirectory(args[0]);
 if (load.HasErrors || load.Spec is null)
 {
@@ -31,7 +53,7 @@ if (load.HasErrors || load.Spec is null)
 
 var holder = new PolicyHolder();
 holder.Swap(CompiledPolicy.Compile(load.Spec, holder.NextVersion(), holder.Slots));
-if (!args.Contains("--no-warmup"))
+if (!flags.Contains("--no-warmup"))
 {
     var (elapsed, frames) = EngineWarmup.Run();
     Console.Error.WriteLine($"warm-up: {frames} frames in {elapsed.TotalMilliseconds:F0} ms");
@@ -45,11 +67,11 @@ if (xdp)
 {
     offload = XdpFlowOffload.Attach(args[1], args[2], holder);
     offload.Bind(engine);
-    bridge = BridgeDataPlane.Create(LibPcapPort.Open(args[1]), LibPcapPort.Open(args[2]), new XdpOffloadDecider(engine, offload));
+    bridge = BridgeDataPlane.Create(LibPcapPort.Open(args[1], portOptions), LibPcapPort.Open(args[2], portOptions), new XdpOffloadDecider(engine, offload));
 }
 else
 {
-    bridge = new BridgeDataPlane(LibPcapPort.Open(args[1]), LibPcapPort.Open(args[2]), engine);
+    bridge = new BridgeDataPlane(LibPcapPort.Open(args[1], portOptions), LibPcapPort.Open(args[2], portOptions), engine);
 }
 
 bridge.Start();
