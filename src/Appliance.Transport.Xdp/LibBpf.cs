@@ -131,5 +131,7 @@ internal unsafe struct BpfFlowValue
     public uint Flags;
     public fixed byte CameraMac[6];
     public fixed byte PeerMac[6];
+    public uint CameraSequenceEnd;
+    public uint PeerSequenceEnd;
     public uint Pad;
 }

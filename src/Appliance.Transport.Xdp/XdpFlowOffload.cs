@@ -250,11 +250,13 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
         var value = default(BpfFlowValue);
         ref var shadow = ref CollectionsMarshal.GetValueRefOrNullRef(_shadow, key);
         var known = !Unsafe.IsNullRef(ref shadow);
+        var carried = false;
         if (known)
         {
             // Re-offered (a new policy version): nothing was forwarded since the version changed, so carrying the
             // counters over races with nothing.
-            if (LibBpf.bpf_map_lookup_elem(_flowsFd, &key, &value) != 0)
+            carried = LibBpf.bpf_map_lookup_elem(_flowsFd, &key, &value) == 0;
+            if (!carried)
             {
                 value = default;
                 shadow.Frames = 0;
@@ -267,6 +269,10 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
             return;
         }
 
+        // Where the engine has each side's sequence end; the program moves them on. A re-offered entry keeps what the
+        // kernel followed since, unless the engine is further on (it saw segments the kernel passed up).
+        value.CameraSequenceEnd = carried ? Furthest(value.CameraSequenceEnd, flow.CameraSequenceEnd) : flow.CameraSequenceEnd;
+        value.PeerSequenceEnd = carried ? Furthest(value.PeerSequenceEnd, flow.PeerSequenceEnd) : flow.PeerSequenceEnd;
         value.PolicyVersion = flow.PolicyVersion;
         value.Flags = 0;
         WriteMac(flow.CameraMac, value.CameraMac);
@@ -291,6 +297,29 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
     }
 
     /// <inheritdoc />
+    public unsafe bool TryReadSequenceEnds(in OffloadedFlow flow, out uint cameraEnd, out uint peerEnd)
+    {
+        cameraEnd = 0;
+        peerEnd = 0;
+        if (_disposed)
+        {
+            return false;
+        }
+
+        // One lookup, only for a FIN or RST of an offloaded flow (or when one leaves the fast path): not per frame.
+        var key = ToKey(in flow);
+        var value = default(BpfFlowValue);
+        if (LibBpf.bpf_map_lookup_elem(_flowsFd, &key, &value) != 0)
+        {
+            return false;
+        }
+
+        cameraEnd = value.CameraSequenceEnd;
+        peerEnd = value.PeerSequenceEnd;
+        return true;
+    }
+
+    /// <inheritdoc />
     public unsafe void Withdraw(in OffloadedFlow flow)
     {
         if (_disposed)
@@ -312,6 +341,8 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
             }
         }
     }
+
+    private static uint Furthest(uint a, uint b) => (int)(b - a) > 0 ? b : a;
 
     // The engine clock as of the last sweep; a withdrawal inside a frame's decision has no clock of its own.
     private long _engineNowMs;

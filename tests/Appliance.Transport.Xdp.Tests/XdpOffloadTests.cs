@@ -41,6 +41,53 @@ public sealed class XdpOffloadTests
         Assert.True(lab.Engine.Counters.ForCamera(0).FramesPassed >= 203);
     }
 
+    /// <summary>
+    /// A blind attacker who spoofs the NVR's address and knows the port pair sends RSTs on a stream the kernel
+    /// carries. Before, the program stopped forwarding the flow at the first one and the engine, which had not seen the
+    /// kernel's segments, took it unchecked: one forged frame cut the camera's stream. Now the program follows where
+    /// each side's sequence numbers end and the engine judges the RST against that.
+    /// </summary>
+    [RootFact]
+    public async Task Offload_BlindRstFromTheUplink_StreamStaysInTheKernelAndTheRealRstEndsIt()
+    {
+        await using var lab = Create(offload: true);
+        const ushort NvrPort = 44000;
+        Handshake(lab, NvrPort); // the NVR's SYN is at 0: its data starts at 1
+        Eventually.True(() => lab.Offload!.Entries == 1, "the established flow was installed");
+        _ = lab.ArrivedAtCamera(); // the handshake's frames
+        var nvrEnd = 1u;
+        void Stream(int segments)
+        {
+            for (var i = 0; i < segments; i++)
+            {
+                lab.FromUplink(FrameBuilder.Ethernet(RouterMac, CameraMac).Ipv4(Nvr, Camera).Tcp(NvrPort, Rtsp, PshAck).Seq(nvrEnd).Payload(Data).ToArray());
+                nvrEnd += (uint)Data.Length;
+            }
+        }
+
+        byte[] Rst(uint sequence) => FrameBuilder.Ethernet(RouterMac, CameraMac).Ipv4(Nvr, Camera).Tcp(NvrPort, Rtsp, TcpFlags.Rst).Seq(sequence).ToArray();
+
+        Stream(1_000); // 100,000 bytes through the kernel: the engine's own idea of the NVR's end is now far behind
+        Assert.Equal(1_000, lab.WaitArrival(atCamera: true, 1_000).Count(IsData));
+        Eventually.True(() => lab.Offload!.FramesForwarded >= 1_000, $"the kernel forwarded {lab.Offload!.FramesForwarded}");
+
+        // Out of the window below where the NVR's data ends, though within it below where the engine last saw it.
+        lab.Settled(() => lab.FromUplink(Rst(nvrEnd - 80_000)));
+        lab.Settled(() => lab.FromUplink(Rst(nvrEnd + 0x4000_0000)));
+        Assert.Equal(2, lab.Engine.Counters.ForReason(Reason.TcpOutOfWindow));
+
+        var forwarded = lab.Offload!.FramesForwarded;
+        Stream(50);
+        Assert.Equal(50, lab.WaitArrival(atCamera: true, 50).Count(IsData));
+        Eventually.True(() => lab.Offload!.FramesForwarded - forwarded == 50, "the stream stayed in the kernel");
+
+        // The NVR's own RST, where its data ends: the flow ends, and nothing of it crosses after.
+        lab.Settled(() => lab.FromUplink(Rst(nvrEnd)));
+        Stream(5);
+        Assert.DoesNotContain(lab.ArrivedAtCamera(), IsData);
+        Assert.True(lab.Engine.Counters.ForReason(Reason.TcpStateBypass) >= 5, $"{lab.Engine.Counters.ForReason(Reason.TcpStateBypass)} dropped after the RST");
+    }
+
     [RootFact]
     public async Task Offload_SameTrafficOnAndOff_DeliversIdenticalFrames()
     {

@@ -165,7 +165,13 @@ public sealed partial class PacketEngine
         var sequenceKnown = (e.Flags & FlowFlags.SequenceUnknown) == 0;
         if ((flags & Rst) != 0)
         {
-            // (A flow the fast path carried lost its sequence numbers: its RST is taken unchecked, see SequenceUnknown.)
+            // A flow the fast path carries: judged against the ends the kernel tracked; unchecked only where the fast
+            // path cannot say (see SequenceUnknown).
+            if (!sequenceKnown && RefreshSequenceFromOffload(index))
+            {
+                sequenceKnown = true;
+            }
+
             if (sequenceKnown && !RstBelievable(ref e, ref info, fromOpener, ack))
             {
                 return Deny(p, cam, Reason.TcpOutOfWindow);
@@ -308,13 +314,18 @@ public sealed partial class PacketEngine
         ref var e = ref _flows.At(index);
         if ((e.Flags & FlowFlags.SequenceUnknown) != 0)
         {
-            // The fast path carried this flow: its FIN is taken unchecked (see FlowFlags.SequenceUnknown).
-            if ((info.TcpFlags & Fin) != 0)
+            // The fast path carries this flow and its ends moved without the engine: a FIN is judged against the ends
+            // the kernel tracked, and taken unchecked only where the fast path cannot say (see SequenceUnknown).
+            if ((info.TcpFlags & Fin) == 0)
             {
-                TakeFin(index, fromCamera, nowMs);
+                return;
             }
 
-            return;
+            if (!RefreshSequenceFromOffload(index))
+            {
+                TakeFin(index, fromCamera, nowMs);
+                return;
+            }
         }
 
         ref var end = ref fromOpener ? ref e.OpenerSequenceEnd : ref e.ResponderSequenceEnd;
@@ -709,6 +720,35 @@ public sealed partial class PacketEngine
         _offload!.Offload(in flow);
     }
 
+    /// <summary>
+    /// Brings offloaded TCP flow <paramref name="index"/>'s sequence ends up to date from the fast path, which
+    /// forwarded segments the engine never saw. True when the fast path could say; each end only moves forward (in
+    /// sequence space), as the engine's own do.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool RefreshSequenceFromOffload(int index)
+    {
+        ref var e = ref _flows.At(index);
+        if ((e.Flags & FlowFlags.Offloaded) == 0 || _offload is null
+            || !_offload.TryReadSequenceEnds(FlowTable.OffloadKey(in e), out var cameraEnd, out var peerEnd))
+        {
+            return false;
+        }
+
+        var cameraOpened = e.Direction == Direction.Egress;
+        MoveForward(ref e.OpenerSequenceEnd, cameraOpened ? cameraEnd : peerEnd);
+        MoveForward(ref e.ResponderSequenceEnd, cameraOpened ? peerEnd : cameraEnd);
+        return true;
+
+        static void MoveForward(ref uint end, uint candidate)
+        {
+            if ((int)(candidate - end) > 0)
+            {
+                end = candidate;
+            }
+        }
+    }
+
     /// <summary>Ports whose traffic the engine reads frame by frame: DNS (names it learns), DHCP, mDNS, SSDP, WS-Discovery.</summary>
     private static bool IsInspectedPort(ushort port) => port is 53 or 67 or 68 or 5353 or 1900 or 3702;
 
@@ -719,6 +759,13 @@ public sealed partial class PacketEngine
         ref var e = ref _flows.At(index);
         if ((e.Flags & FlowFlags.Offloaded) != 0)
         {
+            // From here the engine sees every segment again: it takes over where the fast path left the sequence
+            // numbers. (A FIN or RST that ends the flow already stopped the kernel forwarding it, so they are final.)
+            if ((e.Flags & FlowFlags.SequenceUnknown) != 0 && RefreshSequenceFromOffload(index))
+            {
+                e.Flags &= ~FlowFlags.SequenceUnknown;
+            }
+
             e.Flags &= ~FlowFlags.Offloaded;
             _offload?.Withdraw(FlowTable.OffloadKey(in e));
         }

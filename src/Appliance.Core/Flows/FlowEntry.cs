@@ -71,9 +71,11 @@ internal enum FlowFlags : byte
     Offloaded = 64,
 
     /// <summary>
-    /// TCP: the engine no longer knows where the sequence numbers are, because the fast path forwarded segments it
-    /// never saw. Its FIN and RST are then taken unchecked, as before sequence tracking (and as Linux's flowtable
-    /// hands offloaded flows back to conntrack in liberal mode): a known limit of the offload, which is off by default.
+    /// TCP: the engine's own sequence ends are stale, because the fast path forwarded segments it never saw. A FIN or
+    /// RST is then judged against the ends the fast path tracked (<c>IFlowOffload.TryReadSequenceEnds</c>), and once
+    /// the flow leaves the fast path the engine takes those over and clears this flag. Only a fast path that cannot
+    /// say leaves FIN and RST unchecked, as before sequence tracking (as Linux's flowtable hands offloaded flows back
+    /// to conntrack in liberal mode).
     /// </summary>
     SequenceUnknown = 128,
 }

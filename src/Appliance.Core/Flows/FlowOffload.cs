@@ -46,6 +46,15 @@ public readonly record struct OffloadedFlow
 
     /// <summary>Who opened the flow.</summary>
     public Direction Opener { get; init; }
+
+    /// <summary>
+    /// TCP: where the camera's sequence numbers end (its next byte) as far as the engine has seen, so that a fast path
+    /// can go on following them and judge a FIN or RST the way the engine does. 0 for UDP.
+    /// </summary>
+    public uint CameraSequenceEnd { get; init; }
+
+    /// <summary>TCP: where the peer's sequence numbers end, as <see cref="CameraSequenceEnd"/>.</summary>
+    public uint PeerSequenceEnd { get; init; }
 }
 
 /// <summary>
@@ -66,6 +75,19 @@ public interface IFlowOffload
     /// removed. Nothing more of it may be forwarded without the engine.
     /// </summary>
     void Withdraw(in OffloadedFlow flow);
+
+    /// <summary>
+    /// TCP: where each side's sequence numbers end now, after the segments the fast path forwarded without the
+    /// engine, for <paramref name="flow"/> (key fields only). The engine asks when a FIN or RST of an offloaded flow
+    /// reaches it, so that it judges those against where the sender really is, as for flows it carries itself. False
+    /// when the fast path cannot say (the engine then takes FIN and RST unchecked, see <c>FlowFlags.SequenceUnknown</c>).
+    /// </summary>
+    bool TryReadSequenceEnds(in OffloadedFlow flow, out uint cameraEnd, out uint peerEnd)
+    {
+        cameraEnd = 0;
+        peerEnd = 0;
+        return false;
+    }
 }
 
 /// <summary>What <c>PacketEngine.SyncOffloaded</c> found.</summary>

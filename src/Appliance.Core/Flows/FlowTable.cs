@@ -546,6 +546,8 @@ public sealed class FlowTable
         PolicyVersion = e.PolicyVersion,
         CameraSlot = e.CameraSlot,
         Opener = e.Direction,
+        CameraSequenceEnd = e.Direction == Direction.Egress ? e.OpenerSequenceEnd : e.ResponderSequenceEnd,
+        PeerSequenceEnd = e.Direction == Direction.Egress ? e.ResponderSequenceEnd : e.OpenerSequenceEnd,
     };
 
     // ---- Per (camera, peer address) counts: open addressing on a seeded 64-bit hash of the pair, backward shifting ----

@@ -2,7 +2,8 @@
 // camfw flow offload: an XDP program on each port of a bridge pair. It forwards a frame straight to the other port
 // only when it belongs to a flow camfw's engine has admitted, tracked to "established" and installed in `flows`,
 // under the policy version in force (`policy`), with the same MAC addresses and VLAN tags, and only TCP segments
-// whose flags are a plain ACK or ACK+PSH. Everything else is XDP_PASS: it goes up unchanged to the AF_PACKET
+// whose flags are a plain ACK or ACK+PSH. It follows where each side's TCP sequence numbers end, as the engine does,
+// so that only a FIN or RST from there stops it forwarding a flow. Everything else is XDP_PASS: it goes up unchanged to the AF_PACKET
 // socket camfw reads, and camfw decides it as before. The program never decides anything itself; it replays
 // decisions. Built at build time by `clang -target bpf` (see Appliance.Transport.Xdp.csproj).
 #include <linux/bpf.h>
@@ -17,6 +18,11 @@
 #define FLOW_ENDED 1u       /* a FIN or RST of the flow went up: forward nothing more until camfw re-installs it */
 #define FLOW_SEEN_CAMERA 2u /* a frame of the flow was forwarded from the camera side */
 #define FLOW_SEEN_UPLINK 4u /* ... from the uplink side */
+
+/* The engine's tracker (PacketEngine.Flows.cs): a FIN or RST counts only within CLOSE_WINDOW below where its
+ * sender's sequence numbers end; a segment moves that end only if it starts at most SEQUENCE_GAP past it. */
+#define CLOSE_WINDOW 65536u
+#define SEQUENCE_GAP 262144u
 
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
@@ -45,6 +51,8 @@ struct flow_value {
 	__u32 flags;
 	__u8 camera_mac[6];
 	__u8 peer_mac[6];
+	__u32 camera_seq_end; /* TCP: where each side's sequence numbers end (its next byte), seeded by camfw at install */
+	__u32 peer_seq_end;   /* and moved here by each forwarded segment, as the engine moves its own */
 	__u32 pad;
 };
 
@@ -181,6 +189,8 @@ int flow_offload(struct xdp_md *ctx)
 	}
 
 	__u8 tcp_flags = 0;
+	__u32 tcp_seq = 0;
+	__u32 tcp_payload = 0;
 	if (key.protocol == IPPROTO_TCP) {
 		if (l4_len < 20 || (void *)(l4 + 20) > end)
 			return XDP_PASS;
@@ -191,6 +201,8 @@ int flow_offload(struct xdp_md *ctx)
 		if ((l4[12] & 0x0F) != 0)
 			return XDP_PASS;
 		tcp_flags = l4[13];
+		tcp_seq = ((__u32)l4[4] << 24) | ((__u32)l4[5] << 16) | ((__u32)l4[6] << 8) | l4[7];
+		tcp_payload = l4_len - header;
 	} else if (key.protocol == IPPROTO_UDP) {
 		if (l4_len < 8 || (void *)(l4 + 8) > end)
 			return XDP_PASS;
@@ -210,10 +222,14 @@ int flow_offload(struct xdp_md *ctx)
 	if (!v)
 		return XDP_PASS;
 
+	__u32 *sender_end = *side == SIDE_CAMERA ? &v->camera_seq_end : &v->peer_seq_end;
 	if (key.protocol == IPPROTO_TCP) {
 		if (tcp_flags & (TCP_FIN | TCP_RST)) {
-			/* The tracker must see the end of the flow, and nothing after it may overtake it. */
-			__sync_fetch_and_or(&v->flags, FLOW_ENDED);
+			/* The tracker must see the end of the flow, and nothing after it may overtake it. Only one from where its
+			 * sender's sequence numbers end, though: a blind forgery (a spoofed RST or FIN from anywhere else) must not
+			 * stop the kernel forwarding a live stream; it goes up to the engine, which drops it. */
+			if (*sender_end - tcp_seq <= CLOSE_WINDOW)
+				__sync_fetch_and_or(&v->flags, FLOW_ENDED);
 			return XDP_PASS;
 		}
 		if (tcp_flags != TCP_ACK && tcp_flags != (TCP_ACK | TCP_PSH))
@@ -234,6 +250,17 @@ int flow_offload(struct xdp_md *ctx)
 	} else {
 		if (!mac_equal(eth->h_source, v->peer_mac) || !mac_equal(eth->h_dest, v->camera_mac))
 			return XDP_PASS;
+	}
+
+	if (key.protocol == IPPROTO_TCP) {
+		/* Follow the sender's end as the engine would (a race between CPUs of a multi-queue port can lose an update;
+		 * the end then lags a little, which only makes a real RST of that instant look out of window). */
+		__u32 current = *sender_end;
+		if (tcp_seq - current + CLOSE_WINDOW <= SEQUENCE_GAP + CLOSE_WINDOW) {
+			__u32 segment_end = tcp_seq + tcp_payload;
+			if ((__s32)(segment_end - current) > 0)
+				*sender_end = segment_end;
+		}
 	}
 
 	__u32 seen = *side == SIDE_CAMERA ? FLOW_SEEN_CAMERA : FLOW_SEEN_UPLINK;

@@ -155,10 +155,10 @@ public class PacketEngineTcpSequenceTests
     }
 
     [Fact]
-    public void Tcp_OffloadedFlow_ItsRstIsTakenUncheckedAsBefore()
+    public void Tcp_OffloadedFlowOnAFastPathThatCannotSay_ItsRstIsTakenUnchecked()
     {
-        // The fast path forwarded segments the engine never saw, so it cannot say where a RST must fall: a known limit
-        // of the offload (off by default), as in Linux's flowtable. The flow ends and leaves the fast path.
+        // A fast path that forwarded segments the engine never saw and cannot say where they ended (no
+        // TryReadSequenceEnds): the engine cannot say where a RST must fall, and takes it, as Linux's flowtable does.
         var offload = new RecordingOffload();
         var e = Streaming(offload);
         Assert.Equal(1, offload.Offloaded);
@@ -167,6 +167,49 @@ public class PacketEngineTcpSequenceTests
 
         Assert.Equal(1, offload.Withdrawn);
         Assert.Equal(FlowState.Closed, State(e, 10));
+    }
+
+    [Fact]
+    public void Tcp_OffloadedFlow_BlindRstIsJudgedAgainstTheEndsTheFastPathTracked()
+    {
+        // The kernel forwarded 50,000 bytes of the NVR's and 2 MB of the camera's since the engine last saw the flow.
+        var offload = new SequenceReportingOffload { CameraEnd = CamIsn + 1001 + 2_000_000, NvrEnd = NvrIsn + 1 + 50_000 };
+        var e = Streaming(offload);
+        Assert.Equal(1, offload.Offloaded);
+        Assert.Equal(CamIsn + 1, offload.LastOffered.CameraSequenceEnd); // seeded with what the engine had seen (at the handshake's end)
+        Assert.Equal(NvrIsn + 1, offload.LastOffered.PeerSequenceEnd);
+
+        // Blind: out of the window below the NVR's end as the kernel has it, though within the engine's stale one.
+        Assert.Equal(Reason.TcpOutOfWindow, Uplink(e, Nvr(TcpFlags.Rst, unchecked(NvrIsn + 1 - 20_000), 0), 10));
+        Assert.Equal(Reason.TcpOutOfWindow, Uplink(e, Nvr(TcpFlags.Rst | TcpFlags.Ack, NvrIsn + 1 + Blind, 0), 11));
+        Assert.Equal(FlowState.Established, State(e, 12));
+        Assert.Equal(0, offload.Withdrawn);
+
+        // The camera's RST where the kernel says its data ends: the flow ends and leaves the fast path.
+        Assert.Equal(Reason.EstablishedFlow, Camera(e, Cam(TcpFlags.Rst, CamIsn + 1001 + 2_000_000, 0), 13));
+        Assert.Equal(FlowState.Closed, State(e, 13));
+        Assert.Equal(1, offload.Withdrawn);
+    }
+
+    [Fact]
+    public void Tcp_OffloadedFlow_FinOnlyWhereTheKernelSaysItsSenderEnds()
+    {
+        var offload = new SequenceReportingOffload { CameraEnd = CamIsn + 1001 + 2_000_000, NvrEnd = NvrIsn + 1 + 100_000 };
+        var e = Streaming(offload);
+
+        Assert.Equal(Reason.EstablishedFlow, Uplink(e, Nvr(TcpFlags.Fin | TcpFlags.Ack, NvrIsn + 1, CamIsn + 1001), 10)); // the engine's stale end, 100,000 behind
+        Assert.Equal(FlowState.Established, State(e, 10));
+        Assert.Equal(0, offload.Withdrawn);
+
+        Assert.Equal(Reason.EstablishedFlow, Uplink(e, Nvr(TcpFlags.Fin | TcpFlags.Ack, NvrIsn + 1 + 100_000, CamIsn + 1001), 11));
+        Assert.Equal(FlowState.FinWait, State(e, 11));
+        Assert.Equal(1, offload.Withdrawn);
+
+        // Out of the fast path the engine has taken over the kernel's ends: the camera's FIN at its real end closes,
+        // and a RST at the camera's stale pre-offload end is now out of window.
+        Assert.Equal(Reason.TcpOutOfWindow, Camera(e, Cam(TcpFlags.Rst, unchecked(CamIsn + 1001 - 100_000), 0), 12));
+        Assert.Equal(Reason.EstablishedFlow, Camera(e, Cam(TcpFlags.Fin | TcpFlags.Ack, CamIsn + 1001 + 2_000_000, NvrIsn + 100_002), 13));
+        Assert.Equal(FlowState.Closing, State(e, 13));
     }
 
     /// <summary>
@@ -206,6 +249,35 @@ public class PacketEngineTcpSequenceTests
             Assert.Equal(Reason.EstablishedFlow, Uplink(e, Nvr(TcpFlags.Rst, NvrIsn + 1, 0), now + 1));
             Assert.Equal(FlowState.Closed, State(e, now + 1));
         }));
+    }
+
+    /// <summary>A fast path that tracked the flow's sequence numbers while it forwarded, as the XDP program does.</summary>
+    private sealed class SequenceReportingOffload : IFlowOffload
+    {
+        public uint CameraEnd { get; init; }
+
+        public uint NvrEnd { get; init; }
+
+        public int Offloaded { get; private set; }
+
+        public int Withdrawn { get; private set; }
+
+        public OffloadedFlow LastOffered { get; private set; }
+
+        public void Offload(in OffloadedFlow flow)
+        {
+            Offloaded++;
+            LastOffered = flow;
+        }
+
+        public void Withdraw(in OffloadedFlow flow) => Withdrawn++;
+
+        public bool TryReadSequenceEnds(in OffloadedFlow flow, out uint cameraEnd, out uint peerEnd)
+        {
+            cameraEnd = CameraEnd;
+            peerEnd = NvrEnd;
+            return Withdrawn == 0;
+        }
     }
 
     private sealed class RecordingOffload : IFlowOffload
