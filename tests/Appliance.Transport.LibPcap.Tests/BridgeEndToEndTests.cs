@@ -3,6 +3,7 @@ using Appliance.Core.Policy;
 using Appliance.Policy;
 using Appliance.TestSupport;
 using Appliance.TestSupport.Netns;
+using static Appliance.TestSupport.Frames.GateSite;
 
 namespace Appliance.Transport.LibPcap.Tests;
 
@@ -15,38 +16,9 @@ namespace Appliance.Transport.LibPcap.Tests;
 /// </summary>
 public sealed class BridgeEndToEndTests
 {
-    private const string CameraMac = "02:00:00:00:0c:01";
     private const string UplinkMac = "02:00:00:00:0a:01";
-    private const string Camera = "192.0.2.10";
-    private const string Router = "192.0.2.1";
-    private const string Nvr = "192.0.2.20";
-    private const string SiteDns = "192.0.2.53";
-    private const string Cloud = "203.0.113.10";
-    private const string Internet = "198.51.100.10";
-    private const string PublicResolver = "198.51.100.53";
     private const int StreamBytes = 2 * 1024 * 1024;
     private const string Python = "/usr/bin/python3";
-
-    private const string Policy = $"""
-        networks:
-          nvr: {Nvr}
-          site-dns: {SiteDns}
-        cameras:
-          gate:
-            mac: {CameraMac}
-            ip: {Camera}
-            rules:
-              - id: rtsp-from-nvr
-                direction: ingress
-                protocol: tcp
-                ports: 554
-                peer: nvr
-              - id: site-dns
-                direction: egress
-                protocol: udp
-                ports: 53
-                peer: site-dns
-        """;
 
     [RootFact]
     public async Task Bridge_SiteTraffic_OnlyWhatThePolicyAllowsGetsThrough()
@@ -112,7 +84,7 @@ public sealed class BridgeEndToEndTests
     private static PolicyHolder LoadPolicy(string work)
     {
         var dir = Directory.CreateDirectory(Path.Combine(work, "policy")).FullName;
-        File.WriteAllText(Path.Combine(dir, "site.yaml"), Policy);
+        File.WriteAllText(Path.Combine(dir, "site.yaml"), PolicyYaml);
         var load = PolicyLoader.LoadDirectory(dir);
         Assert.False(load.HasErrors, string.Join("\n", load.Diagnostics));
         var holder = new PolicyHolder();
@@ -125,7 +97,7 @@ public sealed class BridgeEndToEndTests
         var cam = lab.AddNamespace("c");
         var ap = lab.AddNamespace("a");
         var up = lab.AddNamespace("u");
-        var (camEth, apCam) = lab.AddVeth(cam, ap, macA: CameraMac);
+        var (camEth, apCam) = lab.AddVeth(cam, ap, macA: CameraMacText);
         var (apUp, upEth) = lab.AddVeth(ap, up, macB: UplinkMac);
 
         // Real hosts put wire-sized, checksummed frames on a cable; veths would otherwise pass 64 KB TSO/GSO
@@ -147,7 +119,7 @@ public sealed class BridgeEndToEndTests
         }
 
         // ARP is not what this test is about: static entries keep it out of the way.
-        lab.Exec(up, "ip", "neigh", "replace", Camera, "lladdr", CameraMac, "dev", upEth, "nud", "permanent");
+        lab.Exec(up, "ip", "neigh", "replace", Camera, "lladdr", CameraMacText, "dev", upEth, "nud", "permanent");
         return (cam, ap, up, camEth, apCam, apUp, upEth);
     }
 

@@ -9,36 +9,14 @@ using Appliance.TestSupport.Tools;
 using Appliance.Transport.PcapFile.Tests.Pcapng;
 using FsCheck;
 using FsCheck.Fluent;
+using static Appliance.TestSupport.Frames.GateSite;
 
 namespace Appliance.Transport.PcapFile.Tests;
 
 /// <summary>Replay against damaged clocks, rogue devices on the camera switch, multi-port captures and failing runs.</summary>
 public sealed class PcapReplayHardeningTests
 {
-    private const string Policy = """
-        networks:
-          nvr: 192.0.2.20
-          site-dns: 192.0.2.53
-        cameras:
-          gate:
-            mac: 02:00:00:00:0c:01
-            ip: 192.0.2.10
-            rules:
-              - id: rtsp-from-nvr
-                direction: ingress
-                protocol: tcp
-                ports: 554
-                peer: nvr
-              - id: site-dns
-                direction: egress
-                protocol: udp
-                ports: 53
-                peer: site-dns
-        """;
-
-    private const string Camera = "192.0.2.10";
-    private const string Nvr = "192.0.2.20";
-    private const string Dns = "192.0.2.53";
+    private const string Dns = SiteDns;
     private static readonly MacAddress RogueMac = Frames.Mac("02:00:00:00:0b:ad");
 
     private static byte[] DhcpOffer => Frames.Udp(Frames.RouterMac, Frames.CameraMac, "192.0.2.1", Camera, 67, 68).Payload(new byte[240]).ToArray();
@@ -53,7 +31,7 @@ public sealed class PcapReplayHardeningTests
     private static (PacketEngine Engine, PolicySpec Spec) Load(TempDir dir)
     {
         var policyDir = Directory.CreateDirectory(dir.File("policy")).FullName;
-        File.WriteAllText(Path.Combine(policyDir, "site.yaml"), Policy);
+        File.WriteAllText(Path.Combine(policyDir, "site.yaml"), PolicyYaml);
         var load = PolicyLoader.LoadDirectory(policyDir);
         Assert.False(load.HasErrors, string.Join("\n", load.Diagnostics));
         var holder = new PolicyHolder();

@@ -3,38 +3,13 @@ using Appliance.Core.Policy;
 using Appliance.Core.Wire;
 using Appliance.Policy;
 using Appliance.TestSupport.Frames;
+using static Appliance.TestSupport.Frames.GateSite;
 
 namespace Appliance.Transport.PcapFile.Tests;
 
 public sealed class PcapReplayTests
 {
-    private const string Policy = """
-        networks:
-          nvr: 192.0.2.20
-          site-dns: 192.0.2.53
-        cameras:
-          gate:
-            mac: 02:00:00:00:0c:01
-            ip: 192.0.2.10
-            rules:
-              - id: rtsp-from-nvr
-                direction: ingress
-                protocol: tcp
-                ports: 554
-                peer: nvr
-              - id: site-dns
-                direction: egress
-                protocol: udp
-                ports: 53
-                peer: site-dns
-        """;
-
-    private const string Camera = "192.0.2.10";
-    private const string Nvr = "192.0.2.20";
-    private const string Dns = "192.0.2.53";
-    private const string Cloud = "203.0.113.10";
-    private const string Internet = "198.51.100.10";
-    private const string PublicResolver = "198.51.100.53";
+    private const string Dns = SiteDns;
 
     /// <summary>A short site day, one frame per line of the expected verdict table below.</summary>
     private static byte[][] Capture() =>
@@ -66,7 +41,7 @@ public sealed class PcapReplayTests
     private static (PacketEngine Engine, CameraSideClassifier Classifier) Load(TempDir dir)
     {
         var policyDir = Directory.CreateDirectory(dir.File("policy")).FullName;
-        File.WriteAllText(Path.Combine(policyDir, "site.yaml"), Policy);
+        File.WriteAllText(Path.Combine(policyDir, "site.yaml"), PolicyYaml);
         var load = PolicyLoader.LoadDirectory(policyDir);
         Assert.False(load.HasErrors, string.Join("\n", load.Diagnostics));
         var holder = new PolicyHolder();
