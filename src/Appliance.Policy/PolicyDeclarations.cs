@@ -82,6 +82,9 @@ internal sealed class ProfileDecl(string name, SourceLocation at)
 
     public AllowanceDecl Allowances { get; } = new();
 
+    /// <summary><c>mode</c> when the profile sets it, and where; a camera's own mode wins over it.</summary>
+    public (CameraMode Mode, SourceLocation At)? Mode { get; set; }
+
     public List<RuleDecl> Rules { get; } = [];
 }
 
@@ -99,7 +102,8 @@ internal sealed class CameraDecl(string name, SourceLocation at)
 
     public bool IdentityBroken { get; set; }
 
-    public CameraMode Mode { get; set; }
+    /// <summary><c>mode</c> when the camera sets it: it wins over its profiles' and the site's.</summary>
+    public CameraMode? Mode { get; set; }
 
     public List<Token> Profiles { get; } = [];
 
@@ -113,6 +117,9 @@ internal sealed class SiteDecl(SourceLocation at)
     public SourceLocation At { get; } = at;
 
     public UnknownDeviceMode UnknownDevices { get; set; }
+
+    /// <summary><c>mode</c> when the site sets it: the mode of every camera that neither it nor a profile sets.</summary>
+    public CameraMode? Mode { get; set; }
 
     public AllowanceDecl Defaults { get; } = new();
 

@@ -177,7 +177,7 @@ public static class PolicyFormatter
         ArgumentNullException.ThrowIfNull(rules);
         writer.WriteLine($"camera {camera.Name}");
         writer.WriteLine($"  identity  {FormatIdentity(camera)}");
-        writer.WriteLine($"  mode      {camera.Mode switch { CameraMode.Monitor => "monitor (decisions reported, nothing dropped)", CameraMode.Learn => "learn (as monitor; what it does feeds the proposal)", _ => "enforce" }}");
+        writer.WriteLine($"  mode      {camera.Mode switch { CameraMode.Monitor => "monitor (decisions reported, nothing dropped)", CameraMode.Learn => "learn (as monitor; what it does feeds the proposal)", _ => "enforce" }}{(camera.ModeFrom is "camera" or "default" ? "" : $", from {camera.ModeFrom}")}");
         writer.WriteLine($"  profiles  {(camera.Profiles.Count == 0 ? "(none)" : string.Join(", ", camera.Profiles))}");
         writer.WriteLine($"  allows    {FormatAllowances(camera)}");
         if (rules.Count == 0)
@@ -292,6 +292,11 @@ public static class PolicyFormatter
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"policy sha256 {policy.Sha256}"));
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sources          {string.Join(", ", policy.Spec.Sources)}"));
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  cameras          {policy.Cameras.Count}"));
+        if (policy.Spec.Site.Mode is { } siteMode)
+        {
+            writer.WriteLine($"  mode             {siteMode switch { CameraMode.Monitor => "monitor", CameraMode.Learn => "learn", _ => "enforce" }} (cameras that do not set their own)");
+        }
+
         writer.WriteLine($"  unknown devices  {(policy.UnknownDevices == UnknownDeviceMode.Monitor ? "monitor (pass and report)" : "deny")}");
         foreach (var camera in policy.Cameras)
         {
@@ -313,6 +318,7 @@ public static class PolicyFormatter
         Mac = camera.Mac,
         Addresses = camera.Addresses,
         Mode = camera.Mode,
+        ModeFrom = camera.ModeFrom,
         Profiles = camera.Profiles,
         AllowArp = camera.AllowArp,
         AllowDhcp = camera.AllowDhcp,

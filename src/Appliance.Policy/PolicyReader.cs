@@ -13,8 +13,8 @@ namespace Appliance.Policy;
 internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostics, PolicyDeclarations into)
 {
     internal static readonly string[] FileKeys = ["site", "networks", "profiles", "cameras"];
-    internal static readonly string[] SiteKeys = ["unknown_devices", "dhcp_servers", "routers", "dns_min_ttl", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
-    internal static readonly string[] ProfileKeys = ["comment", "rules", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
+    internal static readonly string[] SiteKeys = ["mode", "unknown_devices", "dhcp_servers", "routers", "dns_min_ttl", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
+    internal static readonly string[] ProfileKeys = ["comment", "mode", "rules", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
     internal static readonly string[] CameraKeys = ["mac", "ip", "profiles", "rules", "mode", "comment", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
     internal static readonly string[] RuleKeys = ["id", "direction", "protocol", "ports", "icmp_types", "peer", "log", "comment"];
 
@@ -108,6 +108,10 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
                     site.UnknownDevices = mode == "monitor" ? UnknownDeviceMode.Monitor : UnknownDeviceMode.Deny;
                 }
             }
+            else if (k.Value == "mode")
+            {
+                site.Mode = Mode(v, "site") ?? site.Mode;
+            }
             else if (k.Value == "dhcp_servers")
             {
                 ReadServers(v, "'dhcp_servers' in site", site.DhcpServers, ipv6: false);
@@ -180,6 +184,16 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
             }
         }
     }
+
+    /// <summary>Reads a <c>mode</c> value (site, profile or camera); null when it is not one (reported).</summary>
+    private CameraMode? Mode(YNode value, string owner)
+        => Word(value, $"'mode' in {owner}", ["enforce", "monitor", "learn"]) switch
+        {
+            "enforce" => CameraMode.Enforce,
+            "monitor" => CameraMode.Monitor,
+            "learn" => CameraMode.Learn,
+            _ => null,
+        };
 
     /// <summary>Reads one of the shared allowance keys; false when <paramref name="key"/> is not one.</summary>
     private bool ReadAllowance(YScalar key, YNode value, AllowanceDecl into, string owner)
@@ -298,6 +312,13 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
                 case "rules":
                     ReadRules(v, owner, profile.Rules);
                     break;
+                case "mode":
+                    if (Mode(v, owner) is { } mode)
+                    {
+                        profile.Mode = (mode, At(k));
+                    }
+
+                    break;
                 default:
                     if (!ReadAllowance(k, v, profile.Allowances, owner))
                     {
@@ -347,11 +368,7 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
                     ReadRules(v, owner, camera.Rules);
                     break;
                 case "mode":
-                    if (Word(v, $"'mode' in {owner}", ["enforce", "monitor", "learn"]) is { } mode)
-                    {
-                        camera.Mode = mode switch { "monitor" => CameraMode.Monitor, "learn" => CameraMode.Learn, _ => CameraMode.Enforce };
-                    }
-
+                    camera.Mode = Mode(v, owner) ?? camera.Mode;
                     break;
                 case "comment":
                     _ = Scalar(v, $"'comment' in {owner}");

@@ -73,7 +73,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         return new PolicySpec
         {
             Cameras = cameras,
-            Site = new SiteSpec { UnknownDevices = site.UnknownDevices, DhcpServers = [.. site.DhcpServers], Routers = [.. site.Routers], DnsMinTtl = site.DnsMinTtl ?? SiteSpec.DefaultDnsMinTtl },
+            Site = new SiteSpec { Mode = site.Mode, UnknownDevices = site.UnknownDevices, DhcpServers = [.. site.DhcpServers], Routers = [.. site.Routers], DnsMinTtl = site.DnsMinTtl ?? SiteSpec.DefaultDnsMinTtl },
             Sha256 = sha256,
             Sources = sources,
             Networks = new SortedDictionary<string, IReadOnlyList<IPNetwork>>(
@@ -428,6 +428,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         var allowDhcp = Pick(camera.Allowances.Dhcp, profiles, a => a.Dhcp, d.Dhcp ?? true);
         var discovery = camera.Allowances.Discovery ?? PickDiscovery(profiles) ?? d.Discovery ?? DiscoveryProtocols.None;
         var quota = camera.Allowances.FlowQuota ?? MaxQuota(profiles) ?? d.FlowQuota;
+        var (mode, modeFrom) = PickMode(camera, profiles, site, owner, ref ok);
 
         if (!allowIpv6)
         {
@@ -549,7 +550,8 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             Name = camera.Name,
             Mac = camera.Mac,
             Addresses = addresses,
-            Mode = camera.Mode,
+            Mode = mode,
+            ModeFrom = modeFrom,
             Profiles = profileNames,
             Rules = rules,
             AllowArp = allowArp,
@@ -585,6 +587,47 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
 
         return fromProfiles ?? site;
     }
+
+    /// <summary>
+    /// The camera's mode: its own <c>mode</c> wins; else its profiles' (they must agree: which of two modes a camera
+    /// is in is never guessed, least of all between enforce and not); else the site's; else enforce. Also says where
+    /// it came from, for <c>policy show</c>.
+    /// </summary>
+    private (CameraMode Mode, string From) PickMode(CameraDecl camera, List<ProfileDecl> profiles, SiteDecl site, string owner, ref bool ok)
+    {
+        if (camera.Mode is { } own)
+        {
+            return (own, "camera");
+        }
+
+        ProfileDecl? from = null;
+        foreach (var p in profiles)
+        {
+            if (p.Mode is not { } m)
+            {
+                continue;
+            }
+
+            if (from is null)
+            {
+                from = p;
+            }
+            else if (from.Mode!.Value.Mode != m.Mode)
+            {
+                diagnostics.Error(ProfileTokenAt(camera, p), $"{owner} gets mode '{ModeWord(from.Mode.Value.Mode)}' from profile '{from.Name}' ({from.Mode.Value.At}) and mode '{ModeWord(m.Mode)}' from profile '{p.Name}' ({m.At}); set 'mode' on the camera");
+                ok = false;
+            }
+        }
+
+        if (from is not null)
+        {
+            return (from.Mode!.Value.Mode, $"profile '{from.Name}'");
+        }
+
+        return site.Mode is { } siteMode ? (siteMode, "site") : (CameraMode.Enforce, "default");
+    }
+
+    private static string ModeWord(CameraMode mode) => mode switch { CameraMode.Monitor => "monitor", CameraMode.Learn => "learn", _ => "enforce" };
 
     private static DiscoveryProtocols? PickDiscovery(List<ProfileDecl> profiles)
     {

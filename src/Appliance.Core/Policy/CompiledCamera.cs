@@ -19,6 +19,7 @@ public sealed class CompiledCamera
         Mac = spec.Mac;
         Addresses = spec.Addresses;
         Mode = spec.Mode;
+        ModeFrom = spec.ModeFrom;
         Profiles = spec.Profiles;
         AllowArp = spec.AllowArp;
         AllowDhcp = spec.AllowDhcp;
@@ -43,6 +44,9 @@ public sealed class CompiledCamera
 
     /// <inheritdoc cref="CameraSpec.Mode"/>
     public CameraMode Mode { get; }
+
+    /// <inheritdoc cref="CameraSpec.ModeFrom"/>
+    public string ModeFrom { get; }
 
     /// <inheritdoc cref="CameraSpec.Profiles"/>
     public IReadOnlyList<string> Profiles { get; }

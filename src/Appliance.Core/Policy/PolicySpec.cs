@@ -127,8 +127,11 @@ public sealed record CameraSpec
     /// <summary>The camera's addresses (IPv4 and/or IPv6). Empty when identified by MAC alone.</summary>
     public IReadOnlyList<IPAddress> Addresses { get; init; } = [];
 
-    /// <summary>Enforce or monitor (onboarding: decisions reported, nothing dropped).</summary>
+    /// <summary>Enforce, monitor (onboarding: decisions reported, nothing dropped) or learn (as monitor, and feeds the proposal).</summary>
     public CameraMode Mode { get; init; }
+
+    /// <summary>Where <see cref="Mode"/> came from, for display: <c>camera</c>, <c>profile 'NAME'</c>, <c>site</c> or <c>default</c>.</summary>
+    public string ModeFrom { get; init; } = "camera";
 
     /// <summary>Profile names, in order, for display.</summary>
     public IReadOnlyList<string> Profiles { get; init; } = [];
@@ -155,6 +158,13 @@ public sealed record CameraSpec
 /// <summary>Site-wide settings that are not per camera.</summary>
 public sealed record SiteSpec
 {
+    /// <summary>
+    /// The site's <c>mode</c>, when it sets one: the mode of every camera that neither itself nor a profile sets
+    /// (already applied to <see cref="CameraSpec.Mode"/>). Learn here also teaches the proposal about camera-side
+    /// devices not yet in the policy.
+    /// </summary>
+    public CameraMode? Mode { get; init; }
+
     /// <summary>What devices that match no camera get: nothing (the default), or monitor for taking an inventory.</summary>
     public UnknownDeviceMode UnknownDevices { get; init; } = UnknownDeviceMode.Deny;
 
