@@ -49,6 +49,13 @@ public sealed record LearnOptions
     /// <summary>Most distinct (device, direction, protocol, port, peer) services kept; more are counted, not kept.</summary>
     public int MaxServices { get; init; } = 65_536;
 
+    /// <summary>
+    /// Most services kept for one device (peers times ports times directions). When a device has this many, its oldest
+    /// service that never completed a connection is evicted (counted in <see cref="LearnCounters.ServicesEvicted"/>)
+    /// to make room for a completed one; learned services are never evicted.
+    /// </summary>
+    public int MaxServicesPerDevice { get; init; } = 1024;
+
     /// <summary>A connection idle this long (capture or engine time) is folded into its service.</summary>
     public long ConnectionIdleMs { get; init; } = 300_000;
 
@@ -169,8 +176,17 @@ public sealed record LearnCounters
     /// <summary>New connections not tracked because <see cref="LearnOptions.MaxConnections"/> was reached.</summary>
     public long ConnectionsNotTracked { get; init; }
 
-    /// <summary>Services not kept because <see cref="LearnOptions.MaxServices"/> was reached.</summary>
+    /// <summary>Services not kept because <see cref="LearnOptions.MaxServices"/> or <see cref="LearnOptions.MaxServicesPerDevice"/> was reached.</summary>
     public long ServicesNotKept { get; init; }
+
+    /// <summary>Never-completed services evicted to make room for completed ones (<see cref="LearnOptions.MaxServicesPerDevice"/>).</summary>
+    public long ServicesEvicted { get; init; }
+
+    /// <summary>Devices that had learned nothing, evicted to make room for new ones (<see cref="LearnOptions.MaxDevices"/>).</summary>
+    public long DevicesEvicted { get; init; }
+
+    /// <summary>Learn-mode notes the engines dropped because their ring was full (live only).</summary>
+    public long NotesLost { get; init; }
 }
 
 /// <summary>A learner's findings at one moment, sorted (devices by key; services by device, direction, protocol, port, peer).</summary>

@@ -469,6 +469,13 @@ public static class ProposalBuilder
                 .Append(" services were not tracked; the proposal may miss what they did.\n");
         }
 
+        if (snapshot.Counters.ServicesEvicted + snapshot.Counters.DevicesEvicted + snapshot.Counters.NotesLost > 0)
+        {
+            sb.Append("\n**Summary bounds:** ").Append(N(snapshot.Counters.ServicesEvicted)).Append(" never-completed services and ")
+                .Append(N(snapshot.Counters.DevicesEvicted)).Append(" idle devices were evicted; ").Append(N(snapshot.Counters.NotesLost))
+                .Append(" flow notes were lost (the engines' note rings were full); the proposal may miss what they did.\n");
+        }
+
         sb.Append("\nNothing here is applied by itself. Review, then `camfw apply DIR --confirm-within 120`.\n");
         foreach (var camera in cameras)
         {

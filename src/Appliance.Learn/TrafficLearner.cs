@@ -33,6 +33,8 @@ public sealed class TrafficLearner
     private long _devicesNotTracked;
     private long _connsNotTracked;
     private long _servicesNotKept;
+    private long _servicesEvicted;
+    private long _devicesEvicted;
 
     /// <summary>A learner with <paramref name="options"/> (defaults when null).</summary>
     public TrafficLearner(LearnOptions? options = null) => _options = options ?? new LearnOptions();
@@ -121,12 +123,26 @@ public sealed class TrafficLearner
     }
 
     /// <summary>
-    /// Learns from one entry of the engine's flow table (the live path: the table is sampled off the data path, so
-    /// frames are never touched). <paramref name="startMs"/> is when the flow was created; a flow seen again with the
-    /// same start (within a second: the sampler's clock and the engine's may drift apart a little) is the same connection. Volumes are not in the table: live services count connections and time,
-    /// not bytes. Flows of the engine's other kinds (fragments, ICMP errors) are ignored.
+    /// Learns from one flow of the engine (the live path: from the engine's notes as flows open and close, and from
+    /// samples of its table for the ones still open; frames are never touched). <paramref name="startMs"/> is when the flow was created; a flow seen again with the
+    /// same start (within a second: the sampler's clock and the engine's may drift apart a little) is the same connection. The engine counts each flow's packets and bytes; a flow noted as it
+    /// leaves the table (<paramref name="closed"/>) is folded at once. Flows of the engine's other kinds (fragments, ICMP
+    /// errors) are ignored.
     /// </summary>
-    public void ObserveFlow(DeviceKey device, Direction direction, byte protocol, IpAddr camera, ushort cameraPort, IpAddr peer, ushort peerPort, bool completed, long startMs, long nowMs)
+    /// <param name="device">The camera-side device.</param>
+    /// <param name="direction">Who opened it.</param>
+    /// <param name="protocol">The IP protocol.</param>
+    /// <param name="camera">The camera's end.</param>
+    /// <param name="cameraPort">The camera's port (the echo id for ICMP echo).</param>
+    /// <param name="peer">The other end.</param>
+    /// <param name="peerPort">The peer's port.</param>
+    /// <param name="completed">The handshake completed (TCP) or the responder answered.</param>
+    /// <param name="startMs">When the flow was created.</param>
+    /// <param name="nowMs">When it was last seen (or sampled).</param>
+    /// <param name="packets">Frames it carried so far, both ways (0: not known).</param>
+    /// <param name="bytes">Wire bytes it carried so far, both ways.</param>
+    /// <param name="closed">It is over (it left the engine's table): it is folded into its service now.</param>
+    public void ObserveFlow(DeviceKey device, Direction direction, byte protocol, IpAddr camera, ushort cameraPort, IpAddr peer, ushort peerPort, bool completed, long startMs, long nowMs, long packets = 0, long bytes = 0, bool closed = false)
     {
         ushort serverPort;
         if (protocol is IpProtocols.Tcp or IpProtocols.Udp)
@@ -179,11 +195,92 @@ public sealed class TrafficLearner
         }
 
         conn.LastMs = Math.Max(conn.LastMs, nowMs);
+        conn.Packets = Math.Max(conn.Packets, packets); // the engine's counts are totals so far
+        conn.Bytes = Math.Max(conn.Bytes, bytes);
         if (completed && !conn.Completed)
         {
             conn.Completed = true;
             conn.Name ??= LookUpName(device, peer);
         }
+
+        if (closed)
+        {
+            Fold(conn, _services, count: true);
+            _conns.Remove(key);
+        }
+    }
+
+    /// <summary>
+    /// Starts from a summary kept earlier (the state file of a running appliance): its devices and services become
+    /// what was learned so far, within this learner's bounds (what does not fit is counted as not kept). Call on an
+    /// empty learner.
+    /// </summary>
+    public void Restore(LearnSnapshot kept)
+    {
+        ArgumentNullException.ThrowIfNull(kept);
+        foreach (var device in kept.Devices)
+        {
+            if (_devices.ContainsKey(device.Key))
+            {
+                continue;
+            }
+
+            if (_devices.Count >= _options.MaxDevices)
+            {
+                _devicesNotTracked++;
+                continue;
+            }
+
+            var d = new DeviceState
+            {
+                OnCameraSide = true,
+                Frames = device.Frames,
+                Bytes = device.Bytes,
+                FirstMs = device.FirstMs,
+                LastMs = device.LastMs,
+                UsedDhcp = device.UsedDhcp,
+                Discovery = device.Discovery,
+            };
+            foreach (var (address, frames) in device.Addresses.Take(16))
+            {
+                d.Addresses[IpAddr.FromIPAddress(address)] = frames;
+            }
+
+            _devices.Add(device.Key, d);
+        }
+
+        foreach (var service in kept.Services)
+        {
+            var key = new ServiceKey(service.Device, service.Direction, (byte)service.Protocol, service.Port, IpAddr.FromIPAddress(service.Peer));
+            if (_services.ContainsKey(key) || !_devices.TryGetValue(service.Device, out var owner))
+            {
+                continue;
+            }
+
+            if (_services.Count >= _options.MaxServices || (owner.Services >= _options.MaxServicesPerDevice && !EvictIncomplete(owner, service.Device)))
+            {
+                _servicesNotKept++;
+                continue;
+            }
+
+            owner.Services++;
+            _services.Add(key, new ServiceState
+            {
+                Name = service.Name,
+                Connections = service.Connections,
+                Incomplete = service.Incomplete,
+                MidStream = service.MidStream,
+                MaxPackets = service.MaxPacketsPerConnection,
+                MaxDurationMs = service.MaxDurationMs,
+                Packets = service.Packets,
+                Bytes = service.Bytes,
+                FirstMs = service.FirstMs,
+                LastMs = service.LastMs,
+            });
+        }
+
+        _servicesEvicted += kept.Counters.ServicesEvicted;
+        _devicesEvicted += kept.Counters.DevicesEvicted;
     }
 
     /// <summary>
@@ -192,7 +289,7 @@ public sealed class TrafficLearner
     /// </summary>
     public void NoteDevice(DeviceKey key, IpAddr address, long nowMs, bool dhcp, DiscoveryProtocols discovery)
     {
-        if (Device(key, nowMs, 0, address) is { } device)
+        if (Device(key, nowMs, 0, address, frames: 0) is { } device)
         {
             device.UsedDhcp |= dhcp;
             device.Discovery |= discovery;
@@ -254,6 +351,8 @@ public sealed class TrafficLearner
             DevicesNotTracked = _devicesNotTracked,
             ConnectionsNotTracked = _connsNotTracked,
             ServicesNotKept = _servicesNotKept,
+            ServicesEvicted = _servicesEvicted,
+            DevicesEvicted = _devicesEvicted,
         });
     }
 
@@ -345,11 +444,12 @@ public sealed class TrafficLearner
         return privileged != otherPrivileged ? privileged : port <= other;
     }
 
-    private DeviceState? Device(DeviceKey key, long nowMs, int length, IpAddr source)
+    /// <summary>The device's state, created when new; counts <paramref name="frames"/> (0 when told about it rather than seeing a frame of it).</summary>
+    private DeviceState? Device(DeviceKey key, long nowMs, int length, IpAddr source, int frames = 1)
     {
         if (!_devices.TryGetValue(key, out var d))
         {
-            if (_devices.Count >= _options.MaxDevices)
+            if (_devices.Count >= _options.MaxDevices && !EvictIdleDevice())
             {
                 _devicesNotTracked++;
                 return null;
@@ -365,12 +465,14 @@ public sealed class TrafficLearner
             d.FirstMs = nowMs;
         }
 
-        d.Frames++;
+        // Min and max: the live path learns of flows out of order (a flow's closing note carries its start).
+        d.Frames += frames;
         d.Bytes += length;
-        d.LastMs = nowMs;
+        d.FirstMs = Math.Min(d.FirstMs, nowMs);
+        d.LastMs = Math.Max(d.LastMs, nowMs);
         if (source.Value != 0 && !(source.IsV4 && source.V4 == 0) && (d.Addresses.Count < 16 || d.Addresses.ContainsKey(source)))
         {
-            d.Addresses[source] = d.Addresses.GetValueOrDefault(source) + 1;
+            d.Addresses[source] = d.Addresses.GetValueOrDefault(source) + frames;
         }
 
         return d;
@@ -531,12 +633,87 @@ public sealed class TrafficLearner
 
     private string? LookUpName(DeviceKey device, IpAddr peer) => NameOf?.Invoke(device, peer);
 
+    /// <summary>
+    /// A device has its <see cref="LearnOptions.MaxServicesPerDevice"/>: its oldest services that never completed a
+    /// connection (probes, refused tries: never rules) make room for a completed one, a sixteenth of its share at a
+    /// time so that the scan is paid once per many. Learned services are never pushed out, so a device that probes
+    /// many peers or ports cannot flush what it legitimately does.
+    /// </summary>
+    private bool EvictIncomplete(DeviceState owner, DeviceKey device)
+    {
+        var victims = new List<(long LastMs, ServiceKey Key)>();
+        foreach (var (key, state) in _services)
+        {
+            if (key.Device == device && state.Connections == 0)
+            {
+                victims.Add((state.LastMs, key));
+            }
+        }
+
+        return Evict(victims, Math.Max(1, _options.MaxServicesPerDevice / 16), key =>
+        {
+            _services.Remove(key);
+            owner.Services--;
+            _servicesEvicted++;
+        });
+    }
+
+    /// <summary>
+    /// The device table is full: the least recently seen devices that have no service and no open connection (ones
+    /// only seen, such as an unlisted MAC noted once) make room, a sixteenth of the table at a time. False when every
+    /// device has learned something.
+    /// </summary>
+    private bool EvictIdleDevice()
+    {
+        var busy = new HashSet<DeviceKey>();
+        foreach (var key in _conns.Keys)
+        {
+            busy.Add(key.Device);
+        }
+
+        var victims = new List<(long LastMs, DeviceKey Key)>();
+        foreach (var (key, d) in _devices)
+        {
+            if (d.Services == 0 && !busy.Contains(key))
+            {
+                victims.Add((d.LastMs, key));
+            }
+        }
+
+        return Evict(victims, Math.Max(1, _options.MaxDevices / 16), key =>
+        {
+            _devices.Remove(key);
+            _devicesEvicted++;
+        });
+    }
+
+    /// <summary>Removes up to <paramref name="most"/> of <paramref name="victims"/>, least recent first (then by key: deterministic).</summary>
+    private static bool Evict<TKey>(List<(long LastMs, TKey Key)> victims, int most, Action<TKey> remove)
+        where TKey : IComparable<TKey>
+    {
+        if (victims.Count == 0)
+        {
+            return false;
+        }
+
+        victims.Sort((a, b) => a.LastMs != b.LastMs ? a.LastMs.CompareTo(b.LastMs) : a.Key.CompareTo(b.Key));
+        for (var i = 0; i < Math.Min(most, victims.Count); i++)
+        {
+            remove(victims[i].Key);
+        }
+
+        return true;
+    }
+
     private void Fold(Conn conn, Dictionary<ServiceKey, ServiceState> into, bool count)
     {
         var key = new ServiceKey(conn.Device, conn.Direction, conn.Protocol, conn.ServerPort, conn.Peer);
         if (!into.TryGetValue(key, out var s))
         {
-            if (into.Count >= _options.MaxServices)
+            // The real fold (count) keeps each device within its share; a snapshot's copy only adds the open ones.
+            var owner = count ? _devices.GetValueOrDefault(conn.Device) : null;
+            if (into.Count >= _options.MaxServices
+                || (owner is not null && owner.Services >= _options.MaxServicesPerDevice && !(conn.Completed && EvictIncomplete(owner, conn.Device))))
             {
                 if (count)
                 {
@@ -544,6 +721,11 @@ public sealed class TrafficLearner
                 }
 
                 return;
+            }
+
+            if (owner is not null)
+            {
+                owner.Services++;
             }
 
             s = new ServiceState { FirstMs = conn.FirstMs, LastMs = conn.LastMs };
@@ -603,7 +785,29 @@ public sealed class TrafficLearner
         }
     }
 
-    private readonly record struct ServiceKey(DeviceKey Device, Direction Direction, byte Protocol, ushort Port, IpAddr Peer);
+    private readonly record struct ServiceKey(DeviceKey Device, Direction Direction, byte Protocol, ushort Port, IpAddr Peer) : IComparable<ServiceKey>
+    {
+        public int CompareTo(ServiceKey other)
+        {
+            var c = Device.CompareTo(other.Device);
+            if (c == 0)
+            {
+                c = Direction.CompareTo(other.Direction);
+            }
+
+            if (c == 0)
+            {
+                c = Protocol.CompareTo(other.Protocol);
+            }
+
+            if (c == 0)
+            {
+                c = Port.CompareTo(other.Port);
+            }
+
+            return c != 0 ? c : Peer.Value.CompareTo(other.Peer.Value);
+        }
+    }
 
     private sealed class DeviceState
     {
@@ -622,6 +826,9 @@ public sealed class TrafficLearner
         public bool UsedDhcp { get; set; }
 
         public DiscoveryProtocols Discovery { get; set; }
+
+        /// <summary>Services kept for it (see <see cref="LearnOptions.MaxServicesPerDevice"/>).</summary>
+        public int Services { get; set; }
     }
 
     private sealed class Conn

@@ -5,7 +5,7 @@ namespace Appliance.Core.Engine;
 /// <summary>Sizes and timeouts of one engine instance (one per bridge port pair).</summary>
 public sealed record EngineOptions
 {
-    /// <summary>Flow table capacity (entries). 1,000,000 fit in under 224 MiB (80-byte entries, load at most one half); pages are resident only once used.</summary>
+    /// <summary>Flow table capacity (entries). 1,000,000 fit in under 256 MiB (96-byte entries, load at most one half); pages are resident only once used.</summary>
     public int FlowCapacity { get; init; } = 262_144;
 
     /// <summary>Flows one camera may hold when its policy sets no quota.</summary>
@@ -20,6 +20,12 @@ public sealed record EngineOptions
 
     /// <summary>Drop-event ring capacity.</summary>
     public int EventRingCapacity { get; init; } = 65_536;
+
+    /// <summary>
+    /// Learn mode's note ring capacity (<see cref="PacketEngine.FlowNotes"/>): flows of learn-mode cameras opened and
+    /// closed between two drains of the learner (about 100 bytes a note: 8,192 take under 800 KiB). More are counted as lost.
+    /// </summary>
+    public int FlowNoteRingCapacity { get; init; } = 8_192;
 
     /// <summary>
     /// How long a TCP flow lives between an allowed SYN and the handshake's end. Short, so unanswered openers
@@ -92,6 +98,7 @@ public sealed record EngineOptions
         Range(problems, nameof(DefaultFlowQuota), DefaultFlowQuota, 1, MaxCapacity); // above FlowCapacity it simply never binds
         Range(problems, nameof(PeerFlowSharePercent), PeerFlowSharePercent, 1, 100);
         Range(problems, nameof(EventRingCapacity), EventRingCapacity, 2, MaxCapacity);
+        Range(problems, nameof(FlowNoteRingCapacity), FlowNoteRingCapacity, 2, MaxCapacity);
         Range(problems, nameof(MaintenanceSlotsPerCall), MaintenanceSlotsPerCall, 1, MaxCapacity);
         Timeout(problems, nameof(TcpHalfOpenTimeout), TcpHalfOpenTimeout);
         Timeout(problems, nameof(TcpEstablishedTimeout), TcpEstablishedTimeout);

@@ -49,6 +49,9 @@ public sealed partial class PacketEngine
         }
     }
 
+    private static bool IsLearning(CompiledPolicy p, int slot)
+        => p.CameraIndexOfSlot(slot) is var index and >= 0 && p.Record(index).Learn;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDns(ref PacketInfo info)
         => info.HasL4 && !info.IsFragment && (info.Protocol == IpProtocols.Udp || info.Protocol == IpProtocols.Tcp)
@@ -99,7 +102,9 @@ public sealed partial class PacketEngine
 
         if (side == Side.Camera && info.DestinationPort == DnsPort)
         {
-            if (!decision.Monitored)
+            // A monitored query was not admitted and teaches nothing; in learn mode it does, so that the proposal can
+            // name the peers the camera found by name (its answer must still match it, from the resolver it went to).
+            if (!decision.Monitored || IsLearning(p, slot))
             {
                 RememberQuery(slot, ref info, message, nowMs);
             }

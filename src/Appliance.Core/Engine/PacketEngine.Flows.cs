@@ -68,6 +68,14 @@ public sealed partial class PacketEngine
                 break;
         }
 
+        // The flow's volume (what learn mode reports with it): one add each, on a line the lookup already brought in.
+        if (_passedFlow >= 0 && verdict.IsPass)
+        {
+            ref var passed = ref _flows.At(_passedFlow);
+            passed.Packets++;
+            passed.Bytes += _frameLength;
+        }
+
         // The first fragment of a datagram that passed admits the rest of it.
         if (verdict.IsPass && info.IsFragment && info.MoreFragments)
         {
@@ -229,6 +237,7 @@ public sealed partial class PacketEngine
                 if (fromOpener && ack)
                 {
                     e.State = FlowState.Established;
+                    e.Learn |= FlowLearn.Established;
                     e.ExpiresMs = nowMs + _tcpEstablishedMs;
                     _flows.Settle(index);
                     TcpSegment(index, ref info, fromOpener, fromCamera, nowMs);
@@ -424,6 +433,7 @@ public sealed partial class PacketEngine
                     }
 
                     e.ExpiresMs = nowMs + _icmpMs;
+                    _passedFlow = index;
                     return Decision.Pass(Reason.EstablishedFlow, e.CameraSlot);
                 }
 
@@ -534,6 +544,12 @@ public sealed partial class PacketEngine
         e.Direction = dir;
         e.PolicyVersion = p.Version;
         e.ExpiresMs = nowMs + timeoutMs;
+        e.Packets = 1;
+        e.Bytes = _frameLength;
+        if (r.Learn)
+        {
+            NoteOpened(index);
+        }
 
         // Until it is answered (or established) it yields its quota place to the camera's next opener.
         _flows.Yield(index, closed: false);
@@ -619,7 +635,18 @@ public sealed partial class PacketEngine
 
         e.PolicyVersion = p.Version;
         e.Flags = rule < 0 ? e.Flags | FlowFlags.Monitored : e.Flags & ~FlowFlags.Monitored;
+        e.Learn = r.Learn ? e.Learn | FlowLearn.Noted : e.Learn & ~FlowLearn.Noted;
         return true;
+    }
+
+    /// <summary>A flow of a learn-mode camera was admitted: marked, so the table notes it when it leaves, and noted now.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void NoteOpened(int index)
+    {
+        ref var e = ref _flows.At(index);
+        e.Learn |= FlowLearn.Noted;
+        var note = FlowTable.FlowNoteOf(in e, FlowNoteKind.Opened);
+        FlowNotes.TryWrite(in note);
     }
 
     private void RecordFirstFragment(CompiledPolicy p, int cam, ref PacketInfo info, IpAddr camera, IpAddr peer, bool fromCamera, bool v6, long nowMs)

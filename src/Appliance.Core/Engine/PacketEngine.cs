@@ -27,6 +27,8 @@ namespace Appliance.Core.Engine;
 /// </remarks>
 public sealed partial class PacketEngine
 {
+    private const int UnknownNoteSlots = 256;
+
     private readonly PolicyHolder _policies;
     private readonly FlowTable _flows;
     private readonly long _tcpHalfOpenMs;
@@ -49,6 +51,13 @@ public sealed partial class PacketEngine
 
     /// <summary>The slot <see cref="Open"/> last admitted a flow into.</summary>
     private int _openedFlow = -1;
+
+    /// <summary>The wire length of the frame being decided: a flow's volume grows by it.</summary>
+    private int _frameLength;
+
+    // Learn mode: the last unknown camera-side devices noted and when, direct-mapped by MAC (see NoteUnknown).
+    private readonly ulong[] _unknownNoted = new ulong[UnknownNoteSlots];
+    private readonly long[] _unknownNotedMs = new long[UnknownNoteSlots];
 
     /// <summary>
     /// Creates an engine and preallocates everything it will use (flow table, event ring, counters, DNS tables):
@@ -78,7 +87,20 @@ public sealed partial class PacketEngine
         _dnsNames = new DnsNameTable(Options.DnsNameCapacity, Options.DnsAddressCapacity, Options.DnsNamesPerCamera, Options.DnsAddressesPerName, policies.Slots.Capacity);
         _dnsQueries = new DnsQueryTable(Options.DnsQueryCapacity, Options.DnsQueriesPerCamera, Options.DnsQueryTimeout, policies.Slots.Capacity);
         Events.Names = _dnsNames;
+        FlowNotes = new SpscRing<FlowNote>(Options.FlowNoteRingCapacity);
+        _flows.Notes = FlowNotes;
     }
+
+    /// <summary>How often one unknown camera-side device is noted while the site learns: the learner needs it once, not per frame.</summary>
+    public const long UnknownNoteIntervalMs = 10_000;
+
+    /// <summary>
+    /// Learn mode's observations for the learner off the hot path: every flow of a camera in learn mode when it is
+    /// admitted and when it leaves the table (with its packets and bytes), and unlisted camera-side devices while the
+    /// site learns. Written by the data-plane thread without allocating; full, a note is counted in
+    /// <see cref="SpscRing{T}.Lost"/> and dropped. One consumer drains it.
+    /// </summary>
+    public SpscRing<FlowNote> FlowNotes { get; }
 
     /// <summary>The validated sizes and timeouts the engine was built with.</summary>
     public EngineOptions Options { get; }
@@ -164,6 +186,8 @@ public sealed partial class PacketEngine
         if (frames > 0)
         {
             Counters.RecordOffloaded(e.CameraSlot, frames, bytes, lastSeenMs);
+            e.Packets += (uint)frames;
+            e.Bytes += bytes;
             var timeout = e.Protocol == IpProtocols.Tcp ? _tcpEstablishedMs : _udpMs;
             e.ExpiresMs = Math.Max(e.ExpiresMs, lastSeenMs + timeout);
         }
@@ -197,6 +221,7 @@ public sealed partial class PacketEngine
     {
         // 1. Read the policy once: a swap in the middle of a frame must not mix two policies.
         var policy = _policies.Current;
+        _frameLength = length;
         Decision decision;
         try
         {
@@ -223,10 +248,46 @@ public sealed partial class PacketEngine
         if (!decision.IsPass || decision.Monitored || (decision.Reason == Reason.RuleMatch && policy!.IsLogged(decision.RuleIndex)))
         {
             Report(policy, ref info, side, nowMs, length, decision);
+            if (decision.Reason == Reason.UnknownDevice && side == Side.Camera && policy is { LearnsUnknownDevices: true })
+            {
+                NoteUnknown(ref info, nowMs);
+            }
         }
 
         // The public form is built once, here (see Decision).
         return decision.ToVerdict();
+    }
+
+    /// <summary>
+    /// Learn mode: an unlisted device sent from the camera side. Noted at most once per <see cref="UnknownNoteIntervalMs"/>
+    /// per device (a direct-mapped memory of 256 devices; a collision only notes a device again early).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void NoteUnknown(ref PacketInfo info, long nowMs)
+    {
+        var mac = info.SourceMac;
+        if (info.Kind is not (L3Kind.Ipv4 or L3Kind.Ipv6 or L3Kind.Arp) || mac.IsMulticast || mac.Value == 0)
+        {
+            return;
+        }
+
+        var i = (int)((mac.Value * 0x9E3779B97F4A7C15UL) >> 56) & (UnknownNoteSlots - 1);
+        if (_unknownNoted[i] == mac.Value && nowMs - _unknownNotedMs[i] < UnknownNoteIntervalMs && nowMs >= _unknownNotedMs[i])
+        {
+            return;
+        }
+
+        _unknownNoted[i] = mac.Value;
+        _unknownNotedMs[i] = nowMs;
+        var note = new FlowNote
+        {
+            Kind = FlowNoteKind.UnknownDevice,
+            CreatedMs = nowMs,
+            CameraMac = mac,
+            Camera = info.Kind == L3Kind.Arp ? info.ArpSenderIp : info.Source,
+            CameraSlot = Verdict.NoCamera,
+        };
+        FlowNotes.TryWrite(in note);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -80,6 +80,19 @@ internal enum FlowFlags : byte
     SequenceUnknown = 128,
 }
 
+/// <summary>Learn mode's marks on a flow.</summary>
+[Flags]
+internal enum FlowLearn : byte
+{
+    None = 0,
+
+    /// <summary>Its camera is in learn mode: the table writes a closed note when the flow leaves.</summary>
+    Noted = 1,
+
+    /// <summary>TCP: the handshake completed at some point.</summary>
+    Established = 2,
+}
+
 /// <summary>
 /// A flow's identity, oriented to the camera rather than to the packet: (camera address, camera port) and
 /// (peer address, peer port), so both directions of a flow find the same key without sorting endpoints.
@@ -139,7 +152,8 @@ internal struct FlowKey
 
 /// <summary>
 /// One slot of the flow table: the key fields flattened (a nested key struct would pad to 80 bytes) followed by
-/// the state. 80 bytes, so 2^21 slots (what 1,000,000 flows need at a load factor under one half) take 168 MB.
+/// the state, then the flow's volume. 96 bytes, so 2^21 slots (what 1,000,000 flows need at a load factor under one
+/// half) take 201 MB (pages are resident only once used).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct FlowEntry
@@ -178,6 +192,15 @@ internal struct FlowEntry
 
     /// <summary>TCP: the same for the responder; set by its SYN-ACK (<see cref="FlowFlags.Replied"/>).</summary>
     public uint ResponderSequenceEnd;
+
+    /// <summary>Frames the flow carried, both ways (wraps after 2^32: a volume for learn mode and the API, never a decision).</summary>
+    public uint Packets;
+
+    /// <summary>Learn mode's marks (see <see cref="FlowLearn"/>).</summary>
+    public FlowLearn Learn;
+
+    /// <summary>Wire bytes of the frames the flow carried, both ways.</summary>
+    public long Bytes;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool Matches(in FlowKey key)

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Appliance.Core.Engine;
 
 namespace Appliance.Core.Flows;
 
@@ -12,7 +13,7 @@ namespace Appliance.Core.Flows;
 /// </summary>
 /// <remarks>
 /// <para>Sizing: the slot array is the power of two at or above twice <see cref="Capacity"/>, so the load factor
-/// never exceeds one half and every probe run ends at a free slot soon. Entries are 80 bytes.</para>
+/// never exceeds one half and every probe run ends at a free slot soon. Entries are 96 bytes.</para>
 /// <para>Hashing: keys are attacker-chosen (anyone a rule admits picks their own ports), so the hash is keyed with
 /// random per-table seeds (a wyhash-style multiply-fold); colliding keys cannot be precomputed offline.</para>
 /// <para>Deletion uses backward shifting, not tombstones, so probe runs only ever shrink when flows go away and
@@ -58,6 +59,7 @@ public sealed class FlowTable
     private long _evicted;
     private long _quotaEvicted;
     private IFlowOffload? _offload;
+    private SpscRing<FlowNote>? _notes;
 
     /// <param name="capacity">Most live flows (at least 16).</param>
     /// <param name="cameraSlots">Counter slots (see <c>CameraSlotRegistry.Capacity</c>) for per-camera quotas.</param>
@@ -88,6 +90,13 @@ public sealed class FlowTable
     {
         get => _offload;
         set => _offload = value;
+    }
+
+    /// <summary>Where a flow of a learn-mode camera (<see cref="FlowLearn.Noted"/>) is noted when it leaves; set once by the engine.</summary>
+    internal SpscRing<FlowNote>? Notes
+    {
+        get => _notes;
+        set => _notes = value;
     }
 
     /// <summary>Slots allocated (a power of two, at least twice <see cref="Capacity"/>).</summary>
@@ -366,7 +375,7 @@ public sealed class FlowTable
                 nowMs - a.CreatedMs,
                 a.ExpiresMs - nowMs,
                 (a.Flags & FlowFlags.Monitored) != 0)
-            { Replied = (a.Flags & FlowFlags.Replied) != 0 });
+            { Replied = (a.Flags & FlowFlags.Replied) != 0, Packets = a.Packets, Bytes = a.Bytes, EverEstablished = (a.Learn & FlowLearn.Established) != 0 || a.State == FlowState.Established });
         }
 
         return result;
@@ -422,6 +431,11 @@ public sealed class FlowTable
             _offload?.Withdraw(OffloadKey(in gone));
         }
 
+        if ((gone.Learn & FlowLearn.Noted) != 0)
+        {
+            NoteClosed(in gone);
+        }
+
         var slot = gone.CameraSlot;
         if ((uint)slot < (uint)_perCamera.Length)
         {
@@ -463,6 +477,34 @@ public sealed class FlowTable
         _prev[hole] = 0;
         Volatile.Write(ref _count, _count - 1);
     }
+
+    /// <summary>A learn-mode flow leaves the table: its last figures go to the learner (counted as lost when the ring is full).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void NoteClosed(in FlowEntry gone)
+    {
+        var note = FlowNoteOf(in gone, FlowNoteKind.Closed);
+        _notes?.TryWrite(in note);
+    }
+
+    /// <summary>A note about <paramref name="e"/>, as it is now.</summary>
+    internal static FlowNote FlowNoteOf(in FlowEntry e, FlowNoteKind kind) => new()
+    {
+        Kind = kind,
+        CreatedMs = e.CreatedMs,
+        ExpiresMs = e.ExpiresMs,
+        Bytes = e.Bytes,
+        Packets = e.Packets,
+        Camera = new IpAddr(new UInt128(e.CameraHi, e.CameraLo)),
+        Peer = new IpAddr(new UInt128(e.PeerHi, e.PeerLo)),
+        CameraPort = e.CameraPort,
+        PeerPort = e.PeerPort,
+        CameraSlot = e.CameraSlot,
+        Protocol = e.Protocol,
+        Direction = e.Direction,
+        State = e.State,
+        Replied = (e.Flags & FlowFlags.Replied) != 0,
+        Established = (e.Learn & FlowLearn.Established) != 0,
+    };
 
     /// <summary>Takes the entry in slot <paramref name="index"/> off whichever camera list it is on.</summary>
     private void Unlink(int index)
@@ -679,4 +721,13 @@ public readonly record struct FlowInfo(
 {
     /// <summary>The responder has answered (UDP, ICMP echo, TCP SYN-ACK): what learn mode counts as completed.</summary>
     public bool Replied { get; init; }
+
+    /// <summary>TCP: the handshake completed at some point (the flow may be closing since).</summary>
+    public bool EverEstablished { get; init; }
+
+    /// <summary>Frames the flow carried so far, both ways.</summary>
+    public uint Packets { get; init; }
+
+    /// <summary>Wire bytes the flow carried so far, both ways.</summary>
+    public long Bytes { get; init; }
 }

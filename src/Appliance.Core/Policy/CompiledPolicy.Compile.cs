@@ -74,6 +74,7 @@ public sealed partial class CompiledPolicy
                 HasMac = c.Mac is not null,
                 HasAddresses = c.Addresses.Count > 0,
                 Monitor = c.Mode != CameraMode.Enforce, // learn passes like monitor
+                Learn = c.Mode == CameraMode.Learn,
                 AllowArp = c.AllowArp,
                 AllowDhcp = c.AllowDhcp,
                 AllowIpv6 = c.AllowIpv6,
@@ -106,6 +107,7 @@ public sealed partial class CompiledPolicy
             CompiledAt = DateTimeOffset.UtcNow,
             Spec = spec,
             UnknownDevices = spec.Site.UnknownDevices,
+            LearnsUnknownDevices = spec.Site.Mode == CameraMode.Learn,
             AnyDhcp = anyDhcp,
             DhcpServers = [.. spec.Site.DhcpServers.Select(IpAddr.FromIPAddress)],
             Routers = [.. spec.Site.Routers.Select(IpAddr.FromIPAddress)],

@@ -74,6 +74,9 @@ public sealed partial class CompiledPolicy
     /// <summary>What the site does with devices that are not listed.</summary>
     public UnknownDeviceMode UnknownDevices { get; private init; }
 
+    /// <summary>The site is in learn mode: the engine notes camera-side devices the policy does not list.</summary>
+    internal bool LearnsUnknownDevices { get; private init; }
+
     internal MacIndex Macs { get; }
 
     internal IpIndex Addresses { get; }
@@ -173,6 +176,9 @@ internal struct CameraRecord
     public bool HasMac;
     public bool HasAddresses;
     public bool Monitor;
+
+    /// <summary>Learn mode: the engine tells the learner about the camera's flows (see <see cref="Engine.FlowNote"/>).</summary>
+    public bool Learn;
     public bool AllowArp;
     public bool AllowDhcp;
     public bool AllowIpv6;

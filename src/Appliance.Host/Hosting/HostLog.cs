@@ -47,6 +47,15 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 7142, EventName = "DnsNameStateLoaded", Level = LogLevel.Information, Message = "Data plane {Name}: {Count} learned DNS name(s) restored from {Path}")]
     public static partial void DnsNameStateLoaded(ILogger logger, string name, int count, string path);
 
+    [LoggerMessage(EventId = 7143, EventName = "LearnSummaryIgnored", Level = LogLevel.Warning, Message = "Learn-mode summary in {Path} ignored ({Why}); learning starts afresh")]
+    public static partial void LearnSummaryIgnored(ILogger logger, string path, string why);
+
+    [LoggerMessage(EventId = 7144, EventName = "LearnSummarySaveFailed", Level = LogLevel.Warning, Message = "Learn-mode summary could not be written to {Path}: {Why}")]
+    public static partial void LearnSummarySaveFailed(ILogger logger, string path, string why);
+
+    [LoggerMessage(EventId = 7145, EventName = "LearnSummaryLoaded", Level = LogLevel.Information, Message = "Learn mode: {Devices} device(s) and {Services} service(s) restored from {Path}")]
+    public static partial void LearnSummaryLoaded(ILogger logger, int devices, int services, string path);
+
     [LoggerMessage(EventId = 7132, EventName = "DeniedDestinationsFailed", Level = LogLevel.Error, Message = "Updating the per-camera denied destinations from the security events failed")]
     public static partial void DeniedDestinationsFailed(ILogger logger, Exception exception);
 }

@@ -57,7 +57,7 @@ public sealed record PolicyFilesDto
 /// <c>GET /api/v1/proposal</c>: the policy learned from the cameras in learn mode. <c>Files</c> (name to text) is a
 /// policy directory; <c>Diff</c> says what applying it would change; <c>Problems</c> lists what the policy check said.
 /// </summary>
-public sealed record ProposalDto(Dictionary<string, string> Files, string Diff, int Cameras, int Allowed, int NeedsDecision, int NotLearned, IReadOnlyList<string> Problems);
+public sealed record ProposalDto(Dictionary<string, string> Files, string Diff, int Cameras, int Allowed, int NeedsDecision, int NotLearned, IReadOnlyList<string> Problems, long NotesLost = 0, long Evicted = 0);
 
 /// <summary>Cameras added, removed and changed by a policy change.</summary>
 public sealed record DiffDto(IReadOnlyList<string> Added, IReadOnlyList<string> Removed, IReadOnlyList<string> Changed);

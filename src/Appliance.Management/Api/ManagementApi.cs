@@ -168,7 +168,7 @@ internal static class ManagementApi
             return TypedResults.Problem("no camera is in learn mode (mode: learn), so there is nothing to propose", statusCode: StatusCodes.Status404NotFound, title: "No proposal");
         }
 
-        return TypedResults.Ok(new ProposalDto(new Dictionary<string, string>(p.Files, StringComparer.Ordinal), p.Diff, p.Cameras, p.Allowed, p.NeedsDecision, p.NotLearned, p.Problems));
+        return TypedResults.Ok(new ProposalDto(new Dictionary<string, string>(p.Files, StringComparer.Ordinal), p.Diff, p.Cameras, p.Allowed, p.NeedsDecision, p.NotLearned, p.Problems, p.NotesLost, p.Evicted));
     }
 
     internal static Results<Ok<FlowsDto>, ProblemHttpResult> GetFlows(ITrafficSource traffic, [FromQuery(Name = "offset")] string? offset, [FromQuery(Name = "limit")] string? limit)

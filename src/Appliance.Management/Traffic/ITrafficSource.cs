@@ -113,7 +113,14 @@ public interface ITrafficSource
 /// make a policy directory an admin can review and apply with <c>camfw apply DIR --confirm-within N</c>), a diff
 /// against the running policy, and counts.
 /// </summary>
-public sealed record ProposalView(IReadOnlyDictionary<string, string> Files, string Diff, int Cameras, int Allowed, int NeedsDecision, int NotLearned, IReadOnlyList<string> Problems);
+public sealed record ProposalView(IReadOnlyDictionary<string, string> Files, string Diff, int Cameras, int Allowed, int NeedsDecision, int NotLearned, IReadOnlyList<string> Problems)
+{
+    /// <summary>Learn-mode notes the engines dropped because their ring was full (flows that may be missing).</summary>
+    public long NotesLost { get; init; }
+
+    /// <summary>Services and devices evicted from the bounded summary (never learned services; see the learner's bounds).</summary>
+    public long Evicted { get; init; }
+}
 
 /// <summary>No data path, for tests that run the management server without engines: nothing counted.</summary>
 internal sealed class NullTrafficSource : ITrafficSource
