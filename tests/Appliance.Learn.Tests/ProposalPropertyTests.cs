@@ -34,13 +34,16 @@ public sealed class ProposalPropertyTests
         from data in Gen.Choose(0, 25)
         select new Flow(camera, egress, tcp, port, peer, answered, times, data);
 
-    [Fact]
-    public void Build_RandomTraffic_NeverAllowsAConnectionTheLearnedTrafficDidNotContain()
+    /// <summary>Offline (<c>camfw learn</c> from a capture) or live (a running engine in learn mode, from its notes).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Build_RandomTraffic_NeverAllowsAConnectionTheLearnedTrafficDidNotContain(bool live)
     {
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(60), Prop.ForAll(Arb.From(Gen.ListOf(FlowGen).Select(l => l.ToArray())), flows =>
         {
             var traffic = Generate(flows, 40000);
-            var snapshot = LearnHarness.Learn(traffic.All);
+            var snapshot = Learn(traffic.All, live);
             var proposal = ProposalBuilder.Build(snapshot, new ProposalContext { SiteNetworks = Site });
             var load = PolicyLoader.Load(proposal.PolicySources);
             Assert.False(load.HasErrors, string.Join("\n", load.Diagnostics));
@@ -77,17 +80,22 @@ public sealed class ProposalPropertyTests
         }));
     }
 
-    [Fact]
-    public void Build_SameTrafficTwice_SameFiles()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Build_SameTrafficTwice_SameFiles(bool live)
     {
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(40), Prop.ForAll(Arb.From(Gen.ListOf(FlowGen).Select(l => l.ToArray())), flows =>
         {
             var context = new ProposalContext { SiteNetworks = Site, Vendors = Vendors.Value };
-            var first = ProposalBuilder.Build(LearnHarness.Learn(Generate(flows, 40000).All), context);
-            var second = ProposalBuilder.Build(LearnHarness.Learn(Generate(flows, 40000).All), context);
+            var first = ProposalBuilder.Build(Learn(Generate(flows, 40000).All, live), context);
+            var second = ProposalBuilder.Build(Learn(Generate(flows, 40000).All, live), context);
 
             Assert.Equal(first.Files.Select(f => f.Name), second.Files.Select(f => f.Name));
-            Assert.Equal(first.Files.Select(f => f.Text), second.Files.Select(f => f.Text));
+            foreach (var (a, b) in first.Files.Zip(second.Files))
+            {
+                Assert.Equal(a.Text, b.Text); // per file, so a failure shows where they part
+            }
         }));
     }
 
@@ -99,6 +107,9 @@ public sealed class ProposalPropertyTests
 
         Assert.Equal(first.Files, second.Files);
     }
+
+    private static LearnSnapshot Learn(IReadOnlyList<CapturedFrame> frames, bool live)
+        => live ? LearnHarness.LearnLive(frames, LearnHarness.SiteLearning(Cameras.Zip(CameraIps))) : LearnHarness.Learn(frames);
 
     private static readonly Lazy<OuiRegistry> Vendors = new(() => OuiRegistry.Load(OuiRegistry.DebianDirectory, out _));
 
