@@ -57,6 +57,7 @@ internal static class ConsoleEndpoints
         group.MapGet("/events", Events);
         group.MapGet("/events/stream", StreamAsync);
         group.MapGet("/policy", Policy);
+        group.MapGet("/proposal", Proposal);
     }
 
     internal static ContentHttpResult GetLogin() => TypedResults.Content(ConsolePages.Login(null), HtmlType);
@@ -157,6 +158,9 @@ internal static class ConsoleEndpoints
 
     internal static ContentHttpResult Policy(HttpContext context, ConsoleState state, PolicyService policies)
         => Page(ConsolePages.Policy(PageOf(context, state), policies));
+
+    internal static ContentHttpResult Proposal(HttpContext context, ConsoleState state, ITrafficSource traffic)
+        => Page(ConsolePages.Proposal(PageOf(context, state), traffic));
 
     /// <summary>
     /// Server-sent events: every new security event as one JSON <c>data:</c> line, its sequence as the event id so a

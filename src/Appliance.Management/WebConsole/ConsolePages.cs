@@ -29,6 +29,7 @@ internal static class ConsolePages
         ("blocked", "/console/blocked", "Blocked"),
         ("events", "/console/events", "Live events"),
         ("policy", "/console/policy", "Policy"),
+        ("proposal", "/console/proposal", "Proposal"),
     ];
 
     public static string Login(string? error)
@@ -334,6 +335,103 @@ internal static class ConsolePages
 
         h.Raw("</tbody></table></div></section>");
         return Layout(page, "Policy", "policy", h, refresh: false);
+    }
+
+    /// <summary>
+    /// Learn mode's proposal (<c>GET /api/v1/proposal</c>), read-only: what needs the admin's decision first, then the
+    /// learned rules with their comments (first and last seen, volume), then what was left out and the diff. Applying
+    /// it stays the admin's explicit safe apply (the Policy page or <c>camfw apply --confirm-within</c>); nothing here
+    /// changes the policy.
+    /// </summary>
+    public static string Proposal(PageContext page, ITrafficSource traffic)
+    {
+        var h = new Html();
+        h.Raw("<h1>Learned policy proposal</h1>");
+        if (traffic.Proposal() is not { } p)
+        {
+            h.Raw("<p id=\"no-proposal\">Nothing is in learn mode, so there is nothing to propose. Set <code>mode: learn</code> on the site, a profile or a camera to start learning.</p>");
+            return Layout(page, "Proposal", "proposal", h, refresh: false);
+        }
+
+        h.Raw("<p class=\"callout\">Read only: nothing here is applied by itself. Review it, save the files as a policy directory, then use <a href=\"/console/policy\">Safe apply</a> or <code>camfw apply DIR --confirm-within 120</code>.</p>");
+        h.Raw("<dl class=\"facts\" id=\"proposal-counts\"><dt>Cameras</dt><dd>").Text(Html.Count(p.Cameras))
+            .Raw("</dd><dt>Learned (allowed)</dt><dd id=\"allowed-count\">").Text(Html.Count(p.Allowed))
+            .Raw("</dd><dt>Needs a decision</dt><dd id=\"decision-count\">").Text(Html.Count(p.NeedsDecision))
+            .Raw("</dd><dt>Not learned</dt><dd>").Text(Html.Count(p.NotLearned)).Raw("</dd>");
+        if (p.NotesLost > 0 || p.Evicted > 0)
+        {
+            h.Raw("<dt>Incomplete</dt><dd class=\"warn\">").Text($"{Html.Count(p.NotesLost)} flow note(s) lost, {Html.Count(p.Evicted)} entries evicted: the proposal may miss something").Raw("</dd>");
+        }
+
+        h.Raw("</dl>");
+        if (p.Problems.Count > 0)
+        {
+            h.Raw("<div class=\"callout warn\" id=\"proposal-problems\"><p>The policy check says:</p><ul>");
+            foreach (var problem in p.Problems)
+            {
+                h.El("li", problem);
+            }
+
+            h.Raw("</ul></div>");
+        }
+
+        var review = ReviewItems(p.Files.TryGetValue("REVIEW.md", out var text) ? text : string.Empty);
+        h.Raw("<section aria-labelledby=\"decide-h\" id=\"needs-decision\"><h2 id=\"decide-h\">Needs a decision</h2>");
+        ReviewTable(h, review.Where(r => r.Decision).ToList(), "decisions", "Flows to public addresses (phone-home, public resolvers): never allowed by a proposal", "None: no camera talked to a public address.");
+        h.Raw("</section>");
+
+        h.Raw("<section aria-labelledby=\"rules-h\" id=\"learned-rules\"><h2 id=\"rules-h\">Learned rules</h2>");
+        foreach (var (name, file) in p.Files.Where(f => f.Key.EndsWith(".yaml", StringComparison.Ordinal)).OrderBy(f => f.Key.StartsWith("site", StringComparison.Ordinal) ? 1 : 0).ThenBy(f => f.Key, StringComparer.Ordinal))
+        {
+            h.Raw("<h3>").Text(name).Raw("</h3><pre class=\"proposal-file\"").Attr("data-file", name).Raw(">").Text(file).Raw("</pre>");
+        }
+
+        h.Raw("</section><section aria-labelledby=\"left-h\" id=\"not-learned\"><h2 id=\"left-h\">Not learned</h2>");
+        ReviewTable(h, review.Where(r => !r.Decision).ToList(), "left-out", "Inbound from public addresses, never completed, or below the threshold", "Nothing was left out.");
+        h.Raw("</section><section aria-labelledby=\"pdiff-h\"><h2 id=\"pdiff-h\">Against the policy in force</h2><pre id=\"proposal-diff\">").Text(p.Diff).Raw("</pre></section>");
+        return Layout(page, "Proposal", "proposal", h, refresh: false);
+    }
+
+    /// <summary>REVIEW.md's listed items, per camera: <c>## camera (...)</c> headings, then <c>- **needs a decision**: ...</c> or <c>- not learned: ...</c>.</summary>
+    private static List<(string Camera, bool Decision, string What)> ReviewItems(string review)
+    {
+        var items = new List<(string, bool, string)>();
+        var camera = string.Empty;
+        foreach (var line in review.Split('\n'))
+        {
+            if (line.StartsWith("## ", StringComparison.Ordinal))
+            {
+                var end = line.IndexOf(" (", StringComparison.Ordinal);
+                camera = end > 3 ? line[3..end] : line[3..];
+            }
+            else if (line.StartsWith("- **needs a decision**: ", StringComparison.Ordinal))
+            {
+                items.Add((camera, true, line["- **needs a decision**: ".Length..]));
+            }
+            else if (line.StartsWith("- not learned: ", StringComparison.Ordinal))
+            {
+                items.Add((camera, false, line["- not learned: ".Length..]));
+            }
+        }
+
+        return items;
+    }
+
+    private static void ReviewTable(Html h, List<(string Camera, bool Decision, string What)> items, string id, string caption, string none)
+    {
+        if (items.Count == 0)
+        {
+            h.Raw("<p class=\"muted\"").Attr("id", id).Raw(">").Text(none).Raw("</p>");
+            return;
+        }
+
+        h.Raw("<div class=\"table-wrap\"><table").Attr("id", id).Raw("><caption>").Text(caption).Raw("</caption><thead><tr><th scope=\"col\">Camera</th><th scope=\"col\">Flow, and why</th></tr></thead><tbody>");
+        foreach (var (camera, _, what) in items)
+        {
+            h.Raw("<tr>").El("td", camera).El("td", what).Raw("</tr>");
+        }
+
+        h.Raw("</tbody></table></div>");
     }
 
     private static void HistoryDiff(Html h, PolicyHistory history, PolicyHistoryEntry? previous, PolicyHistoryEntry entry)

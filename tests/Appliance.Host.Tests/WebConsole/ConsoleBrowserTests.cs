@@ -202,7 +202,7 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
         PhoneHome("203.0.113.50", 443);
         await using var context = await NewContextAsync(1280, 800);
         var page = await context.NewPageAsync();
-        foreach (var path in new[] { "/", "/console", "/console/", "/console/cameras", "/console/cameras/cam-a", "/console/blocked", "/console/events", "/console/policy", "/console/nothing-here" })
+        foreach (var path in new[] { "/", "/console", "/console/", "/console/cameras", "/console/cameras/cam-a", "/console/blocked", "/console/events", "/console/policy", "/console/proposal", "/console/nothing-here" })
         {
             await page.GotoAsync(new Uri(ConsoleUrl, path).ToString());
             await Assertions.Expect(page).ToHaveURLAsync(LoginUrl());
@@ -244,6 +244,77 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
 
         await page.GotoAsync(new Uri(ConsoleUrl, "/console/cameras").ToString());
         await Assertions.Expect(page.Locator("#cameras")).ToContainTextAsync("cam-a");
+    }
+
+    [Fact]
+    public async Task Console_ProposalPage_NeedsDecisionFirstThenLearnedRulesReadOnly()
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/install-deps.sh (installs Debian's chromium)");
+
+        // cam-a learns (cam-2 enforces, so the change keeps a camera enforcing): the NVR pulls its stream three
+        // times; it phones home three times.
+        var files = TestPolicies.Files(count: 2);
+        files["cameras.yaml"] = files["cameras.yaml"].Replace("    ip: 192.0.2.11\n", "    ip: 192.0.2.11\n    mode: learn\n", StringComparison.Ordinal);
+        using (var client = new Appliance.Management.Client.ManagementClient(new() { BaseAddress = ConsoleUrl, Token = Token, TokenSource = "test" }))
+        {
+            var applied = await client.ApplyAsync(files, null, false, CancellationToken.None);
+            Assert.True(applied.IsSuccess, applied.Error);
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            Connect(TestPolicies.NvrIp, fromCamera: false, 554);
+            Connect("203.0.113.50", fromCamera: true, 443);
+        }
+
+        await using var context = await NewContextAsync(1280, 900);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(ConsoleUrl, "/console/login").ToString());
+        await page.Locator("#token").FillAsync(Token);
+        await page.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("#policy-version")).ToHaveTextAsync("2");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Proposal" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("#decisions")).ToContainTextAsync("203.0.113.50");
+        await Assertions.Expect(page.Locator("#decisions")).ToContainTextAsync("cam-a");
+        var camera = page.Locator("pre.proposal-file[data-file='cameras/cam-a.yaml']");
+        await Assertions.Expect(camera).ToContainTextAsync("# learned:");
+        await Assertions.Expect(camera).ToContainTextAsync("554");
+        await Assertions.Expect(page.Locator("#allowed-count")).ToHaveTextAsync("1"); // the stream; the phone-home is not a rule
+        var order = await page.EvaluateAsync<bool>("() => document.querySelector('#needs-decision').compareDocumentPosition(document.querySelector('#learned-rules')) === Node.DOCUMENT_POSITION_FOLLOWING");
+        Assert.True(order, "the 'needs a decision' section comes before the learned rules");
+        Assert.Equal(0, await page.Locator("main button, main form").CountAsync()); // read-only: applying is the Policy page's safe apply
+        await ShotAsync(page, "proposal");
+        Assert.Empty(_cspViolations);
+
+        // The same proposal the API serves.
+        using var http = new HttpClient { BaseAddress = ConsoleUrl };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
+        var api = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Appliance.Management.Api.ProposalDto>(http, "/api/v1/proposal");
+        Assert.Equal(api!.NeedsDecision.ToString(System.Globalization.CultureInfo.InvariantCulture), await page.Locator("#decision-count").InnerTextAsync());
+    }
+
+    /// <summary>A whole TCP connection between cam-a and <paramref name="peer"/>: handshake, some data, close.</summary>
+    private void Connect(string peer, bool fromCamera, ushort port)
+    {
+        var engine = Assert.Single(_planes!.Planes).Engine;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var ephemeral = _nextPort++;
+        byte[] Cam(TcpFlags f) => fromCamera
+            ? Frames.Tcp(CameraMac, Frames.RouterMac, TestPolicies.CameraIp, peer, ephemeral, port, f).ToArray()
+            : Frames.Tcp(CameraMac, Frames.RouterMac, TestPolicies.CameraIp, peer, port, ephemeral, f).ToArray();
+        byte[] Peer(TcpFlags f) => fromCamera
+            ? Frames.Tcp(Frames.RouterMac, CameraMac, peer, TestPolicies.CameraIp, port, ephemeral, f).ToArray()
+            : Frames.Tcp(Frames.RouterMac, CameraMac, peer, TestPolicies.CameraIp, ephemeral, port, f).ToArray();
+        var (opener, opened) = fromCamera ? ((Func<TcpFlags, byte[]>)Cam, Side.Camera) : (Peer, Side.Uplink);
+        var (responder, answered) = fromCamera ? ((Func<TcpFlags, byte[]>)Peer, Side.Uplink) : (Cam, Side.Camera);
+        Assert.True(engine.ProcessFrame(opener(TcpFlags.Syn), opened, now).IsPass);
+        Assert.True(engine.ProcessFrame(responder(TcpFlags.Syn | TcpFlags.Ack), answered, now).IsPass);
+        Assert.True(engine.ProcessFrame(opener(TcpFlags.Ack), opened, now).IsPass);
+        for (var i = 0; i < 25; i++)
+        {
+            Assert.True(engine.ProcessFrame(responder(TcpFlags.Ack | TcpFlags.Psh), answered, now).IsPass);
+        }
     }
 
     private const string ConsoleSecurityHeader = "content-security-policy";
