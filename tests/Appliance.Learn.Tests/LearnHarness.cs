@@ -1,5 +1,5 @@
-using Appliance.Core;
 using System.Net;
+using Appliance.Core;
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
 using Appliance.Policy;
