@@ -149,6 +149,32 @@ public enum Reason : ushort
     /// (RA guard, RFC 6105).
     /// </summary>
     RouterNotListed = 214,
+    /// <summary>
+    /// A DNS query from a camera whose policy restricts its questions (<c>dns: { queries: rules }</c>) that asks about a
+    /// name outside them (the names its rules use and its <c>also</c> list), or that cannot be checked: not one standard
+    /// IN question, a name without a plain text form, a fragmented datagram, a TCP segment that is not one whole
+    /// in-order message. Query names are what a resolver forwards to whoever runs the domain: a tunnel's channel.
+    /// </summary>
+    DnsQueryNotAllowed = 215,
+
+    // The DNS tunnel guard (site dns_guard): tunnel-shaped queries, reported (or dropped where configured), one event
+    // per camera and trigger per 10 s; every such query is counted under its reason.
+    /// <summary>A camera sent more DNS queries than <c>dns_guard.queries_per_minute</c> allows.</summary>
+    DnsTunnelRate = 216,
+    /// <summary>A query name with a label longer than <c>dns_guard.max_label</c> or longer than <c>dns_guard.max_name</c> in all.</summary>
+    DnsTunnelLongName = 217,
+    /// <summary>A query name whose part below its parent looks like encoded data: high entropy (<c>dns_guard.max_entropy</c>) or bytes no hostname has.</summary>
+    DnsTunnelEntropy = 218,
+    /// <summary>More distinct subdomains under one parent domain within the window than <c>dns_guard.unique_subdomains</c>: each query carries new data.</summary>
+    DnsTunnelSubdomains = 219,
+    /// <summary>A query type cameras do not ask (TXT, NULL, MX, CNAME, ANY...; <c>dns_guard.query_types</c> lists the usual ones).</summary>
+    DnsTunnelQueryType = 220,
+    /// <summary>
+    /// A camera's connection to DNS over TLS or QUIC (port 853), or to a known DNS-over-HTTPS resolver on port 443 (the
+    /// site's <c>doh_resolvers</c>), that no rule with <c>encrypted_dns: true</c> allows: encrypted DNS would take
+    /// the camera's questions past the site resolver, the name rules and the tunnel guard.
+    /// </summary>
+    EncryptedDnsRefused = 221,
 
     // ---- Connection state (300..399) ----
     /// <summary>A TCP segment that is not an opener (SYN-ACK, ACK, data) with no tracked flow.</summary>

@@ -18,6 +18,15 @@ internal sealed class AllowanceDecl
     public DiscoveryProtocols? Discovery { get; set; }
 
     public int? FlowQuota { get; set; }
+
+    /// <summary><c>dns: { queries: ... }</c>, when given.</summary>
+    public DnsQueryScope? DnsQueries { get; set; }
+
+    /// <summary><c>dns: { also: [...] }</c>: names already checked, lower case, with where each was written.</summary>
+    public List<Token> DnsAlso { get; } = [];
+
+    /// <summary><c>dns: { guard: ... }</c>, when given.</summary>
+    public DnsGuardAction? DnsGuard { get; set; }
 }
 
 internal sealed record Token(string Text, SourceLocation At);
@@ -64,6 +73,8 @@ internal sealed class RuleDecl(SourceLocation at, string owner)
     public SourceLocation PeerAt { get; set; }
 
     public bool Log { get; set; }
+
+    public bool EncryptedDns { get; set; }
 
     public string? Comment { get; set; }
 
@@ -131,6 +142,12 @@ internal sealed class SiteDecl(SourceLocation at)
 
     /// <summary><c>dns_min_ttl</c>, when given.</summary>
     public TimeSpan? DnsMinTtl { get; set; }
+
+    /// <summary><c>doh_resolvers</c>, when given (addresses in canonical text, names lower case).</summary>
+    public List<string>? DohResolvers { get; set; }
+
+    /// <summary><c>dns_guard</c>: the tunnel guard's thresholds (defaults where not given).</summary>
+    public DnsGuardSpec DnsGuard { get; set; } = new();
 }
 
 /// <summary>Everything every file declared, in file order.</summary>

@@ -38,6 +38,11 @@ public static class PolicyFormatter
             sb.Append(" log");
         }
 
+        if (rule.EncryptedDns)
+        {
+            sb.Append(" encrypted-dns");
+        }
+
         return sb.ToString();
     }
 
@@ -136,6 +141,51 @@ public static class PolicyFormatter
         return string.Create(CultureInfo.InvariantCulture, $"{(l2.Count == 0 ? "no arp, no dhcp" : string.Join(", ", l2))}; ipv6 {(camera.AllowIpv6 ? "on" : "off")}; discovery {FormatDiscovery(camera.Discovery)}; flow quota {(camera.FlowQuota is { } q ? q.ToString(CultureInfo.InvariantCulture) : "default")}");
     }
 
+    /// <summary>
+    /// Which names the camera may ask its resolver about: <c>queries any</c>, or <c>queries only
+    /// time.vendor.example, *.fw.vendor.example (rules), ntp.example (also)</c>.
+    /// </summary>
+    public static string FormatDnsQueries(CameraSpec camera, IReadOnlyList<RuleSpec> rules)
+    {
+        ArgumentNullException.ThrowIfNull(camera);
+        ArgumentNullException.ThrowIfNull(rules);
+        var guard = "; tunnel guard " + FormatGuardAction(camera.DnsGuard ?? DnsGuardAction.Report);
+        if (camera.DnsQueries == DnsQueryScope.Any)
+        {
+            return "queries any" + guard;
+        }
+
+        var fromRules = rules.SelectMany(r => r.Names).Distinct(StringComparer.Ordinal).ToList();
+        var also = camera.DnsAlso.Where(n => !fromRules.Contains(n)).ToList();
+        var parts = new List<string>();
+        if (fromRules.Count > 0)
+        {
+            parts.Add(string.Join(", ", fromRules) + " (rules)");
+        }
+
+        if (also.Count > 0)
+        {
+            parts.Add(string.Join(", ", also) + " (also)");
+        }
+
+        return (parts.Count == 0 ? "queries none (no rule names a DNS name; every query is dropped)" : "queries only " + string.Join(", ", parts)) + guard;
+    }
+
+    /// <summary><c>report</c>, <c>drop</c> or <c>off</c>.</summary>
+    public static string FormatGuardAction(DnsGuardAction action) => action switch { DnsGuardAction.Drop => "drop", DnsGuardAction.Off => "off", _ => "report" };
+
+    /// <summary>
+    /// The tunnel guard's site settings on one line: <c>report; 120 queries/min; labels up to 52, names up to 120;
+    /// entropy up to 4.3 bits/char from 32 chars; 30 subdomains per parent per 60 s; query types a,ns,...</c>.
+    /// </summary>
+    public static string FormatDnsGuard(DnsGuardSpec guard)
+    {
+        ArgumentNullException.ThrowIfNull(guard);
+        var names = PolicyReader.QueryTypeNames.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.First().Key);
+        var types = string.Join(',', guard.QueryTypes.Select(t => names.TryGetValue(t, out var n) ? n : t.ToString(CultureInfo.InvariantCulture)));
+        return string.Create(CultureInfo.InvariantCulture, $"{FormatGuardAction(guard.Action)}; {guard.QueriesPerMinute} queries/min; labels up to {guard.MaxLabelLength}, names up to {guard.MaxNameLength}; entropy up to {guard.MaxEntropy:0.0#} bits/char from {guard.EntropyMinLength} chars; {guard.UniqueSubdomains} subdomains per parent per {guard.Window.TotalSeconds:0} s; query types {types}");
+    }
+
     /// <summary><c>ws-discovery,mdns</c> or <c>none</c>.</summary>
     public static string FormatDiscovery(DiscoveryProtocols discovery)
     {
@@ -180,6 +230,7 @@ public static class PolicyFormatter
         writer.WriteLine($"  mode      {camera.Mode switch { CameraMode.Monitor => "monitor (decisions reported, nothing dropped)", CameraMode.Learn => "learn (as monitor; what it does feeds the proposal)", _ => "enforce" }}{(camera.ModeFrom is "camera" or "default" ? "" : $", from {camera.ModeFrom}")}");
         writer.WriteLine($"  profiles  {(camera.Profiles.Count == 0 ? "(none)" : string.Join(", ", camera.Profiles))}");
         writer.WriteLine($"  allows    {FormatAllowances(camera)}");
+        writer.WriteLine($"  dns       {FormatDnsQueries(camera, rules)}");
         if (rules.Count == 0)
         {
             writer.WriteLine("  rules     (none)");
@@ -202,7 +253,7 @@ public static class PolicyFormatter
                 notes.Add("# " + comment);
             }
 
-            rows.Add([rule.Id, FormatDirection(rule.Direction), FormatProtocol(rule.Protocol), FormatMatch(rule), peers, rule.Log ? "log" : "", string.Join("  ", notes)]);
+            rows.Add([rule.Id, FormatDirection(rule.Direction), FormatProtocol(rule.Protocol), FormatMatch(rule), peers, string.Join(',', new[] { rule.Log ? "log" : "", rule.EncryptedDns ? "encrypted-dns" : "" }.Where(f => f.Length > 0)), string.Join("  ", notes)]);
         }
 
         var widths = new int[6];
@@ -298,6 +349,8 @@ public static class PolicyFormatter
         }
 
         writer.WriteLine($"  unknown devices  {(policy.UnknownDevices == UnknownDeviceMode.Monitor ? "monitor (pass and report)" : "deny")}");
+        writer.WriteLine($"  dns guard        {FormatDnsGuard(policy.Spec.Site.DnsGuard)}");
+        writer.WriteLine($"  encrypted dns    refused (port 853; port 443 to a DoH resolver) unless a rule says encrypted_dns: true; DoH resolvers {(policy.Spec.Site.DohResolvers.Count == 0 ? "none" : string.Join(", ", policy.Spec.Site.DohResolvers))}");
         foreach (var camera in policy.Cameras)
         {
             if (cameraName is not null && !string.Equals(camera.Name, cameraName, StringComparison.Ordinal))
@@ -325,6 +378,11 @@ public static class PolicyFormatter
         AllowIpv6 = camera.AllowIpv6,
         Discovery = camera.Discovery,
         FlowQuota = camera.FlowQuota,
+
+        // Read back from the compiled filter: its names that no rule names are the camera's 'also' list.
+        DnsQueries = camera.DnsQueries,
+        DnsGuard = camera.DnsGuard,
+        DnsAlso = [.. camera.DnsQueryNames.Except(camera.EffectiveRules().SelectMany(r => r.Names), StringComparer.Ordinal)],
     };
 
     /// <summary>The summary line of a load: <c>policy: 7 files, 9 cameras, 0 errors, 2 warnings</c>.</summary>

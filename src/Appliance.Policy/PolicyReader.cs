@@ -13,10 +13,35 @@ namespace Appliance.Policy;
 internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostics, PolicyDeclarations into)
 {
     internal static readonly string[] FileKeys = ["site", "networks", "profiles", "cameras"];
-    internal static readonly string[] SiteKeys = ["mode", "unknown_devices", "dhcp_servers", "routers", "dns_min_ttl", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
-    internal static readonly string[] ProfileKeys = ["comment", "mode", "rules", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
-    internal static readonly string[] CameraKeys = ["mac", "ip", "profiles", "rules", "mode", "comment", "arp", "dhcp", "ipv6", "discovery", "flow_quota"];
-    internal static readonly string[] RuleKeys = ["id", "direction", "protocol", "ports", "icmp_types", "peer", "log", "comment"];
+    internal static readonly string[] SiteKeys = ["mode", "unknown_devices", "dhcp_servers", "routers", "dns_min_ttl", "arp", "dhcp", "ipv6", "discovery", "flow_quota", "dns", "dns_guard", "doh_resolvers"];
+    internal static readonly string[] ProfileKeys = ["comment", "mode", "rules", "arp", "dhcp", "ipv6", "discovery", "flow_quota", "dns"];
+    internal static readonly string[] CameraKeys = ["mac", "ip", "profiles", "rules", "mode", "comment", "arp", "dhcp", "ipv6", "discovery", "flow_quota", "dns"];
+    internal static readonly string[] DnsKeys = ["queries", "also", "guard"];
+    internal static readonly string[] DnsGuardKeys = ["action", "queries_per_minute", "max_label", "max_name", "max_entropy", "entropy_min_length", "unique_subdomains", "window", "query_types"];
+
+    /// <summary>Query type names <c>dns_guard.query_types</c> accepts (numbers 1-65535 too).</summary>
+    internal static readonly Dictionary<string, ushort> QueryTypeNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["a"] = 1,
+        ["ns"] = 2,
+        ["cname"] = 5,
+        ["soa"] = 6,
+        ["null"] = 10,
+        ["ptr"] = 12,
+        ["mx"] = 15,
+        ["txt"] = 16,
+        ["aaaa"] = 28,
+        ["srv"] = 33,
+        ["naptr"] = 35,
+        ["svcb"] = 64,
+        ["https"] = 65,
+        ["any"] = 255,
+        ["caa"] = 257,
+    };
+
+    /// <summary>Most names in one <c>dns: { also: [...] }</c> list.</summary>
+    internal const int MaxDnsAlso = 64;
+    internal static readonly string[] RuleKeys = ["id", "direction", "protocol", "ports", "icmp_types", "peer", "log", "comment", "encrypted_dns"];
 
     /// <summary>Largest per-camera flow quota a policy may ask for.</summary>
     internal const int MaxFlowQuota = 1_000_000;
@@ -134,6 +159,14 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
                     }
                 }
             }
+            else if (k.Value == "doh_resolvers")
+            {
+                ReadDohResolvers(v, site);
+            }
+            else if (k.Value == "dns_guard")
+            {
+                site.DnsGuard = ReadDnsGuard(v, site.DnsGuard);
+            }
             else if (!ReadAllowance(k, v, site.Defaults, "site"))
             {
                 UnknownKey(k, "'site'", SiteKeys);
@@ -212,6 +245,9 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
             case "discovery":
                 into.Discovery = Discovery(value, owner);
                 return true;
+            case "dns":
+                ReadDns(value, into, owner);
+                return true;
             case "flow_quota":
                 if (Scalar(value, $"'flow_quota' in {owner}") is { } q)
                 {
@@ -229,6 +265,233 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// <c>dns: { queries: rules | any, also: [names] }</c>: which names the cameras may ask their resolver about. Every
+    /// name in <c>also</c> is checked like a rule's name (<see cref="DnsNamePattern"/>), each error at its own place.
+    /// </summary>
+    private void ReadDns(YNode node, AllowanceDecl into, string owner)
+    {
+        if (node is not YMapping map)
+        {
+            diagnostics.Error(At(node), $"'dns' in {owner} must be a mapping (queries, also, guard), not {node.Kind}");
+            return;
+        }
+
+        foreach (var (k, v) in map.Entries)
+        {
+            switch (k.Value)
+            {
+                case "queries":
+                    if (Word(v, $"'dns.queries' in {owner}", ["rules", "any"]) is { } scope)
+                    {
+                        into.DnsQueries = scope == "rules" ? DnsQueryScope.Rules : DnsQueryScope.Any;
+                    }
+
+                    break;
+                case "also":
+                    var items = ScalarList(v, $"'dns.also' in {owner}", allowEmpty: true);
+                    if (items is null)
+                    {
+                        break;
+                    }
+
+                    if (items.Count > MaxDnsAlso)
+                    {
+                        diagnostics.Error(At(items[MaxDnsAlso]), $"'dns.also' in {owner} lists {items.Count} names; at most {MaxDnsAlso} are allowed");
+                        break;
+                    }
+
+                    foreach (var item in items)
+                    {
+                        var text = item.Value.Trim();
+                        if (!DnsNamePattern.TryParse(text, out var pattern, out var error))
+                        {
+                            diagnostics.Error(At(item), $"'dns.also' in {owner}: {error}");
+                        }
+                        else if (into.DnsAlso.Exists(t => t.Text == pattern!.Text))
+                        {
+                            diagnostics.Error(At(item), $"'{pattern!.Text}' is listed twice in 'dns.also' in {owner}");
+                        }
+                        else
+                        {
+                            into.DnsAlso.Add(new Token(pattern!.Text, At(item)));
+                        }
+                    }
+
+                    break;
+                case "guard" when owner == "site":
+                    diagnostics.Error(At(k), "the site's tunnel guard action is 'dns_guard: { action: ... }'; 'dns.guard' is for profiles and cameras");
+                    break;
+                case "guard":
+                    if (Word(v, $"'dns.guard' in {owner}", ["report", "drop", "off"]) is { } action)
+                    {
+                        into.DnsGuard = action switch { "drop" => DnsGuardAction.Drop, "off" => DnsGuardAction.Off, _ => DnsGuardAction.Report };
+                    }
+
+                    break;
+                default:
+                    UnknownKey(k, $"'dns' in {owner}", DnsKeys);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Most entries in <c>doh_resolvers</c>: the data path checks the addresses one by one.</summary>
+    internal const int MaxDohResolvers = 64;
+
+    /// <summary>
+    /// The site's <c>doh_resolvers</c>: addresses (not prefixes) and names or wildcards of DNS-over-HTTPS resolvers. It
+    /// replaces the default list as a whole (an empty list refuses DoH by nothing but port 853's rule).
+    /// </summary>
+    private void ReadDohResolvers(YNode node, SiteDecl site)
+    {
+        var items = ScalarList(node, "'doh_resolvers' in site", allowEmpty: true);
+        if (items is null)
+        {
+            return;
+        }
+
+        if (items.Count > MaxDohResolvers)
+        {
+            diagnostics.Error(At(items[MaxDohResolvers]), $"'doh_resolvers' in site lists {items.Count} entries; at most {MaxDohResolvers} are allowed");
+            return;
+        }
+
+        var list = new List<string>();
+        foreach (var item in items)
+        {
+            var text = item.Value.Trim();
+            string? entry = null;
+            if (AddressText.TryParseAddress(text, out var address, out _))
+            {
+                entry = address.ToString();
+            }
+            else if (DnsNamePattern.TryParse(text, out var pattern, out var error))
+            {
+                entry = pattern!.Text;
+            }
+            else
+            {
+                diagnostics.Error(At(item), $"'doh_resolvers' in site: '{text}' is neither an address nor a DNS name ({error})");
+            }
+
+            if (entry is not null && list.Contains(entry))
+            {
+                diagnostics.Error(At(item), $"'{entry}' is listed twice in 'doh_resolvers' in site");
+            }
+            else if (entry is not null)
+            {
+                list.Add(entry);
+            }
+        }
+
+        site.DohResolvers = list;
+    }
+
+    /// <summary>The site's <c>dns_guard</c> mapping: the action and the thresholds, each checked against its range.</summary>
+    private DnsGuardSpec ReadDnsGuard(YNode node, DnsGuardSpec guard)
+    {
+        if (node is not YMapping map)
+        {
+            diagnostics.Error(At(node), $"'dns_guard' in site must be a mapping (action, queries_per_minute, ...), not {node.Kind}");
+            return guard;
+        }
+
+        int? Whole(YNode v, string key, int min, int max)
+        {
+            if (Scalar(v, $"'dns_guard.{key}' in site") is not { } t)
+            {
+                return null;
+            }
+
+            if (int.TryParse(t.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max)
+            {
+                return n;
+            }
+
+            diagnostics.Error(At(t), $"'dns_guard.{key}' in site must be a whole number from {min} to {max}, not '{t.Value}'");
+            return null;
+        }
+
+        foreach (var (k, v) in map.Entries)
+        {
+            switch (k.Value)
+            {
+                case "action":
+                    if (Word(v, "'dns_guard.action' in site", ["report", "drop", "off"]) is { } action)
+                    {
+                        guard = guard with { Action = action switch { "drop" => DnsGuardAction.Drop, "off" => DnsGuardAction.Off, _ => DnsGuardAction.Report } };
+                    }
+
+                    break;
+                case "queries_per_minute":
+                    guard = Whole(v, k.Value, 1, 60_000) is { } qpm ? guard with { QueriesPerMinute = qpm } : guard;
+                    break;
+                case "max_label":
+                    guard = Whole(v, k.Value, 1, 63) is { } label ? guard with { MaxLabelLength = label } : guard;
+                    break;
+                case "max_name":
+                    guard = Whole(v, k.Value, 1, 253) is { } name ? guard with { MaxNameLength = name } : guard;
+                    break;
+                case "entropy_min_length":
+                    guard = Whole(v, k.Value, 1, 253) is { } min ? guard with { EntropyMinLength = min } : guard;
+                    break;
+                case "unique_subdomains":
+                    guard = Whole(v, k.Value, 1, 200) is { } unique ? guard with { UniqueSubdomains = unique } : guard;
+                    break;
+                case "window":
+                    guard = Whole(v, k.Value, 1, 3600) is { } seconds ? guard with { Window = TimeSpan.FromSeconds(seconds) } : guard;
+                    break;
+                case "max_entropy":
+                    if (Scalar(v, "'dns_guard.max_entropy' in site") is { } e)
+                    {
+                        if (double.TryParse(e.Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var bits) && bits is > 0 and <= 8)
+                        {
+                            guard = guard with { MaxEntropy = bits };
+                        }
+                        else
+                        {
+                            diagnostics.Error(At(e), $"'dns_guard.max_entropy' in site must be a number of bits per character above 0 and at most 8, not '{e.Value}'");
+                        }
+                    }
+
+                    break;
+                case "query_types":
+                    var items = ScalarList(v, "'dns_guard.query_types' in site", allowEmpty: false);
+                    if (items is null)
+                    {
+                        break;
+                    }
+
+                    var types = new List<ushort>();
+                    foreach (var item in items)
+                    {
+                        var text = item.Value.Trim();
+                        if (QueryTypeNames.TryGetValue(text, out var type)
+                            || (ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out type) && type > 0))
+                        {
+                            if (!types.Contains(type))
+                            {
+                                types.Add(type);
+                            }
+                        }
+                        else
+                        {
+                            diagnostics.Error(At(item), $"'{item.Value}' in 'dns_guard.query_types' in site is not a query type (a name such as a, aaaa, ptr, srv, https, or a number from 1 to 65535)");
+                        }
+                    }
+
+                    guard = guard with { QueryTypes = types };
+                    break;
+                default:
+                    UnknownKey(k, "'dns_guard' in site", DnsGuardKeys);
+                    break;
+            }
+        }
+
+        return guard;
     }
 
     private DiscoveryProtocols? Discovery(YNode node, string owner)
@@ -556,6 +819,9 @@ internal sealed partial class PolicyReader(string file, DiagnosticBag diagnostic
                     break;
                 case "log":
                     rule.Log = Bool(v, $"'log' of {what}") ?? false;
+                    break;
+                case "encrypted_dns":
+                    rule.EncryptedDns = Bool(v, $"'encrypted_dns' of {what}") ?? false;
                     break;
                 case "comment":
                     rule.Comment = Scalar(v, $"'comment' of {what}")?.Value;

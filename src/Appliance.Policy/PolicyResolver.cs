@@ -73,7 +73,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         return new PolicySpec
         {
             Cameras = cameras,
-            Site = new SiteSpec { Mode = site.Mode, UnknownDevices = site.UnknownDevices, DhcpServers = [.. site.DhcpServers], Routers = [.. site.Routers], DnsMinTtl = site.DnsMinTtl ?? SiteSpec.DefaultDnsMinTtl },
+            Site = new SiteSpec { Mode = site.Mode, UnknownDevices = site.UnknownDevices, DhcpServers = [.. site.DhcpServers], Routers = [.. site.Routers], DnsMinTtl = site.DnsMinTtl ?? SiteSpec.DefaultDnsMinTtl, DnsGuard = site.DnsGuard, DohResolvers = site.DohResolvers ?? SiteSpec.DefaultDohResolvers },
             Sha256 = sha256,
             Sources = sources,
             Networks = new SortedDictionary<string, IReadOnlyList<IPNetwork>>(
@@ -276,6 +276,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
                 Peers = peers,
                 Names = names,
                 Log = rule.Log,
+                EncryptedDns = rule.EncryptedDns,
                 Comment = rule.Comment,
                 Origin = $"{rule.At} ({rule.Owner})",
             };
@@ -429,6 +430,11 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         var discovery = camera.Allowances.Discovery ?? PickDiscovery(profiles) ?? d.Discovery ?? DiscoveryProtocols.None;
         var quota = camera.Allowances.FlowQuota ?? MaxQuota(profiles) ?? d.FlowQuota;
         var (mode, modeFrom) = PickMode(camera, profiles, site, owner, ref ok);
+        var (dnsQueries, dnsAlso) = PickDnsQueries(camera, profiles, d);
+        if (dnsQueries == DnsQueryScope.Any && camera.Allowances.DnsAlso.Count > 0)
+        {
+            diagnostics.Warning(camera.Allowances.DnsAlso[0].At, $"'dns.also' in {owner} has no effect: the camera may ask about any name (set 'queries: rules' to restrict it)");
+        }
 
         if (!allowIpv6)
         {
@@ -523,6 +529,11 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             ok = false;
         }
 
+        if (dnsQueries == DnsQueryScope.Rules && distinctNames.Count == 0 && dnsAlso.Count == 0 && ok)
+        {
+            diagnostics.Warning(camera.At, $"{owner} may only ask DNS about its rules' names and 'dns.also', and names none: every DNS query it sends will be dropped");
+        }
+
         if (rules.Count == 0 && ok)
         {
             diagnostics.Warning(camera.At, $"{owner} has no rules (no profiles, no rules of its own): it may only use ARP and DHCP");
@@ -559,7 +570,59 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             AllowIpv6 = allowIpv6,
             Discovery = discovery,
             FlowQuota = quota,
+            DnsQueries = dnsQueries,
+            DnsAlso = dnsAlso,
+            DnsGuard = camera.Allowances.DnsGuard ?? StrictestGuard(profiles) ?? d.DnsGuard,
         };
+    }
+
+    /// <summary>The strictest guard action its profiles set (drop, then report, then off), or null when none sets one.</summary>
+    private static DnsGuardAction? StrictestGuard(List<ProfileDecl> profiles)
+    {
+        DnsGuardAction? result = null;
+        foreach (var p in profiles)
+        {
+            if (p.Allowances.DnsGuard is { } g && (result is null || Strictness(g) > Strictness(result.Value)))
+            {
+                result = g;
+            }
+        }
+
+        return result;
+
+        static int Strictness(DnsGuardAction a) => a switch { DnsGuardAction.Drop => 2, DnsGuardAction.Report => 1, _ => 0 };
+    }
+
+    /// <summary>
+    /// Which names a camera may ask about: its own <c>dns.queries</c>; else <c>rules</c> when any of its profiles
+    /// restricts (a profile restricts for the cameras that use it); else any profile's; else the site's; else any. The
+    /// <c>also</c> names are the union of the site's, the profiles' and the camera's, in that order.
+    /// </summary>
+    private static (DnsQueryScope Scope, IReadOnlyList<string> Also) PickDnsQueries(CameraDecl camera, List<ProfileDecl> profiles, AllowanceDecl site)
+    {
+        DnsQueryScope? fromProfiles = null;
+        foreach (var p in profiles)
+        {
+            if (p.Allowances.DnsQueries is { } q)
+            {
+                fromProfiles = fromProfiles == DnsQueryScope.Rules ? DnsQueryScope.Rules : q;
+            }
+        }
+
+        var scope = camera.Allowances.DnsQueries ?? fromProfiles ?? site.DnsQueries ?? DnsQueryScope.Any;
+        var also = new List<string>();
+        foreach (var source in profiles.Select(p => p.Allowances).Prepend(site).Append(camera.Allowances))
+        {
+            foreach (var name in source.DnsAlso)
+            {
+                if (!also.Contains(name.Text))
+                {
+                    also.Add(name.Text);
+                }
+            }
+        }
+
+        return (scope, scope == DnsQueryScope.Rules ? also : []);
     }
 
     private static string DescribeSource((ProfileDecl? Profile, RuleDecl Rule) source)

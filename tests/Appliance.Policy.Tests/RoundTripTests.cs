@@ -55,12 +55,15 @@ public class RoundTripTests
               sources          cameras/north.yaml, cameras/south.yaml, networks.yaml, profiles/dahua.yaml, profiles/hikvision.yaml, profiles/onvif.yaml, site.yaml
               cameras          9
               unknown devices  deny
+              dns guard        report; 120 queries/min; labels up to 52, names up to 120; entropy up to 4.3 bits/char from 32 chars; 30 subdomains per parent per 60 s; query types a,ns,soa,ptr,aaaa,srv,svcb,https
+              encrypted dns    refused (port 853; port 443 to a DoH resolver) unless a rule says encrypted_dns: true; DoH resolvers 1.1.1.1, 1.0.0.1, 2606:4700:4700::1111, 2606:4700:4700::1001, cloudflare-dns.com, *.cloudflare-dns.com, 8.8.8.8, 8.8.4.4, 2001:4860:4860::8888, 2001:4860:4860::8844, dns.google, dns.google.com, 9.9.9.9, 149.112.112.112, 2620:fe::fe, 2620:fe::9, dns.quad9.net, *.quad9.net, 208.67.222.222, 208.67.220.220, 2620:119:35::35, 2620:119:53::53, doh.opendns.com, 94.140.14.14, 94.140.15.15, dns.adguard-dns.com, *.adguard-dns.com, dns.nextdns.io, *.nextdns.io, doh.cleanbrowsing.org
 
             camera north-dock
               identity  mac 02:00:00:00:01:02 ip 192.0.2.12 (bound: MAC and IP must match)
               mode      enforce
               profiles  hikvision
               allows    arp, dhcp; ipv6 off; discovery none; flow quota default
+              dns       queries any; tunnel guard report
               rules
                 rtsp-from-nvr      ingress  tcp   554           from 198.51.100.10,2001:db8:100::10         profiles/hikvision.yaml:6:9 (profile 'hikvision')  # the NVR pulls the video stream
                 http-from-nvr      ingress  tcp   80            from 198.51.100.10,2001:db8:100::10         profiles/hikvision.yaml:12:9 (profile 'hikvision')

@@ -226,6 +226,29 @@ public sealed class DnsNameTable
     }
 
     /// <summary>
+    /// Whether any name camera <paramref name="slot"/> holds for <paramref name="address"/> (lapsed or not) matches
+    /// <paramref name="names"/>. Data-plane thread only (the writer); allocation-free.
+    /// </summary>
+    internal bool AnyNameMatches(int slot, IpAddr address, Policy.DnsQueryFilter names)
+    {
+        if ((uint)slot >= (uint)_cameraNames.Length)
+        {
+            return false;
+        }
+
+        for (var a = _addressBuckets[AddressBucket(slot, address)]; a >= 0; a = _addresses[a].Next)
+        {
+            ref var e = ref _addresses[a];
+            if (e.Slot == slot && e.Address.Value == address.Value && names.Allows(_text.AsSpan(e.Name * NameCell, _names[e.Name].Length)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// The union, over the live names camera <paramref name="slot"/> has for <paramref name="address"/>, of the patterns
     /// of <paramref name="rules"/> each matches (computed once per name and policy version, then cached).
     /// </summary>

@@ -63,4 +63,10 @@ public struct DropEvent
 
     /// <summary>The generation of <see cref="PeerNameCell"/> when it was captured (a reused cell reads as no name).</summary>
     public int PeerNameGeneration;
+
+    /// <summary>
+    /// For a refused or suspicious DNS query: the name it asked about, as a stamp into the engine's
+    /// <see cref="DnsQueryNameLog"/> (0: none). Reports show it where they show the peer's name.
+    /// </summary>
+    public int QueryName;
 }

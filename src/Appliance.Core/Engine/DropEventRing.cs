@@ -36,12 +36,17 @@ public sealed class DropEventRing
     /// <summary>The table the producing engine's name handles point into (null: events carry no names).</summary>
     public DnsNameTable? Names { get; internal set; }
 
+    /// <summary>The log the producing engine's query-name stamps point into (null: events carry no query names).</summary>
+    public DnsQueryNameLog? QueryNames { get; internal set; }
+
     /// <summary>
-    /// The name the camera had last resolved to the event's peer address when the frame was decided, or null. Off the
-    /// hot path, from any thread (a seqlock read of the name's cell; a cell reused since reads as null).
+    /// The DNS name the event is about, or null: for a refused or suspicious DNS query the name it asked about; otherwise
+    /// the name the camera had last resolved to the event's peer address when the frame was decided. Off the hot path,
+    /// from any thread (seqlock reads; a cell or slot reused since reads as null).
     /// </summary>
     public string? NameOf(in DropEvent e)
-        => e.PeerNameCell > 0 && Names is { } names ? names.TryGetName(e.PeerNameCell - 1, e.PeerNameGeneration) : null;
+        => e.QueryName != 0 ? QueryNames?.Read(e.QueryName)
+            : e.PeerNameCell > 0 && Names is { } names ? names.TryGetName(e.PeerNameCell - 1, e.PeerNameGeneration) : null;
 
     /// <summary>Events discarded because the ring was full.</summary>
     public long Lost => Volatile.Read(ref _lost);

@@ -13,17 +13,37 @@ public sealed partial class PacketEngine
 {
     private const ushort DnsPort = 53;
 
+    /// <summary>DNS over TLS (RFC 7858) and over QUIC (RFC 9250).</summary>
+    private const ushort DotPort = 853;
+
+    /// <summary>DNS over HTTPS (RFC 8484) rides on HTTPS, over TCP or QUIC.</summary>
+    private const ushort HttpsPort = 443;
+
     /// <summary>CNAME chains longer than this are followed no further (resolvers flatten chains anyway).</summary>
     private const int MaxCnameChain = 8;
 
     private readonly DnsNameTable _dnsNames;
     private readonly DnsQueryTable _dnsQueries;
+    private readonly DnsQueryNameLog _queryNames;
+    private readonly DnsTunnelGuard _guard;
+
+    /// <summary>The frame being decided is counted but not reported (a rate-limited tunnel-guard event).</summary>
+    private bool _quietReport;
+
+    /// <summary>The query name the frame being decided is reported with (a <see cref="DnsQueryNameLog"/> stamp, 0: none).</summary>
+    private int _reportQueryName;
+
+    /// <summary>Set by <see cref="TcpSegment"/>: the segment being decided starts exactly where its sender's data ended.</summary>
+    private bool _segmentInOrder;
 
     /// <summary>Each camera's learned names (name to addresses), for the API, reports and the state file.</summary>
     public DnsNameTable DnsNames => _dnsNames;
 
     /// <summary>The cameras' DNS queries awaiting answers.</summary>
     public DnsQueryTable DnsQueries => _dnsQueries;
+
+    /// <summary>The DNS tunnel guard's per-camera state.</summary>
+    public DnsTunnelGuard TunnelGuard => _guard;
 
     /// <summary>What the DNS inspection did, in counts.</summary>
     public DnsStatistics DnsStats { get; } = new();
@@ -52,9 +72,23 @@ public sealed partial class PacketEngine
     private static bool IsLearning(CompiledPolicy p, int slot)
         => p.CameraIndexOfSlot(slot) is var index and >= 0 && p.Record(index).Learn;
 
+    /// <summary>
+    /// Whether a camera's opener to port <paramref name="port"/> (853 or 443) of <paramref name="peer"/> is encrypted DNS:
+    /// anything to 853; on 443, a listed DoH resolver's address, or an address the camera's own answers gave for a
+    /// listed DoH name. Openers only, never the established path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool IsEncryptedDns(CompiledPolicy p, int slot, ushort port, IpAddr peer)
+        => port == DotPort || p.IsDohAddress(peer) || (p.DohNames is { } names && _dnsNames.AnyNameMatches(slot, peer, names));
+
+    /// <summary>
+    /// TCP or UDP to or from port 53, whole or a first fragment (a first fragment is read only to refuse a restricted
+    /// camera's query: a query split over fragments cannot be checked).
+    /// </summary>
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDns(ref PacketInfo info)
-        => info.HasL4 && !info.IsFragment && (info.Protocol == IpProtocols.Udp || info.Protocol == IpProtocols.Tcp)
+        => info.HasL4 && (info.Protocol == IpProtocols.Udp || info.Protocol == IpProtocols.Tcp)
             && (info.SourcePort == DnsPort || info.DestinationPort == DnsPort);
 
     /// <summary>The first matching rule: address rules, then (when the set has any) name rules against learned names.</summary>
@@ -78,11 +112,21 @@ public sealed partial class PacketEngine
     private Decision InspectDns(CompiledPolicy p, ref PacketInfo info, ReadOnlySpan<byte> bytes, Side side, long nowMs, Decision decision)
     {
         var slot = decision.CameraSlot;
-        if (slot < 0 || bytes.IsEmpty || (uint)info.PayloadOffset > (uint)bytes.Length || (uint)info.PayloadLength > (uint)(bytes.Length - info.PayloadOffset))
+        if (slot < 0)
         {
             return decision;
         }
 
+        // A query of a camera whose questions are restricted: everything that cannot be checked is refused.
+        var query = side == Side.Camera && info.DestinationPort == DnsPort;
+        var cam = query && !decision.Monitored ? p.CameraIndexOfSlot(slot) : -1;
+        var filter = cam >= 0 ? p.Record(cam).Queries : null;
+        if (info.IsFragment || bytes.IsEmpty || (uint)info.PayloadOffset > (uint)bytes.Length || (uint)info.PayloadLength > (uint)(bytes.Length - info.PayloadOffset))
+        {
+            return filter is null ? decision : RefuseQuery(p, cam, default);
+        }
+
+        Span<byte> asked = filter is null ? default : stackalloc byte[DnsName.MaxTextLength];
         var payload = bytes.Slice(info.PayloadOffset, info.PayloadLength);
         ReadOnlySpan<byte> message = payload;
         if (info.Protocol == IpProtocols.Tcp)
@@ -94,19 +138,41 @@ public sealed partial class PacketEngine
 
             if (!DnsMessage.TryUnframeTcp(payload, out message))
             {
-                // Part of a message, or several: no stream reassembly here, so it teaches nothing (counted).
+                // Part of a message, or several: no stream reassembly here, so it teaches nothing (counted), and a
+                // restricted camera's question split like that cannot be checked.
                 DnsStats.TcpNotWhole++;
-                return decision;
+                return filter is null ? decision : RefuseQuery(p, cam, default);
+            }
+
+            if (filter is not null && !_segmentInOrder)
+            {
+                // Each checked segment must start where the camera's stream ended: a retransmission or an overlap
+                // could put other bytes into the resolver's stream at the checked positions, or shift where its
+                // messages start (the client retries; resolvers' clients send one query per segment, in order).
+                return RefuseQuery(p, cam, default);
             }
         }
 
-        if (side == Side.Camera && info.DestinationPort == DnsPort)
+        if (query)
         {
+            if (filter is not null && !QueryAllowed(filter, message, asked, out var length))
+            {
+                return RefuseQuery(p, cam, asked[..length]);
+            }
+
             // A monitored query was not admitted and teaches nothing; in learn mode it does, so that the proposal can
             // name the peers the camera found by name (its answer must still match it, from the resolver it went to).
             if (!decision.Monitored || IsLearning(p, slot))
             {
-                RememberQuery(slot, ref info, message, nowMs);
+                if (!decision.Monitored)
+                {
+                    decision = GuardQuery(p, slot, message, nowMs, decision);
+                }
+
+                if (decision.IsPass)
+                {
+                    RememberQuery(slot, ref info, message, nowMs);
+                }
             }
 
             return decision;
@@ -118,6 +184,83 @@ public sealed partial class PacketEngine
         }
 
         return decision;
+    }
+
+    /// <summary>
+    /// Whether a restricted camera's query may go to the resolver: one standard IN question (QR clear, opcode 0, no
+    /// answer or authority records, at most the EDNS OPT record), well-formed throughout, about a name with a plain text
+    /// form that the filter allows. <paramref name="name"/> holds the question's text, when it has one, for the report.
+    /// </summary>
+    private static bool QueryAllowed(DnsQueryFilter filter, ReadOnlySpan<byte> message, Span<byte> name, out int length)
+    {
+        length = 0;
+        if (!DnsMessage.TryCreate(message, out var dns, out _) || dns.IsResponse || dns.Opcode != 0 || dns.QuestionCount != 1
+            || dns.AnswerCount != 0 || dns.AuthorityCount != 0 || dns.AdditionalCount > 1
+            || !dns.TryValidate(out _) || !dns.TryReadQuestion(out var q, out _))
+        {
+            return false;
+        }
+
+        if (!q.Name.TryCopyLowercase(name, out length))
+        {
+            length = 0;
+            return false;
+        }
+
+        return q.Class == DnsTypes.ClassIn && filter.Allows(name[..length]);
+    }
+
+    /// <summary>
+    /// Refuses a restricted camera's query (<see cref="Reason.DnsQueryNotAllowed"/>; a monitored camera's passes and is
+    /// reported), keeping the asked name for the report.
+    /// </summary>
+    private Decision RefuseQuery(CompiledPolicy p, int cam, ReadOnlySpan<byte> name)
+    {
+        DnsStats.QueriesRefused++;
+        if (!name.IsEmpty)
+        {
+            _reportQueryName = _queryNames.Write(name);
+        }
+
+        return Deny(p, cam, Reason.DnsQueryNotAllowed);
+    }
+
+    /// <summary>
+    /// The tunnel guard on a camera's query (see <see cref="DnsTunnelGuard"/>): a tunnel-shaped one is reported as a
+    /// would-be drop under its trigger's reason, or dropped where the camera's guard says <c>drop</c>; counted every
+    /// time, reported once per camera and trigger per <see cref="DnsTunnelGuard.ReportIntervalMs"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Decision GuardQuery(CompiledPolicy p, int slot, ReadOnlySpan<byte> message, long nowMs, Decision decision)
+    {
+        var cam = p.CameraIndexOfSlot(slot);
+        if (cam < 0 || p.Record(cam).Guard == DnsGuardAction.Off
+            || !DnsMessage.TryCreate(message, out var dns, out _) || dns.IsResponse || !dns.TryReadQuestion(out var q, out _))
+        {
+            return decision; // what a resolver cannot read carries nothing through it
+        }
+
+        Span<byte> wire = stackalloc byte[DnsName.MaxWireLength];
+        var n = q.Name.CopyWire(wire);
+        var trigger = _guard.Check(p.Guard, slot, q.Type, wire[..n], nowMs);
+        if (trigger == 0)
+        {
+            return decision;
+        }
+
+        if (_guard.ShouldReport(slot, trigger, nowMs))
+        {
+            Span<byte> text = stackalloc byte[DnsTunnelGuard.MaxEscapedLength];
+            _reportQueryName = _queryNames.Write(text[..DnsTunnelGuard.Escape(wire[..n], text)]);
+        }
+        else
+        {
+            _quietReport = true;
+        }
+
+        return p.Record(cam).Guard == DnsGuardAction.Drop
+            ? Deny(p, cam, trigger)
+            : new Decision(VerdictAction.Pass, trigger, decision.RuleIndex, slot, monitored: true);
     }
 
     private void RememberQuery(int slot, ref PacketInfo info, ReadOnlySpan<byte> message, long nowMs)
@@ -296,6 +439,7 @@ public sealed class DnsStatistics
     internal long AnswersMalformed;
     internal long AaaaIgnored;
     internal long TcpNotWhole;
+    internal long QueriesRefused;
 
     /// <summary>Queries remembered to match their answers.</summary>
     public long Queries => Volatile.Read(ref QueriesTracked);
@@ -320,4 +464,8 @@ public sealed class DnsStatistics
 
     /// <summary>TCP segments on port 53 that did not hold exactly one whole message (teach nothing).</summary>
     public long TcpSegmentsNotWhole => Volatile.Read(ref TcpNotWhole);
+
+    /// <summary>Queries of restricted cameras refused (<see cref="Reason.DnsQueryNotAllowed"/>).</summary>
+    public long Refused => Volatile.Read(ref QueriesRefused);
 }
+

@@ -143,7 +143,7 @@ public sealed partial class PacketEngine
         }
 
         var opened = Open(p, cam, in key, dir, v6, IpProtocols.Tcp, info.DestinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
-        if (opened.IsPass)
+        if (opened.IsPass && _openedFlow >= 0)
         {
             _flows.At(_openedFlow).OpenerSequenceEnd = SequenceEnd(ref info);
         }
@@ -285,7 +285,7 @@ public sealed partial class PacketEngine
 
         _flows.Remove(index);
         var opened = Open(p, cam, in key, dir, v6, IpProtocols.Tcp, destinationPort, FlowState.SynSent, _tcpHalfOpenMs, nowMs);
-        if (opened.IsPass)
+        if (opened.IsPass && _openedFlow >= 0)
         {
             _flows.At(_openedFlow).OpenerSequenceEnd = sequenceEnd;
         }
@@ -340,6 +340,7 @@ public sealed partial class PacketEngine
         ref var end = ref fromOpener ? ref e.OpenerSequenceEnd : ref e.ResponderSequenceEnd;
         var sequence = info.TcpSequence;
         var sentEnd = end;
+        _segmentInOrder = sequence == sentEnd;
         if (sequence - sentEnd + CloseWindow <= SequenceGap + CloseWindow)
         {
             var segmentEnd = SequenceEnd(ref info);
@@ -516,6 +517,7 @@ public sealed partial class PacketEngine
     private Decision Open(CompiledPolicy p, int cam, in FlowKey key, Direction dir, bool v6, byte protocol, ushort openerKey, FlowState state, long timeoutMs, long nowMs)
     {
         ref readonly var r = ref p.Record(cam);
+        _openedFlow = -1;
         if (dir == Direction.Egress && protocol is IpProtocols.Tcp or IpProtocols.Udp)
         {
             NoteUnresolvedPeer(r.Slot, key.Peer);
@@ -525,6 +527,14 @@ public sealed partial class PacketEngine
         if (rule < 0 && !r.Monitor)
         {
             return Decision.Drop(Reason.NoRuleMatched, r.Slot);
+        }
+
+        // Encrypted DNS needs a rule that says so (see IsEncryptedDns); a monitored camera's is tracked as a would-be drop.
+        var encryptedDns = rule >= 0 && dir == Direction.Egress && openerKey is DotPort or HttpsPort && protocol is IpProtocols.Tcp or IpProtocols.Udp
+            && !p.AllowsEncryptedDns(rule) && IsEncryptedDns(p, r.Slot, openerKey, key.Peer);
+        if (encryptedDns && !r.Monitor)
+        {
+            return Decision.Drop(Reason.EncryptedDnsRefused, r.Slot, rule);
         }
 
         if (!MakeRoom(in r, in key, nowMs))
@@ -553,10 +563,12 @@ public sealed partial class PacketEngine
 
         // Until it is answered (or established) it yields its quota place to the camera's next opener.
         _flows.Yield(index, closed: false);
-        if (rule < 0)
+        if (rule < 0 || encryptedDns)
         {
             e.Flags = FlowFlags.Monitored;
-            return new Decision(VerdictAction.Pass, Reason.NoRuleMatched, Verdict.NoRule, r.Slot, monitored: true);
+            return encryptedDns
+                ? new Decision(VerdictAction.Pass, Reason.EncryptedDnsRefused, rule, r.Slot, monitored: true)
+                : new Decision(VerdictAction.Pass, Reason.NoRuleMatched, Verdict.NoRule, r.Slot, monitored: true);
         }
 
         return Decision.Pass(Reason.RuleMatch, r.Slot, rule);

@@ -89,6 +89,9 @@ public sealed partial class PacketEngine
         Events.Names = _dnsNames;
         FlowNotes = new SpscRing<FlowNote>(Options.FlowNoteRingCapacity);
         _flows.Notes = FlowNotes;
+        _queryNames = new DnsQueryNameLog();
+        Events.QueryNames = _queryNames;
+        _guard = new DnsTunnelGuard(policies.Slots.Capacity);
     }
 
     /// <summary>How often one unknown camera-side device is noted while the site learns: the learner needs it once, not per frame.</summary>
@@ -222,6 +225,9 @@ public sealed partial class PacketEngine
         // 1. Read the policy once: a swap in the middle of a frame must not mix two policies.
         var policy = _policies.Current;
         _frameLength = length;
+        _reportQueryName = 0;
+        _segmentInOrder = false;
+        _quietReport = false;
         Decision decision;
         try
         {
@@ -245,7 +251,7 @@ public sealed partial class PacketEngine
 
         // 2. Count, then 3. report what is worth reporting.
         Counters.Record(decision, length, nowMs);
-        if (!decision.IsPass || decision.Monitored || (decision.Reason == Reason.RuleMatch && policy!.IsLogged(decision.RuleIndex)))
+        if ((!decision.IsPass || decision.Monitored || (decision.Reason == Reason.RuleMatch && policy!.IsLogged(decision.RuleIndex))) && !_quietReport)
         {
             Report(policy, ref info, side, nowMs, length, decision);
             if (decision.Reason == Reason.UnknownDevice && side == Side.Camera && policy is { LearnsUnknownDevices: true })
@@ -318,6 +324,7 @@ public sealed partial class PacketEngine
             IsLoggedMatch = verdict.IsPass && !verdict.Monitored,
             IcmpType = info.IcmpType,
             IcmpCode = info.IcmpCode,
+            QueryName = _reportQueryName,
         };
 
         // The peer's name is captured now, as a handle: by the time the event is read the name may have lapsed or its

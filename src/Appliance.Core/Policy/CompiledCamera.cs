@@ -12,8 +12,11 @@ public sealed class CompiledCamera
     private readonly RuleInfo[] _ruleInfos;
     private IReadOnlyList<RuleSpec>? _decompiled;
 
-    internal CompiledCamera(CameraSpec spec, int slot, RuleSetIndex rules, RuleInfo[] ruleInfos)
+    internal CompiledCamera(CameraSpec spec, int slot, RuleSetIndex rules, RuleInfo[] ruleInfos, DnsQueryFilter? queries = null)
     {
+        DnsQueries = queries is null ? DnsQueryScope.Any : DnsQueryScope.Rules;
+        DnsQueryNames = queries is null ? [] : [.. queries.Patterns.Select(p => p.Text)];
+        DnsAlso = spec.DnsAlso;
         Name = spec.Name;
         Slot = slot;
         Mac = spec.Mac;
@@ -65,6 +68,21 @@ public sealed class CompiledCamera
 
     /// <summary>The policy's flow quota, or null for the engine's default.</summary>
     public int? FlowQuota { get; }
+
+    /// <summary>Which names the camera may ask its resolver about, as compiled.</summary>
+    public DnsQueryScope DnsQueries { get; }
+
+    /// <summary>
+    /// With <see cref="DnsQueryScope.Rules"/>: every name and wildcard the camera may ask about, read back from the
+    /// compiled filter (its rules' names, then its <c>also</c> list); empty for <see cref="DnsQueryScope.Any"/>.
+    /// </summary>
+    public IReadOnlyList<string> DnsQueryNames { get; }
+
+    /// <inheritdoc cref="CameraSpec.DnsAlso"/>
+    public IReadOnlyList<string> DnsAlso { get; }
+
+    /// <summary>What the DNS tunnel guard does with the camera's queries, as compiled (the site's action applied).</summary>
+    public DnsGuardAction DnsGuard { get; internal init; }
 
     /// <summary>Global index of this camera's first rule in <see cref="CompiledPolicy.RuleIds"/>.</summary>
     public int FirstRuleIndex => _rules.FirstRule;
@@ -174,6 +192,7 @@ public sealed class CompiledCamera
                 Peers = networks,
                 Names = info.Names,
                 Log = info.Log,
+                EncryptedDns = info.EncryptedDns,
                 Comment = info.Comment,
                 Origin = info.Origin,
             });

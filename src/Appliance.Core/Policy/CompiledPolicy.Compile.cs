@@ -24,6 +24,7 @@ public sealed partial class CompiledPolicy
         var names = new HashSet<string>(StringComparer.Ordinal);
         var rules = new List<RuleInfo>();
         var ruleSets = new Dictionary<string, RuleSetIndex>(StringComparer.Ordinal);
+        var queryFilters = new Dictionary<string, DnsQueryFilter>(StringComparer.Ordinal);
         var maxSlot = -1;
         bool anyDhcp = false, anyIpv6 = false;
         var anyDiscovery = DiscoveryProtocols.None;
@@ -81,6 +82,8 @@ public sealed partial class CompiledPolicy
                 Discovery = c.Discovery,
                 FlowQuota = c.FlowQuota is > 0 ? c.FlowQuota.Value : 0,
                 Rules = ruleSet,
+                Queries = c.DnsQueries == DnsQueryScope.Rules ? QueryFilter(ruleSet, c, queryFilters) : null,
+                Guard = c.DnsGuard ?? spec.Site.DnsGuard.Action,
             };
             anyDhcp |= c.AllowDhcp;
             anyIpv6 |= c.AllowIpv6;
@@ -97,7 +100,7 @@ public sealed partial class CompiledPolicy
         var ruleArray = rules.ToArray();
         for (var i = 0; i < cameraCount; i++)
         {
-            cameras[i] = new CompiledCamera(spec.Cameras[i], records[i].Slot, records[i].Rules, ruleArray);
+            cameras[i] = new CompiledCamera(spec.Cameras[i], records[i].Slot, records[i].Rules, ruleArray, records[i].Queries) { DnsGuard = records[i].Guard };
         }
 
         return new CompiledPolicy(records, cameras, bySlot, new MacIndex(macs), new IpIndex(addresses), ruleArray, ruleSets.Count)
@@ -114,7 +117,64 @@ public sealed partial class CompiledPolicy
             AnyIpv6 = anyIpv6,
             AnyDiscovery = anyDiscovery,
             DnsMinTtlMs = (long)Math.Max(0, spec.Site.DnsMinTtl.TotalMilliseconds),
+            Guard = new DnsGuardSettings(spec.Site.DnsGuard),
+            DohAddresses = DohAddressesOf(spec.Site.DohResolvers),
+            DohNames = DohNamesOf(spec.Site.DohResolvers),
         };
+    }
+
+    private static IpAddr[] DohAddressesOf(IReadOnlyList<string> resolvers)
+        => [.. resolvers.Where(r => IPAddress.TryParse(r, out _)).Select(r => IpAddr.FromIPAddress(IPAddress.Parse(r)))];
+
+    private static DnsQueryFilter? DohNamesOf(IReadOnlyList<string> resolvers)
+    {
+        var patterns = new List<DnsNamePattern>();
+        foreach (var r in resolvers)
+        {
+            if (IPAddress.TryParse(r, out _))
+            {
+                continue;
+            }
+
+            if (!DnsNamePattern.TryParse(r, out var pattern, out var error))
+            {
+                PolicyCompileException.Throw($"doh_resolvers: {error}");
+            }
+
+            patterns.Add(pattern!);
+        }
+
+        return patterns.Count == 0 ? null : new DnsQueryFilter([.. patterns]);
+    }
+
+    /// <summary>
+    /// The names camera <paramref name="c"/> may ask about: its rule set's names, then its <c>also</c> list (duplicates
+    /// dropped). Cameras with the same set share one filter.
+    /// </summary>
+    private static DnsQueryFilter QueryFilter(RuleSetIndex ruleSet, CameraSpec c, Dictionary<string, DnsQueryFilter> cache)
+    {
+        var patterns = new List<DnsNamePattern>(ruleSet.Patterns.ToArray());
+        foreach (var text in c.DnsAlso)
+        {
+            if (!DnsNamePattern.TryParse(text, out var pattern, out var error))
+            {
+                PolicyCompileException.Throw($"camera '{c.Name}': dns also: {error}");
+            }
+
+            if (!patterns.Exists(p => p.Text == pattern!.Text))
+            {
+                patterns.Add(pattern!);
+            }
+        }
+
+        var key = string.Join('\n', patterns.Select(p => p.Text));
+        if (!cache.TryGetValue(key, out var filter))
+        {
+            filter = new DnsQueryFilter([.. patterns]);
+            cache.Add(key, filter);
+        }
+
+        return filter;
     }
 
     private static RuleSetIndex BuildRuleSet(IReadOnlyList<RuleSpec> specs, List<RuleInfo> rules)
@@ -122,7 +182,7 @@ public sealed partial class CompiledPolicy
         var first = rules.Count;
         foreach (var r in specs)
         {
-            rules.Add(new RuleInfo(r.Id, r.Direction, r.Protocol, r.Log, r.Comment, r.Origin) { Names = r.Names });
+            rules.Add(new RuleInfo(r.Id, r.Direction, r.Protocol, r.Log, r.Comment, r.Origin) { Names = r.Names, EncryptedDns = r.EncryptedDns });
         }
 
         var maps = new KeyMap[RuleSetIndex.Families * RuleSetIndex.Directions * RuleSetIndex.Classes];

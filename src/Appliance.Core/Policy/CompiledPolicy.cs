@@ -22,6 +22,7 @@ public sealed partial class CompiledPolicy
     private readonly CameraRecord[] _records;
     private readonly int[] _cameraBySlot;
     private readonly bool[] _ruleLogs;
+    private readonly bool[] _ruleEncryptedDns;
 
     private CompiledPolicy(
         CameraRecord[] records,
@@ -40,11 +41,13 @@ public sealed partial class CompiledPolicy
         Rules = rules;
         RuleSetCount = ruleSetCount;
         _ruleLogs = new bool[rules.Length];
+        _ruleEncryptedDns = new bool[rules.Length];
         var ids = new string[rules.Length];
         for (var i = 0; i < rules.Length; i++)
         {
             ids[i] = rules[i].Id;
             _ruleLogs[i] = rules[i].Log;
+            _ruleEncryptedDns[i] = rules[i].EncryptedDns;
         }
 
         RuleIds = ids;
@@ -98,6 +101,9 @@ public sealed partial class CompiledPolicy
     /// <summary>Union over cameras: which discovery protocols an uplink probe may use to reach the camera side.</summary>
     internal DiscoveryProtocols AnyDiscovery { get; private init; }
 
+    /// <summary>The DNS tunnel guard's thresholds.</summary>
+    internal DnsGuardSettings Guard { get; private init; } = new(new DnsGuardSpec());
+
     /// <summary><see cref="SiteSpec.DnsMinTtl"/> in milliseconds.</summary>
     internal long DnsMinTtlMs { get; private init; }
 
@@ -135,6 +141,19 @@ public sealed partial class CompiledPolicy
     /// <summary>True when the rule at <paramref name="ruleIndex"/> asks for its matches to be logged.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsLogged(int ruleIndex) => (uint)ruleIndex < (uint)_ruleLogs.Length && _ruleLogs[ruleIndex];
+
+    /// <summary>True when the rule at <paramref name="ruleIndex"/> may admit encrypted DNS (<see cref="RuleSpec.EncryptedDns"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool AllowsEncryptedDns(int ruleIndex) => (uint)ruleIndex < (uint)_ruleEncryptedDns.Length && _ruleEncryptedDns[ruleIndex];
+
+    /// <summary>The known DoH resolvers' addresses (<see cref="SiteSpec.DohResolvers"/>); a few dozen at most.</summary>
+    internal IpAddr[] DohAddresses { get; private init; } = [];
+
+    /// <summary>The known DoH resolvers' names and wildcards, or null when the list has none.</summary>
+    internal DnsQueryFilter? DohNames { get; private init; }
+
+    /// <summary>Whether <paramref name="address"/> is a listed DoH resolver's address.</summary>
+    internal bool IsDohAddress(IpAddr address) => Contains(DohAddresses, address);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ref readonly CameraRecord Record(int cameraIndex) => ref _records[cameraIndex];
@@ -188,6 +207,12 @@ internal struct CameraRecord
     public int FlowQuota;
 
     public RuleSetIndex Rules;
+
+    /// <summary>The names the camera may ask its resolver about, or null: any (see <see cref="DnsQueryFilter"/>).</summary>
+    public DnsQueryFilter? Queries;
+
+    /// <summary>What the DNS tunnel guard does with the camera's queries.</summary>
+    public DnsGuardAction Guard;
 }
 
 /// <summary>The parts of a rule that are not lookup keys: its identity and what to print.</summary>
@@ -195,4 +220,7 @@ internal sealed record RuleInfo(string Id, Direction Direction, RuleProtocol Pro
 {
     /// <summary>The rule's DNS names (<see cref="RuleSpec.Names"/>).</summary>
     public IReadOnlyList<string> Names { get; init; } = [];
+
+    /// <summary><see cref="RuleSpec.EncryptedDns"/>.</summary>
+    public bool EncryptedDns { get; init; }
 }

@@ -60,6 +60,73 @@ public enum DiscoveryProtocols : byte
     Mdns = 4,
 }
 
+/// <summary>Which names a camera may ask its resolver about.</summary>
+public enum DnsQueryScope : byte
+{
+    /// <summary>Any name: existing sites keep working. The default.</summary>
+    Any = 0,
+
+    /// <summary>
+    /// Only the names and wildcards its rules use, plus its <c>also</c> list; every other question is dropped
+    /// (<see cref="Reason.DnsQueryNotAllowed"/>).
+    /// </summary>
+    Rules = 1,
+}
+
+/// <summary>What the DNS tunnel guard does with a query it finds tunnel-shaped.</summary>
+public enum DnsGuardAction : byte
+{
+    /// <summary>Passes it and reports it (a would-be drop, rate-limited). The default.</summary>
+    Report = 0,
+
+    /// <summary>Drops it and reports it (rate-limited).</summary>
+    Drop = 1,
+
+    /// <summary>Does not look.</summary>
+    Off = 2,
+}
+
+/// <summary>
+/// The DNS tunnel guard's thresholds (site-wide): what makes a camera's queries look like a tunnel through the site
+/// resolver. The defaults stay clear of what cameras ask (a few names, A/AAAA, a query every few seconds) and catch
+/// iodine- and dnscat2-style tunnels within their first queries (see the policy README for the figures).
+/// </summary>
+public sealed record DnsGuardSpec
+{
+    /// <summary>The site's action; profiles and cameras may set their own.</summary>
+    public DnsGuardAction Action { get; init; }
+
+    /// <summary>Most queries per minute a camera may send (a burst of as many, refilled evenly).</summary>
+    public int QueriesPerMinute { get; init; } = 120;
+
+    /// <summary>Longest label (bytes) a query name may have.</summary>
+    public int MaxLabelLength { get; init; } = 52;
+
+    /// <summary>Longest query name in text form (characters).</summary>
+    public int MaxNameLength { get; init; } = 120;
+
+    /// <summary>
+    /// Highest Shannon entropy (bits per character) the part of a name before its last two labels may have once it is
+    /// at least <see cref="EntropyMinLength"/> characters long; base32/base64 data scores 4.5 and more.
+    /// </summary>
+    public double MaxEntropy { get; init; } = 4.3;
+
+    /// <summary>Shortest subdomain part (characters, dots not counted) whose entropy is judged.</summary>
+    public int EntropyMinLength { get; init; } = 32;
+
+    /// <summary>Most distinct subdomains one camera may ask about under one parent (last two labels) per <see cref="Window"/>.</summary>
+    public int UniqueSubdomains { get; init; } = 30;
+
+    /// <summary>The window for <see cref="UniqueSubdomains"/>.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Query types cameras ask about; any other (TXT, NULL, MX, CNAME, ANY...) is tunnel-shaped.</summary>
+    public IReadOnlyList<ushort> QueryTypes { get; init; } = DefaultQueryTypes;
+
+    /// <summary>A, NS, SOA, PTR, AAAA, SRV, SVCB, HTTPS.</summary>
+    public static readonly IReadOnlyList<ushort> DefaultQueryTypes = [1, 2, 6, 12, 28, 33, 64, 65];
+}
+
 /// <summary>An inclusive port range; <c>Low == High</c> for one port.</summary>
 public readonly record struct PortRange(ushort Low, ushort High)
 {
@@ -108,6 +175,12 @@ public sealed record RuleSpec
     /// <summary>Whether matches are logged.</summary>
     public bool Log { get; init; }
 
+    /// <summary>
+    /// Whether the rule may admit encrypted DNS: DNS over TLS/QUIC (port 853) and DNS over HTTPS to a known resolver
+    /// (<see cref="SiteSpec.DohResolvers"/>). Off, such connections are refused even when the rule's ports and peers match.
+    /// </summary>
+    public bool EncryptedDns { get; init; }
+
     /// <summary>Free text from the policy file.</summary>
     public string? Comment { get; init; }
 
@@ -153,6 +226,18 @@ public sealed record CameraSpec
 
     /// <summary>Most flows this camera may hold in the flow table; null takes the engine's default.</summary>
     public int? FlowQuota { get; init; }
+
+    /// <summary>Which names the camera may ask its resolver about (any, by default).</summary>
+    public DnsQueryScope DnsQueries { get; init; }
+
+    /// <summary>
+    /// Names and wildcards (<see cref="DnsNamePattern"/> text, lower case) the camera may ask about besides its rules'
+    /// names, when <see cref="DnsQueries"/> is <see cref="DnsQueryScope.Rules"/>.
+    /// </summary>
+    public IReadOnlyList<string> DnsAlso { get; init; } = [];
+
+    /// <summary>What the DNS tunnel guard does with this camera's queries; null: the site's action.</summary>
+    public DnsGuardAction? DnsGuard { get; init; }
 }
 
 /// <summary>Site-wide settings that are not per camera.</summary>
@@ -186,6 +271,30 @@ public sealed record SiteSpec
     /// name that moves does not keep an old address open for long.
     /// </summary>
     public TimeSpan DnsMinTtl { get; init; } = DefaultDnsMinTtl;
+
+    /// <summary>
+    /// Known DNS-over-HTTPS resolvers, by address and by name (or wildcard): a camera's connection to one on port 443 is
+    /// refused unless a rule with <see cref="RuleSpec.EncryptedDns"/> allows it. A name counts when the camera's own DNS
+    /// answers mapped it to the address. Replaced as a whole by the site's <c>doh_resolvers</c>.
+    /// </summary>
+    public IReadOnlyList<string> DohResolvers { get; init; } = DefaultDohResolvers;
+
+    /// <summary>
+    /// The default <see cref="DohResolvers"/>: the big public resolvers' DoH addresses and names (Cloudflare, Google,
+    /// Quad9, OpenDNS, AdGuard, NextDNS, CleanBrowsing, Mozilla's).
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultDohResolvers =
+    [
+        "1.1.1.1", "1.0.0.1", "2606:4700:4700::1111", "2606:4700:4700::1001", "cloudflare-dns.com", "*.cloudflare-dns.com",
+        "8.8.8.8", "8.8.4.4", "2001:4860:4860::8888", "2001:4860:4860::8844", "dns.google", "dns.google.com",
+        "9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9", "dns.quad9.net", "*.quad9.net",
+        "208.67.222.222", "208.67.220.220", "2620:119:35::35", "2620:119:53::53", "doh.opendns.com",
+        "94.140.14.14", "94.140.15.15", "dns.adguard-dns.com", "*.adguard-dns.com",
+        "dns.nextdns.io", "*.nextdns.io", "doh.cleanbrowsing.org",
+    ];
+
+    /// <summary>The DNS tunnel guard's thresholds and default action.</summary>
+    public DnsGuardSpec DnsGuard { get; init; } = new();
 
     /// <summary>The default <see cref="DnsMinTtl"/>: 120 seconds.</summary>
     public static readonly TimeSpan DefaultDnsMinTtl = TimeSpan.FromSeconds(120);

@@ -202,6 +202,43 @@ public readonly ref struct DnsName
         }
     }
 
+    /// <summary>
+    /// Writes the name's labels as they would be written without compression: each label's length octet and bytes,
+    /// ending in the root's zero octet; at most <see cref="MaxWireLength"/> bytes (<see cref="WireLength"/>). Unlike
+    /// the text form this never fails: labels holding dots or any byte are kept as they are.
+    /// </summary>
+    /// <returns>The bytes written; 0 when <paramref name="destination"/> is shorter than <see cref="WireLength"/>.</returns>
+    public int CopyWire(Span<byte> destination)
+    {
+        if (destination.Length < WireLength)
+        {
+            return 0;
+        }
+
+        var position = _offset;
+        var w = 0;
+
+        // TryRead proved every step below in bounds, the walk finite and the total at most WireLength.
+        while (true)
+        {
+            int length = _message[position];
+            if ((length & 0xC0) == 0xC0)
+            {
+                position = ((length & 0x3F) << 8) | _message[position + 1];
+                continue;
+            }
+
+            _message.Slice(position, 1 + length).CopyTo(destination[w..]);
+            w += 1 + length;
+            if (length == 0)
+            {
+                return w;
+            }
+
+            position += 1 + length;
+        }
+    }
+
     /// <summary>True when both names have the same labels, ASCII case ignored. Allocation-free.</summary>
     public bool EqualsIgnoreCase(DnsName other)
     {

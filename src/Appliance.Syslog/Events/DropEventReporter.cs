@@ -377,6 +377,13 @@ public sealed class DropEventReporter : BackgroundService
                 return new FlowKey(kind, e.CameraSlot, e.Source, default, e.SourceMac.Value, 0, 0, 0, 0, default, e.Reason);
             }
 
+            // A DNS tunnel: one event per camera and trigger, whatever ports and names each query uses (the engine
+            // already reports each at most once per 10 s; the rest are counted as repeats here).
+            if (e.Reason is >= Reason.DnsTunnelRate and <= Reason.DnsTunnelQueryType)
+            {
+                return new FlowKey(kind, e.CameraSlot, default, default, 0, 0, 0, 0, 0, default, e.Reason);
+            }
+
             // Malformed frames may carry no usable addresses: key them by sender MAC and reason.
             var mac = kind == SecurityEventIds.MalformedFrame ? e.SourceMac.Value : 0;
             return new FlowKey(kind, e.CameraSlot, e.Source, e.Destination, mac, e.SourcePort, e.DestinationPort, e.Protocol, (ushort)((e.IcmpType << 8) | e.IcmpCode), e.Direction, e.Reason);

@@ -70,4 +70,59 @@ public class PacketEngineAllocationTests
         Assert.True(engine.Flows.Expired > 0);                                // and expiry
         Assert.True(engine.Counters.ForReason(Reason.EstablishedFlow) > 7_000);
     }
+
+    [Fact]
+    public void ProcessFrame_DnsQueryRestrictionTunnelGuardEncryptedDns_AllocatesNothingPerFrame()
+    {
+        // cam-1 may ask only its rules' names; the guard reports; a wide HTTPS/853 rule meets DoT and DoH openers.
+        Appliance.Core.Policy.RuleSpec[] rules =
+        [
+            .. PacketEngineDnsTests.NameRules,
+            Rule("cloud", Direction.Egress, Appliance.Core.Policy.RuleProtocol.Tcp, [new(443, 443), new(853, 853)], [], ["0.0.0.0/0"]),
+        ];
+        var engine = NewEngine(
+            Spec(rules: rules, edit: c => c.Name == "cam-1" ? c with { DnsQueries = Appliance.Core.Policy.DnsQueryScope.Rules } : c),
+            new EngineOptions { FlowCapacity = 4_096, EventRingCapacity = 64, DefaultFlowQuota = 100_000 });
+        byte[] Query(string mac, string ip, ushort port, string name, ushort type = DnsTypes.A)
+            => PacketEngineDnsTests.Query(mac, ip, port, 1, name, type);
+        var cam1 = Cam1Mac.ToString();
+        var cam2 = Cam2Mac.ToString();
+        var frames = new List<byte[]>
+        {
+            Query(cam1, Cam1Ip, 40000, "a.fw.vendor.example"),                      // allowed
+            Query(cam1, Cam1Ip, 40001, "exfil.attacker.example"),                   // refused, named in the event
+            Query(cam2, Cam2Ip, 40000, "x.vendor.example", DnsTypes.Txt),           // guard: query type
+            Query(cam2, Cam2Ip, 40001, new string('a', 60) + ".vendor.example"),    // guard: long name
+            Query(cam2, Cam2Ip, 40002, "k2zri1r0wyojfljooa5lqsaj0x.uid3zzzzg4zdmen2khvdga.t.attacker.example"), // guard: entropy
+            PacketEngineDnsTests.Syn(cam1, Cam1Ip, "1.1.1.1", 853),                  // DoT
+            PacketEngineDnsTests.Syn(cam1, Cam1Ip, "8.8.8.8", 443),                  // DoH
+        };
+        for (var i = 0; i < 64; i++)
+        {
+            frames.Add(Query(cam2, Cam2Ip, (ushort)(41000 + i), $"s{i}.t.attacker.example")); // guard: subdomains
+        }
+
+        for (var i = 0; i < 150; i++)
+        {
+            frames.Add(Query(Cam5Mac.ToString(), Cam5Ip, (ushort)(42000 + i), "time.vendor.example")); // guard: rate
+        }
+
+        void Run(long round)
+        {
+            foreach (var frame in frames)
+            {
+                engine.ProcessFrame(frame, Side.Camera, round * 100);
+            }
+
+            engine.Maintain(round * 100);
+        }
+
+        var windows = AllocationWindows.Measure(r => Run(r), warmupRounds: 30, roundsPerWindow: 50);
+
+        Assert.True(windows[^1] == 0, AllocationWindows.Describe(windows));
+        foreach (var reason in new[] { Reason.DnsQueryNotAllowed, Reason.DnsTunnelQueryType, Reason.DnsTunnelLongName, Reason.DnsTunnelEntropy, Reason.DnsTunnelSubdomains, Reason.DnsTunnelRate, Reason.EncryptedDnsRefused })
+        {
+            Assert.True(engine.Counters.ForReason(reason) > 0, $"the {reason} path did not run");
+        }
+    }
 }

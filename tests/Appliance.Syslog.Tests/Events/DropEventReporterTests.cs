@@ -322,6 +322,77 @@ public sealed class DropEventReporterTests : IDisposable
         Assert.Equal("p2p.vendor.example", _events.Recent(10)[^1].Fields["dns"]); // what the API and console read
     }
 
+    [Fact]
+    public void DrainOnce_DnsTunnelEvents_OneLinePerCameraAndTrigger_WhateverThePorts_ThenARepeatCount()
+    {
+        // A tunnel's queries use a new source port (and name) each: keyed by port they would each be a new line.
+        for (var i = 0; i < 20; i++)
+        {
+            var e = Denied("10.0.0.10", "10.0.0.53", 53);
+            e.SourcePort = (ushort)(30000 + i);
+            e.Protocol = 17;
+            e.Reason = Reason.DnsTunnelQueryType;
+            e.Action = VerdictAction.Pass;
+            e.Monitored = true;
+            Write(e);
+        }
+
+        var other = Denied("10.0.0.10", "10.0.0.53", 53);
+        other.Protocol = 17;
+        other.Reason = Reason.DnsTunnelLongName;
+        Write(other);
+
+        _reporter.DrainOnce();
+        Assert.Equal(["dns-tunnel-query-type", "dns-tunnel-long-name"], _logger.Entries.Select(l => l.Values["reason"]));
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        _reporter.DrainOnce();
+        var repeat = Assert.Single(_logger.Entries.Skip(2));
+        Assert.Equal(SecurityEventIds.FlowRepeat, repeat.EventId.Name);
+        Assert.Equal("19", repeat.Values["count"]);
+    }
+
+    [Fact]
+    public void DrainOnce_RefusedQueryFromTheEngine_LineCarriesTheQueriedName()
+    {
+        var restricted = Spec() with { Cameras = [Spec().Cameras[0] with { DnsQueries = DnsQueryScope.Rules, DnsAlso = ["time.vendor.example"], Rules = [.. Spec().Cameras[0].Rules, Dns] }] };
+        _policies.Swap(CompiledPolicy.Compile(restricted, _policies.NextVersion(), _policies.Slots));
+        var engine = new PacketEngine(_policies);
+        _reporter.Attach(engine.Events);
+        var query = Frames.Udp(CameraMac, GatewayMac, "10.0.0.10", "10.0.0.53", 40000, 53)
+            .Payload(DnsQuery("exfil-6869.attacker.example")).ToArray();
+
+        Assert.Equal(Reason.DnsQueryNotAllowed, engine.ProcessFrame(query, Side.Camera, 1).Reason);
+        _reporter.DrainOnce();
+
+        var v = Assert.Single(_logger.Entries).Values;
+        Assert.Equal("dns-query-not-allowed", v["reason"]);
+        Assert.Equal("exfil-6869.attacker.example", v["dns"]);
+        Assert.Equal("cam-1", v["camera"]);
+    }
+
+    private static readonly RuleSpec Dns = new()
+    {
+        Id = "dns",
+        Direction = Direction.Egress,
+        Protocol = RuleProtocol.Udp,
+        Ports = [new PortRange(53, 53)],
+        Peers = [IPNetwork.Parse("10.0.0.53/32")],
+    };
+
+    private static byte[] DnsQuery(string name)
+    {
+        var m = new List<byte> { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+        foreach (var label in name.Split('.'))
+        {
+            m.Add((byte)label.Length);
+            m.AddRange(System.Text.Encoding.ASCII.GetBytes(label));
+        }
+
+        m.AddRange([0, 0, 1, 0, 1]);
+        return [.. m];
+    }
+
     private void Write(DropEvent e) => Assert.True(_ring.TryWrite(in e));
 
     private DropEvent Denied(string source, string destination, ushort port) => new()
