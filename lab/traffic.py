@@ -8,9 +8,10 @@ view next to the appliance's counters. Standard library only. Every role exits b
 
 Roles:
   camera    RTSP-like stream server on TCP 554, a web page on TCP 80 and 443; DNS and NTP to the site server;
-            optionally keeps phoning home to a vendor cloud (TCP 443 and UDP).
+            optionally keeps phoning home to a vendor cloud (TCP 443 and UDP), looking its name up first, or
+            keeps reaching its vendor cloud by name (looks it up, connects to the address the answer gave).
   nvr       pulls a stream from every camera on TCP 554 and keeps reconnecting; serves its own web UI on TCP 80.
-  dnsntp    the site's DNS (UDP 53) and NTP (UDP 123) server.
+  dnsntp    the site's DNS (UDP 53) and NTP (UDP 123) server; it knows the vendor cloud's and time server's names.
   listener  a pretend vendor cloud or internet host: accepts TCP and UDP and counts what reaches it;
             optionally keeps trying to open a web page on a target (the internet host poking a camera).
   prober    keeps trying TCP connections to a list of targets (the rogue device).
@@ -106,6 +107,7 @@ def serve_tcp(port, status, prefix, handler=None):
     while True:
         conn, peer = srv.accept()
         status.add(prefix + "_accepted")
+        status.add(prefix + "_accepted_from_" + peer[0].replace(".", "_"))
         status.set(prefix + "_last_peer", peer[0])
         spawn(handler or http_page, conn, status)
 
@@ -129,6 +131,7 @@ def serve_udp(port, status, prefix, reply=None):
     while True:
         data, peer = s.recvfrom(2048)
         status.add(prefix + "_received")
+        status.add(prefix + "_received_from_" + peer[0].replace(".", "_"))
         status.set(prefix + "_last_peer", peer[0])
         answer = reply(data) if reply else None
         if answer:
@@ -194,10 +197,25 @@ def camera_loop(args, status):
 
 def phone_home_loop(args, status):
     while True:
+        # Like a real camera, it looks its cloud up first: the appliance reports the attempt by that name.
+        if args.dns and args.phone_home_name:
+            status.add("phone_home_resolved" if resolve(args.dns, args.phone_home_name) else "phone_home_unresolved")
         ok = tcp_try(args.phone_home, 443, 1.0, b"\x16\x03\x01\x00\x05hello")
         status.add("phone_home_tcp_connected" if ok else "phone_home_tcp_failed")
         ok = udp_exchange(args.phone_home, 443, b"p2p-register " + args.name.encode(), 0.5)
         status.add("phone_home_udp_answered" if ok else "phone_home_udp_unanswered")
+        time.sleep(args.interval)
+
+
+def cloud_by_name_loop(args, status):
+    """Reaches the vendor cloud the way a name rule admits it: look the name up, connect to the answer's address."""
+    while True:
+        address = resolve(args.dns, args.cloud_name) if args.dns else None
+        if address is None:
+            status.add("cloud_unresolved")
+        else:
+            ok = tcp_try(address, 443, 1.0, b"\x16\x03\x01\x00\x05hello")
+            status.add("cloud_tcp_connected" if ok else "cloud_tcp_failed")
         time.sleep(args.interval)
 
 
@@ -208,6 +226,8 @@ def run_camera(args, status):
     spawn(camera_loop, args, status)
     if args.phone_home:
         spawn(phone_home_loop, args, status)
+    if args.cloud_name:
+        spawn(cloud_by_name_loop, args, status)
 
 
 # ---- nvr ----------------------------------------------------------------------------------------------------
@@ -272,15 +292,56 @@ def run_nvr(args, status):
 
 # ---- dns/ntp server -----------------------------------------------------------------------------------------
 
+# What the site's DNS server knows: the vendor cloud's names and the vendor's time server (the site's NTP server).
+# Any other A question gets 192.0.2.123 (a documentation address no camera talks to).
+LAB_NAMES = {
+    "p2p.vendor.example": "203.0.113.50",
+    "cloud.vendor.example": "203.0.113.50",
+    "time.vendor.example": "198.51.100.2",
+}
+
+
+def question_name(query):
+    """The first question's name (uncompressed, as clients write it), lower case; None when unreadable."""
+    labels, at = [], 12
+    while at < len(query):
+        n = query[at]
+        if n == 0:
+            return ".".join(labels).lower()
+        if n > 63 or at + 1 + n > len(query):
+            return None
+        labels.append(query[at + 1:at + 1 + n].decode("ascii", "replace"))
+        at += 1 + n
+    return None
+
+
 def dns_answer(query):
-    """A minimal authoritative answer: every A question gets 192.0.2.123 (a documentation address)."""
+    """A minimal authoritative answer to an A question: the lab's names, else 192.0.2.123; TTL 60."""
     if len(query) < 12:
         return None
     qid = struct.unpack("!H", query[:2])[0]
     question = query[12:]
+    address = LAB_NAMES.get(question_name(query) or "", "192.0.2.123")
     header = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0)
-    answer = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("192.0.2.123")
+    answer = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton(address)
     return header + question + answer
+
+
+def resolve(server, name, timeout=1.0):
+    """Asks the site's DNS server for name's A record; the address, or None."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    qid = random.randint(0, 0xFFFF)
+    try:
+        s.sendto(dns_query(qid, name), (server, 53))
+        data, _ = s.recvfrom(2048)
+        if len(data) >= 16 and struct.unpack("!H", data[:2])[0] == qid and data[-6:-4] == b"\x00\x04":
+            return socket.inet_ntoa(data[-4:])
+        return None
+    except OSError:
+        return None
+    finally:
+        s.close()
 
 
 def ntp_answer(query):
@@ -397,6 +458,8 @@ def main():
     p.add_argument("--dns")
     p.add_argument("--ntp")
     p.add_argument("--phone-home", help="vendor cloud address this camera keeps calling")
+    p.add_argument("--phone-home-name", help="the name the camera looks up before it calls (camera)")
+    p.add_argument("--cloud-name", help="vendor cloud name this camera keeps resolving and connecting to on TCP 443 (camera)")
     p.add_argument("--camera", action="append", default=[], help="NAME=ADDRESS to pull a stream from (nvr)")
     p.add_argument("--tcp", type=int, action="append", default=[])
     p.add_argument("--udp", type=int, action="append", default=[])

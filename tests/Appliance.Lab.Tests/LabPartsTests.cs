@@ -53,7 +53,7 @@ public sealed class LabPartsTests
     public void Evaluate_CloudAcceptedAConnectionTheCameraMissed_BlockedCheckFails()
     {
         // The listener's own count catches a leak even when the camera's side did not notice it.
-        var checks = LabCheck.Evaluate(Site, Traffic(("cam1", "phone_home_tcp_failed", 4), ("cloud", "tcp443_accepted", 1)));
+        var checks = LabCheck.Evaluate(Site, Traffic(("cam1", "phone_home_tcp_failed", 4), ("cloud", "tcp443_accepted_from_192_0_2_11", 1)));
 
         Assert.False(Find(checks, "phones home").Ok);
     }

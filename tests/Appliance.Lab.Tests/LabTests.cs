@@ -77,6 +77,13 @@ public sealed class LabTests
                 && Str(e, "camera") == PhoningCamera && Str(e, "destination") == Cloud && Str(e, "direction") == "egress");
             Assert.True(Counter(traffic, "cam1", "phone_home_tcp_failed") > 0);
 
+            // ...by the name the camera looked up (issue 15): in the events, the live view and syslog.
+            Assert.Contains(events, e => Str(e, "kind") == "phone-home" && Str(e, "dns") == "p2p.vendor.example" && Str(e, "destination") == Cloud);
+            Assert.Contains($"p2p.vendor.example ({Cloud})", output, StringComparison.Ordinal);
+
+            // A name rule: north-lobby reaches the cloud by cloud.vendor.example, through its own DNS answer.
+            Assert.True(Counter(traffic, "cam2", "cloud_tcp_connected") > 0, "north-lobby's name rule did not admit the cloud");
+
             // ...after which the same camera's TCP 443 to the cloud gets through, by the new rule (hot reload).
             Assert.True(Counter(traffic, "cam1", "phone_home_tcp_connected") > 0, "the policy edit did not take effect");
             Assert.True(Counter(traffic, "cloud", "tcp443_accepted") > 0);
@@ -103,6 +110,7 @@ public sealed class LabTests
             // Syslog reached the lab's rsyslog, in RFC 5424, including the phone-home warning and the reload.
             var syslog = await File.ReadAllLinesAsync(Path.Combine(work, "syslog.log"));
             Assert.Contains(syslog, l => l.StartsWith('<') && l.Contains(" camfw ", StringComparison.Ordinal) && l.Contains("phone-home", StringComparison.OrdinalIgnoreCase));
+            Assert.Contains(syslog, l => l.Contains("phone-home", StringComparison.OrdinalIgnoreCase) && l.Contains("dns name p2p.vendor.example", StringComparison.Ordinal));
             Assert.True(syslog.Length >= root.GetProperty("syslogLines").GetInt32());
             Assert.Contains(events, e => Str(e, "kind") == "rule-match" || Str(e, "kind") == "flow-denied");
 

@@ -55,8 +55,20 @@ internal sealed record LabSite(IReadOnlyList<LabHost> Hosts)
 
     public LabHost Rogue => Single(LabRole.Rogue);
 
-    /// <summary>The camera that keeps phoning home to the vendor cloud.</summary>
+    /// <summary>The camera that keeps phoning home to the vendor cloud (looking up <see cref="PhoneHomeName"/> first).</summary>
     public LabHost PhoningCamera => Cameras.First();
+
+    /// <summary>The name the phoning camera looks up: its drops are reported by it.</summary>
+    public const string PhoneHomeName = "p2p.vendor.example";
+
+    /// <summary>
+    /// The camera that reaches the vendor cloud by name, through its name rule (north-lobby: <c>vendor-cloud</c> in
+    /// policies/cameras/north.yaml admits <see cref="CloudName"/>).
+    /// </summary>
+    public LabHost NameRuleCamera => Cameras.ElementAt(1);
+
+    /// <summary>The vendor cloud's name the lab's DNS server answers with the cloud's address.</summary>
+    public const string CloudName = "cloud.vendor.example";
 
     /// <summary>The camera whose web page the internet host keeps trying to open.</summary>
     public LabHost PokedCamera => Cameras.Last();

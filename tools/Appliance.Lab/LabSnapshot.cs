@@ -97,9 +97,14 @@ internal sealed record LabCheck(string Name, bool MustPass, long Attempts, long 
 
         var phoning = Of(site.PhoningCamera);
         var cloud = Of(site.Cloud);
-        checks.Add(new($"{site.PhoningCamera.Name} phones home to {site.Cloud.Address}:443 (TCP and UDP)", false,
+        var from = site.PhoningCamera.Address.ToString().Replace('.', '_');
+        checks.Add(new($"{site.PhoningCamera.Name} phones home to {LabSite.PhoneHomeName} ({site.Cloud.Address}:443, TCP and UDP)", false,
             phoning["phone_home_tcp_connected"] + phoning["phone_home_tcp_failed"] + phoning["phone_home_udp_answered"] + phoning["phone_home_udp_unanswered"],
-            Math.Max(phoning["phone_home_tcp_connected"] + phoning["phone_home_udp_answered"], cloud["tcp443_accepted"] + cloud["udp443_received"]), "attempts"));
+            Math.Max(phoning["phone_home_tcp_connected"] + phoning["phone_home_udp_answered"], cloud["tcp443_accepted_from_" + from] + cloud["udp443_received_from_" + from]), "attempts"));
+
+        var byName = Of(site.NameRuleCamera);
+        checks.Add(new($"{site.NameRuleCamera.Name} reaches its vendor cloud by name ({LabSite.CloudName}, TCP 443)", true,
+            byName["cloud_tcp_connected"] + byName["cloud_tcp_failed"] + byName["cloud_unresolved"], byName["cloud_tcp_connected"], "attempts"));
 
         var internet = Of(site.Internet);
         var poked = Of(site.PokedCamera);
@@ -156,13 +161,25 @@ internal sealed record LabEvent(
     {
         string? F(string key) => e.Fields.TryGetValue(key, out var v) && v != "-" ? v : null;
         return new LabEvent(e.At, e.Kind, e.Level, e.Message, F("camera"), F("mac"), F("reason"), F("rule"), F("direction"),
-            F("proto"), F("src"), F("sport"), F("dst"), F("dport"), F("action"));
+            F("proto"), F("src"), F("sport"), F("dst"), F("dport"), F("action"))
+        { Dns = F("dns") };
     }
 
-    /// <summary><c>tcp 192.0.2.11:40000 → 203.0.113.50:443</c>.</summary>
-    public string Flow => SourcePort is null && DestinationPort is null
-        ? $"{Protocol} {Source} → {Destination}"
-        : $"{Protocol} {Source}:{SourcePort} → {Destination}:{DestinationPort}";
+    /// <summary>The DNS name the camera looked up for the peer (or the name a refused query asked about), when there is one.</summary>
+    public string? Dns { get; init; }
+
+    /// <summary><c>tcp 192.0.2.11:40000 → p2p.vendor.example (203.0.113.50):443</c>.</summary>
+    public string Flow
+    {
+        get
+        {
+            var peer = Dns is null ? Destination : Direction == "ingress" ? Destination : $"{Dns} ({Destination})";
+            var source = Dns is not null && Direction == "ingress" ? $"{Dns} ({Source})" : Source;
+            return SourcePort is null && DestinationPort is null
+                ? $"{Protocol} {source} → {peer}"
+                : $"{Protocol} {source}:{SourcePort} → {peer}:{DestinationPort}";
+        }
+    }
 }
 
 /// <summary>Everything the lab shows at one moment: the appliance's view (API) and the devices' view (traffic roles).</summary>

@@ -151,6 +151,7 @@ internal static class LabSummary
                 w.WriteString("sourcePort", e.SourcePort);
                 w.WriteString("destination", e.Destination);
                 w.WriteString("destinationPort", e.DestinationPort);
+                w.WriteString("dns", e.Dns);
                 w.WriteString("action", e.Action);
                 w.WriteEndObject();
             }

@@ -40,7 +40,12 @@ internal sealed class LabTraffic
                     args.AddRange(["--dns", site.DnsNtp.Address.ToString(), "--ntp", site.DnsNtp.Address.ToString()]);
                     if (host == site.PhoningCamera)
                     {
-                        args.AddRange(["--phone-home", site.Cloud.Address.ToString()]);
+                        args.AddRange(["--phone-home", site.Cloud.Address.ToString(), "--phone-home-name", LabSite.PhoneHomeName]);
+                    }
+
+                    if (host == site.NameRuleCamera)
+                    {
+                        args.AddRange(["--cloud-name", LabSite.CloudName]);
                     }
 
                     break;

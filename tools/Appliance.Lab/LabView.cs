@@ -41,7 +41,7 @@ internal static class LabView
                 $"[green]{c.FramesPassed:N0}[/]",
                 c.FramesDropped > 0 ? $"[red]{c.FramesDropped:N0}[/]" : "0",
                 Bytes(c.BytesPassed),
-                denied is null ? "" : Markup.Escape($"{denied.Protocol} {denied.Address}:{denied.Port} ×{denied.Count}"));
+                denied is null ? "" : Markup.Escape($"{denied.Protocol} {(denied.Name is null ? denied.Address : $"{denied.Name} ({denied.Address})")}:{denied.Port} ×{denied.Count}"));
         }
 
         if (idle > 0)
@@ -97,7 +97,9 @@ internal static class LabView
         sb.Append(CultureInfo.InvariantCulture, $"[{Fmt(s.Elapsed)}] policy v{s.Cameras?.PolicyVersion} {StatusText(s)}\n");
         foreach (var c in s.Cameras?.Cameras ?? [])
         {
-            sb.Append(CultureInfo.InvariantCulture, $"  camera {c.Name,-24} passed {c.FramesPassed,9:N0}  dropped {c.FramesDropped,7:N0}\n");
+            var denied = c.TopDeniedDestinations.Count > 0 ? c.TopDeniedDestinations[0] : null;
+            var top = denied is null ? "" : $"  top denied {denied.Protocol} {(denied.Name is null ? denied.Address : $"{denied.Name} ({denied.Address})")}:{denied.Port}";
+            sb.Append(CultureInfo.InvariantCulture, $"  camera {c.Name,-24} passed {c.FramesPassed,9:N0}  dropped {c.FramesDropped,7:N0}{top}\n");
         }
 
         if (s.Reasons.Count > 0)
