@@ -9,6 +9,7 @@ public sealed class PcapTapPort : IPacketPort
     private readonly IPacketPort _inner;
     private readonly PcapFileWriter? _received;
     private readonly PcapFileWriter? _sent;
+    private object? _forwarder;
 
     /// <param name="inner">The port to wrap; disposed with this one.</param>
     /// <param name="received">Where received frames are written, or null.</param>
@@ -42,9 +43,19 @@ public sealed class PcapTapPort : IPacketPort
             return _inner.Receive(ref handler, maxFrames);
         }
 
-        var tap = new TapHandler<THandler>(handler, _received);
+        // The inner port is called with one handler type, TapHandler, whatever THandler is. Wrapping the caller's
+        // handler in a generic TapHandler<THandler> instead makes a generic cycle through the interface's generic
+        // virtual method (IPacketPort.Receive<T> -> PcapTapPort.Receive<T> -> IPacketPort.Receive<TapHandler<T>>
+        // -> ...), which ILCompiler 10.0.12 crashes on while building this module's cycle graph, one of the cycle's
+        // generic parameters being Appliance.Transport's (benchmarks/README.md, "NativeAOT"). The caller's handler
+        // is copied in and out as before: changes it makes to itself come back to the caller.
+        var forwarder = _forwarder as Forwarder<THandler> ?? new Forwarder<THandler>();
+        _forwarder = forwarder;
+        forwarder.Handler = handler;
+        var tap = new TapHandler(forwarder, _received);
         var n = _inner.Receive(ref tap, maxFrames);
-        handler = tap.Inner;
+        handler = forwarder.Handler;
+        forwarder.Handler = default;
         return n;
     }
 
@@ -80,15 +91,21 @@ public sealed class PcapTapPort : IPacketPort
         }
     }
 
-    private struct TapHandler<THandler>(THandler inner, PcapFileWriter writer) : IFrameHandler
+    /// <summary>Holds the caller's handler for one batch; reused across batches of the same handler type.</summary>
+    private sealed class Forwarder<THandler> : IFrameHandler
         where THandler : struct, IFrameHandler
     {
-        public THandler Inner = inner;
+        public THandler Handler;
 
+        public void OnFrame(ReadOnlySpan<byte> frame, in FrameMetadata metadata) => Handler.OnFrame(frame, metadata);
+    }
+
+    private readonly struct TapHandler(IFrameHandler inner, PcapFileWriter writer) : IFrameHandler
+    {
         public void OnFrame(ReadOnlySpan<byte> frame, in FrameMetadata metadata)
         {
             writer.Write(frame, metadata.TimestampMicros, metadata.WireLength);
-            Inner.OnFrame(frame, metadata);
+            inner.OnFrame(frame, metadata);
         }
     }
 }

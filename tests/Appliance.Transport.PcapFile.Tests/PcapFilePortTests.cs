@@ -162,6 +162,45 @@ public sealed class PcapFilePortTests
         Assert.Equal(Sample[2], Assert.Single(Collect.All(tx)).Frame);
     }
 
+    [Fact]
+    public void TapPort_HandlerKeepsItsStateInAField_TheCallerSeesIt()
+    {
+        // The tap hands the frames on through a handler of its own; what the caller's handler (a struct) changes in
+        // itself while handling them must come back to the caller's copy, as when it is passed straight to a port.
+        using var dir = new TempDir();
+        using var inner = new InMemoryPort("mem");
+        using var tap = new PcapTapPort(inner, PcapFileWriter.Create(dir.File("rx.pcap")));
+        inner.Inject(Sample[0], 1);
+        inner.Inject(Sample[1], 2);
+        inner.Inject(Sample[2], 3);
+        var counter = default(CountBytes);
+
+        Assert.Equal(2, tap.Receive(ref counter, 2));
+        Assert.Equal(1, tap.Receive(ref counter, 2));
+
+        Assert.Equal(3, counter.Frames);
+        Assert.Equal(Sample.Sum(f => f.Length), counter.Bytes);
+    }
+
+    [Fact]
+    public void TapPort_OverAnotherTapPort_BothRecordEveryFrame()
+    {
+        using var dir = new TempDir();
+        using var inner = new InMemoryPort("mem");
+        using (var outer = new PcapTapPort(new PcapTapPort(inner, PcapFileWriter.Create(dir.File("inner.pcap"))), PcapFileWriter.Create(dir.File("outer.pcap"))))
+        {
+            inner.Inject(Sample[0], 7);
+            inner.Inject(Sample[1], 8);
+            Assert.Equal([Sample[0], Sample[1]], Collect.All(outer).Select(f => f.Frame));
+        }
+
+        foreach (var name in new[] { "inner.pcap", "outer.pcap" })
+        {
+            using var file = PcapFilePort.OpenRead(dir.File(name));
+            Assert.Equal([Sample[0], Sample[1]], Collect.All(file).Select(f => f.Frame));
+        }
+    }
+
     internal static void RunPython(string script)
     {
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -172,5 +211,18 @@ public sealed class PcapFilePortTests
         var err = p.StandardError.ReadToEnd();
         Assert.True(p.WaitForExit(60_000), "python3 timed out");
         Assert.True(p.ExitCode == 0, $"python3 failed: {err}");
+    }
+
+    /// <summary>Keeps its counts in itself (no reference to shared state): only a copy handed back is seen.</summary>
+    private struct CountBytes : IFrameHandler
+    {
+        public int Frames;
+        public long Bytes;
+
+        public void OnFrame(ReadOnlySpan<byte> frame, in FrameMetadata metadata)
+        {
+            Frames++;
+            Bytes += frame.Length;
+        }
     }
 }
