@@ -82,6 +82,11 @@ rm -rf "$src"
 mkdir -p "$src"
 cp -a "$repo/image/debian" "$src/debian"
 cp "$repo/image/camfw.service" "$src/debian/camfw.service"
+if [ "$flavor" = aot ]; then
+  # NativeAOT compiles everything ahead of time: no JIT, so no page ever needs to be writable and executable.
+  sed -i 's|^# Not MemoryDenyWriteExecute:.*|# NativeAOT build (no JIT): no page is ever writable and executable.\nMemoryDenyWriteExecute=yes|' "$src/debian/camfw.service"
+  grep -q '^MemoryDenyWriteExecute=yes$' "$src/debian/camfw.service" || { say "could not set MemoryDenyWriteExecute in the unit"; exit 1; }
+fi
 cp "$repo/image/camfw.json" "$src/camfw.json"
 cp "$repo/image/README.md" "$src/README.md"
 cp "$repo/image/camfw.1" "$src/camfw.1"

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Appliance.Core;
-using CsvHelper;
+using nietras.SeparatedValues;
 
 namespace Appliance.Learn;
 
@@ -45,7 +45,7 @@ public sealed class OuiRegistry
             {
                 registry.ReadFile(path, bits);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CsvHelperException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 list.Add($"{path}: {e.Message}");
             }
@@ -73,30 +73,31 @@ public sealed class OuiRegistry
             throw new ArgumentOutOfRangeException(nameof(bits), "IEEE assignments are 24, 28 or 36 bits");
         }
 
-        using var parser = new CsvParser(reader, CultureInfo.InvariantCulture, leaveOpen: true);
+        // Sep: an RFC 4180 reader without reflection (trim/AOT-safe; CsvHelper's parser pulled its reflection-based
+        // type-conversion caches into the NativeAOT build). Rows may have any number of fields.
+        using var csv = Sep.New(',').Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true }).From(reader);
         var first = true;
-        while (parser.Read())
+        foreach (var row in csv)
         {
-            var record = parser.Record;
             if (first)
             {
                 first = false;
-                if (record is { Length: > 1 } && record[1] == "Assignment")
+                if (row.ColCount > 1 && row[1].Span.SequenceEqual("Assignment"))
                 {
                     continue;
                 }
             }
 
-            if (record is not { Length: >= 3 } || record[1].Length * 4 != bits
-                || !ulong.TryParse(record[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var prefix))
+            if (row.ColCount < 3 || row[1].Span.Length * 4 != bits
+                || !ulong.TryParse(row[1].Span, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var prefix))
             {
                 continue;
             }
 
-            var name = record[2].Trim();
+            var name = row[2].Span.Trim();
             if (name.Length > 0)
             {
-                _byPrefix[(bits, prefix)] = name;
+                _byPrefix[(bits, prefix)] = name.ToString();
             }
         }
     }

@@ -102,12 +102,12 @@ internal static class ApplianceHost
         // The one place the host chooses its data-plane backend; the backend wires itself.
         if (BridgeSettings.IsWinDivert(config["Bridge:Backend"]))
         {
-            services.AddWinDivertGateway(config.GetSection("WinDivert").Bind);
+            services.AddWinDivertGateway(o => config.GetSection("WinDivert").Bind(o));
         }
         else
         {
             // The libpcap bridge, with established flows forwarded in the kernel when Bridge:XdpOffload is auto or on.
-            services.AddXdpBridge(config.GetSection("Bridge").Bind, config.GetSection("Bridge").Bind);
+            services.AddXdpBridge(o => config.GetSection("Bridge").Bind(o), o => config.GetSection("Bridge").Bind(o));
         }
 
         services.TryAddSingleton(_ => SystemdNotifier.FromEnvironment());

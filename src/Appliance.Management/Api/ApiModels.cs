@@ -135,6 +135,9 @@ public sealed record ProblemDto(string? Type, string? Title, int? Status, string
 [JsonSerializable(typeof(LearnedNamesDto))]
 [JsonSerializable(typeof(ProblemDto))]
 [JsonSerializable(typeof(IReadOnlyList<DiagnosticDto>))]
+// Problem documents carry the diagnostics as an extension member, serialized by its runtime type: with reflection off
+// (NativeAOT) a type missing here fails the response.
+[JsonSerializable(typeof(List<DiagnosticDto>))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(int))]
