@@ -38,11 +38,12 @@ public class EngineBenchmarks
             var camMac = EngineSetup.CameraMac(cam);
             var camIp = EngineSetup.CameraIp(cam);
 
-            // An established egress flow (SYN, SYN-ACK, ACK), measured on the NVR's data towards the camera.
+            // An established egress flow (SYN, SYN-ACK, ACK), measured on the NVR's data towards the camera. The
+            // SYN-ACK must acknowledge the SYN (the tracker follows sequence numbers): camera ISN 0, NVR ISN 1000.
             _engine.ProcessFrame(EngineSetup.Tcp(camMac, EngineSetup.NvrMac, camIp, EngineSetup.NvrIp, port, 443, TcpFlags.Syn), Side.Camera, 0);
-            _engine.ProcessFrame(EngineSetup.Tcp(EngineSetup.NvrMac, camMac, EngineSetup.NvrIp, camIp, 443, port, TcpFlags.Syn | TcpFlags.Ack), Side.Uplink, 0);
-            _engine.ProcessFrame(EngineSetup.Tcp(camMac, EngineSetup.NvrMac, camIp, EngineSetup.NvrIp, port, 443, TcpFlags.Ack), Side.Camera, 0);
-            _established[i] = EngineSetup.Tcp(EngineSetup.NvrMac, camMac, EngineSetup.NvrIp, camIp, 443, port, TcpFlags.Ack | TcpFlags.Psh);
+            _engine.ProcessFrame(EngineSetup.Tcp(EngineSetup.NvrMac, camMac, EngineSetup.NvrIp, camIp, 443, port, TcpFlags.Syn | TcpFlags.Ack, seq: 1000, ack: 1), Side.Uplink, 0);
+            _engine.ProcessFrame(EngineSetup.Tcp(camMac, EngineSetup.NvrMac, camIp, EngineSetup.NvrIp, port, 443, TcpFlags.Ack, seq: 1, ack: 1001), Side.Camera, 0);
+            _established[i] = EngineSetup.Tcp(EngineSetup.NvrMac, camMac, EngineSetup.NvrIp, camIp, 443, port, TcpFlags.Ack | TcpFlags.Psh, seq: 1001, ack: 1);
 
             // A new ingress connection: the NVR opens RTSP to the camera.
             _openers[i] = EngineSetup.Tcp(EngineSetup.NvrMac, camMac, EngineSetup.NvrIp, camIp, (ushort)(40_000 + i), 554, TcpFlags.Syn);

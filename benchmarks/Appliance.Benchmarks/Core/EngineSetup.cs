@@ -54,7 +54,7 @@ internal static class EngineSetup
     }
 
     /// <summary>A 60-byte Ethernet/IPv4/TCP segment (the minimum frame, as at 10GbE line rate).</summary>
-    public static byte[] Tcp(MacAddress srcMac, MacAddress dstMac, uint srcIp, uint dstIp, ushort srcPort, ushort dstPort, TcpFlags flags)
+    public static byte[] Tcp(MacAddress srcMac, MacAddress dstMac, uint srcIp, uint dstIp, ushort srcPort, ushort dstPort, TcpFlags flags, uint seq = 0, uint ack = 0)
     {
         var f = new byte[60];
         dstMac.WriteTo(f);
@@ -70,6 +70,8 @@ internal static class EngineSetup
         var tcp = ip[20..];
         BinaryPrimitives.WriteUInt16BigEndian(tcp, srcPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], dstPort);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], seq);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[8..], ack);
         tcp[12] = 5 << 4;
         tcp[13] = (byte)flags;
         BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], 64240);
