@@ -170,14 +170,9 @@ public sealed class TrafficLearner
 
         if (conn is null)
         {
-            if (_conns.Count >= _options.MaxConnections)
+            if (!RoomForConnection(nowMs))
             {
-                Sweep(nowMs);
-                if (_conns.Count >= _options.MaxConnections)
-                {
-                    _connsNotTracked++;
-                    return;
-                }
+                return;
             }
 
             conn = new Conn
@@ -281,6 +276,27 @@ public sealed class TrafficLearner
 
         _servicesEvicted += kept.Counters.ServicesEvicted;
         _devicesEvicted += kept.Counters.DevicesEvicted;
+    }
+
+    /// <summary>
+    /// Whether one more connection fits: when the table is full, idle ones are swept first; if it is still full, the
+    /// connection is counted as not tracked.
+    /// </summary>
+    private bool RoomForConnection(long nowMs)
+    {
+        if (_conns.Count < _options.MaxConnections)
+        {
+            return true;
+        }
+
+        Sweep(nowMs);
+        if (_conns.Count < _options.MaxConnections)
+        {
+            return true;
+        }
+
+        _connsNotTracked++;
+        return false;
     }
 
     /// <summary>
@@ -562,14 +578,9 @@ public sealed class TrafficLearner
                 serverPort = cameraOpened ? peerPort : cameraPort;
             }
 
-            if (_conns.Count >= _options.MaxConnections)
+            if (!RoomForConnection(nowMs))
             {
-                Sweep(nowMs);
-                if (_conns.Count >= _options.MaxConnections)
-                {
-                    _connsNotTracked++;
-                    return;
-                }
+                return;
             }
 
             conn = new Conn
