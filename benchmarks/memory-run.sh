@@ -47,3 +47,16 @@ ip netns exec $ns curl -s -H "Authorization: Bearer $(cat $work/token)" http://1
 grep -E "^[^ ]+ .*Private|Rss" /proc/$pid/smaps_rollup || true
 
 awk '/^[0-9a-f]+-[0-9a-f]+ /{name=$6; if(name=="")name="[anon]"} /^Rss:/{rss[name]+=$2} END{for(n in rss) if(rss[n]>2048) printf "%8d kB %s\n", rss[n], n}' /proc/$pid/smaps | sort -rn | head -15
+
+# The runtime's own view (GC heap by generation, committed, JIT-compiled IL, assemblies, threads) when dotnet-counters
+# is at hand (CAMFW_COUNTERS=path or on PATH; `dotnet tool install dotnet-counters --tool-path DIR`). Read last: an
+# EventPipe session adds its own buffers to the process. A NativeAOT build has no diagnostics server: nothing printed.
+counters=${CAMFW_COUNTERS:-$(command -v dotnet-counters || true)}
+if [ -n "$counters" ]; then
+  timeout 60 "$counters" collect -p $pid --refresh-interval 2 --duration 00:00:00:05 --format csv -o "$work/counters.csv" \
+    --counters 'System.Runtime[dotnet.gc.last_collection.heap.size,dotnet.gc.last_collection.memory.committed_size,dotnet.gc.heap.total_allocated,dotnet.jit.compiled_il.size,dotnet.jit.compiled_methods,dotnet.assembly.count,dotnet.thread_pool.thread.count,dotnet.process.memory.working_set]' \
+    >/dev/null 2>&1 || true
+  if [ -s "$work/counters.csv" ]; then
+    awk -F, 'NR > 1 { v[$3] = $5 } END { for (n in v) printf "%14.0f %s\n", v[n], n }' "$work/counters.csv" | sort -k2
+  fi
+fi
