@@ -14,6 +14,11 @@ if (args is ["--cpu-probe", "dns"])
     return Appliance.Benchmarks.Core.CpuTimeProbe.RunDns(Console.Out);
 }
 
+if (args is ["--min-probe"])
+{
+    return Appliance.Benchmarks.Core.CpuTimeProbe.RunMin(Console.Out);
+}
+
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return AllocationGate.Check(summaries, Console.Out) ? 0 : 1;
 

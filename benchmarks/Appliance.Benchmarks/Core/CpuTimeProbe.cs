@@ -67,6 +67,50 @@ internal static class CpuTimeProbe
         return 0;
     }
 
+    /// <summary>
+    /// The established-flow path as the fastest batches saw it: times each batch of 1,024 frames on its own (about
+    /// 0.1-0.3 ms) for a few seconds and reports the minimum and the 10th percentile per frame. On a loaded machine
+    /// most batches are interrupted or share a core, but some run alone, so the low end still compares two builds
+    /// (interleave them, and repeat); <c>-- --min-probe</c>. A comparison tool, never a substitute for an idle
+    /// BenchmarkDotNet run.
+    /// </summary>
+    public static int RunMin(TextWriter output)
+    {
+        output.WriteLine("| Scenario | Cameras | min ns per frame | p10 ns per frame | batches |");
+        output.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var cameras in new[] { 10, 1_000, 10_000, 100_000 })
+        {
+            var b = new EngineBenchmarks { Cameras = cameras };
+            b.Setup();
+            ReportMin(output, "parse + decide, established flow", cameras, b.EstablishedFlow);
+        }
+
+        return 0;
+    }
+
+    private static void ReportMin(TextWriter output, string name, int n, Func<int> body)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            body();
+        }
+
+        var samples = new List<long>(65_536);
+        var wall = Stopwatch.StartNew();
+        while (wall.ElapsedMilliseconds < 3_000)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            body();
+            samples.Add(Stopwatch.GetTimestamp() - t0);
+        }
+
+        samples.Sort();
+        var toNs = 1e9 / Stopwatch.Frequency / Batch;
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| {name} | {n:N0} | {samples[0] * toNs:F1} | {samples[samples.Count / 10] * toNs:F1} | {samples.Count:N0} |"));
+    }
+
     private static void Report(TextWriter output, string name, int n, Func<int> body)
     {
         for (var i = 0; i < 50; i++)

@@ -27,13 +27,19 @@ public sealed partial class PacketEngine
     private readonly DnsQueryNameLog _queryNames;
     private readonly DnsTunnelGuard _guard;
 
+    // Per-frame results of the DNS inspection. Reset by InspectDns itself and read only for a frame it inspected, so the
+    // established-flow path (not DNS) never pays to clear them.
+
     /// <summary>The frame being decided is counted but not reported (a rate-limited tunnel-guard event).</summary>
     private bool _quietReport;
 
     /// <summary>The query name the frame being decided is reported with (a <see cref="DnsQueryNameLog"/> stamp, 0: none).</summary>
     private int _reportQueryName;
 
-    /// <summary>Set by <see cref="TcpSegment"/>: the segment being decided starts exactly where its sender's data ended.</summary>
+    /// <summary>
+    /// Set by <see cref="TcpSegment"/> for every TCP segment a tracked flow passes (cleared by <see cref="Tcp"/> first):
+    /// the segment being decided starts exactly where its sender's data ended.
+    /// </summary>
     private bool _segmentInOrder;
 
     /// <summary>Each camera's learned names (name to addresses), for the API, reports and the state file.</summary>
@@ -88,8 +94,8 @@ public sealed partial class PacketEngine
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDns(ref PacketInfo info)
-        => info.HasL4 && (info.Protocol == IpProtocols.Udp || info.Protocol == IpProtocols.Tcp)
-            && (info.SourcePort == DnsPort || info.DestinationPort == DnsPort);
+        => (info.SourcePort == DnsPort || info.DestinationPort == DnsPort) && info.HasL4
+            && (info.Protocol == IpProtocols.Udp || info.Protocol == IpProtocols.Tcp);
 
     /// <summary>The first matching rule: address rules, then (when the set has any) name rules against learned names.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -111,6 +117,8 @@ public sealed partial class PacketEngine
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Decision InspectDns(CompiledPolicy p, ref PacketInfo info, ReadOnlySpan<byte> bytes, Side side, long nowMs, Decision decision)
     {
+        _quietReport = false;
+        _reportQueryName = 0;
         var slot = decision.CameraSlot;
         if (slot < 0)
         {

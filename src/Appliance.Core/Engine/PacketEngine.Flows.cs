@@ -68,12 +68,16 @@ public sealed partial class PacketEngine
                 break;
         }
 
-        // The flow's volume (what learn mode reports with it): one add each, on a line the lookup already brought in.
+        // The flow's volume, which only learn mode reports: counted for a learn-mode camera's flows alone, so that the
+        // established path of every other camera pays one test of a byte the lookup already brought in.
         if (_passedFlow >= 0 && verdict.IsPass)
         {
             ref var passed = ref _flows.At(_passedFlow);
-            passed.Packets++;
-            passed.Bytes += _frameLength;
+            if ((passed.Learn & FlowLearn.Noted) != 0)
+            {
+                passed.Packets++;
+                passed.Bytes += _frameLength;
+            }
         }
 
         // The first fragment of a datagram that passed admits the rest of it.
@@ -93,6 +97,7 @@ public sealed partial class PacketEngine
 
     private Decision Tcp(CompiledPolicy p, int cam, ref PacketInfo info, FlowKey key, Direction dir, bool v6, long nowMs)
     {
+        _segmentInOrder = false;
         var flags = info.TcpFlags;
 
         // SYN with FIN or RST is never a real connection (scanners, fingerprinting, filter evasion).

@@ -220,40 +220,60 @@ public sealed partial class PacketEngine
     /// <summary>Decides an already parsed frame: the whole pipeline after parsing (tests feed hand-made infos).</summary>
     internal Verdict Decide(ref PacketInfo info, Side side, long nowMs) => Process(ref info, default, side, nowMs, info.IpLength);
 
+    /// <summary>The decision, failing closed: an exception is a bug, never input; the frame is dropped and the fault counted.</summary>
+    private Decision DecideGuarded(CompiledPolicy? policy, ref PacketInfo info, Side side, long nowMs)
+    {
+        try
+        {
+            return policy is null ? Decision.Drop(Reason.NoPolicy)
+                : info.Error != 0 ? Decision.Drop(info.Error)
+                : Decide(policy, ref info, side, nowMs);
+        }
+        catch (Exception)
+        {
+            Counters.RecordFault();
+            return Decision.Drop(Reason.EngineFault);
+        }
+    }
+
+    /// <summary>The DNS inspection of an admitted frame, failing closed like <see cref="DecideGuarded"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Decision InspectDnsGuarded(CompiledPolicy policy, ref PacketInfo info, ReadOnlySpan<byte> bytes, Side side, long nowMs, Decision decision)
+    {
+        try
+        {
+            return InspectDns(policy, ref info, bytes, side, nowMs, decision);
+        }
+        catch (Exception)
+        {
+            Counters.RecordFault();
+            return Decision.Drop(Reason.EngineFault);
+        }
+    }
+
     private Verdict Process(ref PacketInfo info, ReadOnlySpan<byte> bytes, Side side, long nowMs, int length)
     {
         // 1. Read the policy once: a swap in the middle of a frame must not mix two policies.
         var policy = _policies.Current;
         _frameLength = length;
-        _reportQueryName = 0;
-        _segmentInOrder = false;
-        _quietReport = false;
-        Decision decision;
-        try
-        {
-            decision = policy is null ? Decision.Drop(Reason.NoPolicy)
-                : info.Error != 0 ? Decision.Drop(info.Error)
-                : Decide(policy, ref info, side, nowMs);
+        var decision = DecideGuarded(policy, ref info, side, nowMs);
 
-            // DNS a camera sends or receives is read after it is admitted and before it is forwarded, so that an
-            // answer has taught the camera's names before the camera can act on it (see PacketEngine.Dns).
-            if (decision.IsPass && IsDns(ref info))
-            {
-                decision = InspectDns(policy!, ref info, bytes, side, nowMs, decision);
-            }
-        }
-        catch (Exception)
+        // DNS a camera sends or receives is read after it is admitted and before it is forwarded, so that an answer has
+        // taught the camera's names before the camera can act on it (see PacketEngine.Dns). Out here, not in the
+        // decision's try block: the frame's bytes are needed only for this, and keeping them live through the whole
+        // inlined decision cost the established path more than the test itself.
+        var dns = false;
+        if (decision.IsPass && IsDns(ref info))
         {
-            // A bug, never input: fail closed for this frame and make it visible.
-            Counters.RecordFault();
-            decision = Decision.Drop(Reason.EngineFault);
+            dns = true;
+            decision = InspectDnsGuarded(policy!, ref info, bytes, side, nowMs, decision);
         }
 
         // 2. Count, then 3. report what is worth reporting.
         Counters.Record(decision, length, nowMs);
-        if ((!decision.IsPass || decision.Monitored || (decision.Reason == Reason.RuleMatch && policy!.IsLogged(decision.RuleIndex))) && !_quietReport)
+        if ((!decision.IsPass || decision.Monitored || (decision.Reason == Reason.RuleMatch && policy!.IsLogged(decision.RuleIndex))) && !(dns && _quietReport))
         {
-            Report(policy, ref info, side, nowMs, length, decision);
+            Report(policy, ref info, side, nowMs, length, decision, dns ? _reportQueryName : 0);
             if (decision.Reason == Reason.UnknownDevice && side == Side.Camera && policy is { LearnsUnknownDevices: true })
             {
                 NoteUnknown(ref info, nowMs);
@@ -297,7 +317,7 @@ public sealed partial class PacketEngine
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Report(CompiledPolicy? policy, ref PacketInfo info, Side side, long nowMs, int length, Decision verdict)
+    private void Report(CompiledPolicy? policy, ref PacketInfo info, Side side, long nowMs, int length, Decision verdict, int queryName)
     {
         var arp = info.Kind == L3Kind.Arp;
         var e = new DropEvent
@@ -324,7 +344,7 @@ public sealed partial class PacketEngine
             IsLoggedMatch = verdict.IsPass && !verdict.Monitored,
             IcmpType = info.IcmpType,
             IcmpCode = info.IcmpCode,
-            QueryName = _reportQueryName,
+            QueryName = queryName,
         };
 
         // The peer's name is captured now, as a handle: by the time the event is read the name may have lapsed or its

@@ -193,7 +193,11 @@ internal struct FlowEntry
     /// <summary>TCP: the same for the responder; set by its SYN-ACK (<see cref="FlowFlags.Replied"/>).</summary>
     public uint ResponderSequenceEnd;
 
-    /// <summary>Frames the flow carried, both ways (wraps after 2^32: a volume for learn mode and the API, never a decision).</summary>
+    /// <summary>
+    /// Frames the flow carried, both ways (wraps after 2^32: a volume for learn mode, never a decision). Counted only while
+    /// the flow is <see cref="FlowLearn.Noted"/> (its camera learns), and by the fast path's sync: the established path
+    /// of every other camera does not pay for it.
+    /// </summary>
     public uint Packets;
 
     /// <summary>Learn mode's marks (see <see cref="FlowLearn"/>).</summary>

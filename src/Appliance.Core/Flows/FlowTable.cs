@@ -725,9 +725,9 @@ public readonly record struct FlowInfo(
     /// <summary>TCP: the handshake completed at some point (the flow may be closing since).</summary>
     public bool EverEstablished { get; init; }
 
-    /// <summary>Frames the flow carried so far, both ways.</summary>
+    /// <summary>Frames the flow carried so far, both ways: counted while its camera learns (see <c>FlowEntry.Packets</c>), else its first frame only.</summary>
     public uint Packets { get; init; }
 
-    /// <summary>Wire bytes the flow carried so far, both ways.</summary>
+    /// <summary>Wire bytes the flow carried so far, both ways: counted while its camera learns, like <see cref="Packets"/>.</summary>
     public long Bytes { get; init; }
 }
