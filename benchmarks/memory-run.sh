@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures camfw's resident memory on veths: a 100-camera policy, one bridge pair, the API on loopback.
 # Usage: benchmarks/memory-run.sh CAMFW_BIN CAMERAS RELOADS [extra env assignments...]
+# Several may run at once (own namespace, own API socket).
 set -euo pipefail
 bin=$(readlink -f "$1"); cams=$2; reloads=$3; shift 3
 work=$(mktemp -d /tmp/camfw-mem-XXXX)
@@ -27,7 +28,7 @@ echo "memrun-token-0123456789abcdef0123456789" > "$work/token"; chmod 600 "$work
 cat > "$work/camfw.json" <<JSON
 { "Bridge": { "Pairs": [ { "Name": "mem", "CameraInterface": "mc", "UplinkInterface": "mu" } ] },
   "Policy": { "Directory": "$work/policies", "StateDirectory": "$work/state", "Watch": true },
-  "Management": { "Url": "http://127.0.0.1:18099", "TokenFile": "$work/token" } }
+  "Management": { "Url": "http://127.0.0.1:18099", "TokenFile": "$work/token", "UnixSocket": "$work/api.sock" } }
 JSON
 env "$@" ip netns exec $ns "$bin" run --config "$work/camfw.json" > "$work/log" 2>&1 &
 pid=$!
