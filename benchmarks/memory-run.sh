@@ -7,7 +7,8 @@ bin=$(readlink -f "$1"); cams=$2; reloads=$3; shift 3
 work=$(mktemp -d /tmp/camfw-mem-XXXX)
 ns=cfmem$(od -An -N3 -tx1 /dev/urandom | tr -d " \n")
 ip netns add $ns
-cleanup() { [ -n "${pid:-}" ] && kill $pid 2>/dev/null; sleep 1; ip netns del $ns 2>/dev/null; rm -rf "$work"; }
+# kill fails when camfw has already exited (a failed start): that must not stop the clean-up under set -e.
+cleanup() { if [ -n "${pid:-}" ]; then kill $pid 2>/dev/null || true; fi; sleep 1; ip netns del $ns 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 ip -n $ns link set lo up
 ip -n $ns link add mc type veth peer name mcp
