@@ -30,6 +30,8 @@ internal static class CpuTimeProbe
             d.Setup();
             Report(output, "DNS query", cameras, d.QueryOnly);
             Report(output, "DNS query + answer (learned)", cameras, d.QueryAndAnswer);
+            Report(output, "DNS query, guard off", cameras, d.QueryOnlyGuardOff);
+            Report(output, "DNS query + answer (learned), guard off", cameras, d.QueryAndAnswerGuardOff);
         }
 
         return 0;

@@ -18,6 +18,15 @@ namespace Appliance.Core.Engine;
 /// (camera, address), the key the data path asks with.</para>
 /// <para>Lapse: an address lapses at max(TTL, min TTL) after its last answer. A lapsed address is still kept (and still
 /// admits) while the camera has a live flow with it; it is reclaimed lazily, when it is looked up or needs its place.</para>
+/// <para>Admission: every mapping names the camera in reports, but only one taught by an answer to a query the policy
+/// admitted (<see cref="DnsAnswerSource.Admitted"/>) lets a name rule admit its address, until the lapse of the last such
+/// answer. A learn-mode or monitored camera's queries that no rule admitted pass, and their answers are learned for the
+/// proposal and the reports, but under enforcement those queries would have been dropped: such an answer (the camera may
+/// have asked its own resolver, with any TTL it liked) must not admit anything after the camera is switched to enforce.
+/// Each admitted mapping keeps what it was asked of whom (resolver, transport, question) and the policy version that
+/// judged it; under a newer policy it is judged again, on the first name-rule lookup that meets it (an opener, never the
+/// established-flow path): a rule must still admit the query to that resolver and the camera's query filter must still
+/// allow the question, else the mapping admits nothing until an admitted answer teaches it again.</para>
 /// </remarks>
 public sealed class DnsNameTable
 {
@@ -26,6 +35,8 @@ public sealed class DnsNameTable
 
     /// <summary>Entries a bounded eviction scan looks at for the global pools.</summary>
     internal const int EvictionScan = 64;
+
+    private const ushort DnsPort = 53;
 
     private readonly NameEntry[] _names;
     private readonly AddressEntry[] _addresses;
@@ -112,17 +123,18 @@ public sealed class DnsNameTable
     /// <paramref name="address"/>, lapsing at <paramref name="expiresMs"/> (a new answer only ever extends it). Data-plane
     /// thread only; allocation-free.
     /// </summary>
-    public void Learn(int slot, ReadOnlySpan<byte> name, IpAddr address, long expiresMs, long nowMs)
+    /// <returns>The name's index (a handle for <see cref="DnsAnswerSource.Question"/>), or -1 when nothing was learned.</returns>
+    public int Learn(int slot, ReadOnlySpan<byte> name, IpAddr address, long expiresMs, long nowMs, in DnsAnswerSource source)
     {
         if ((uint)slot >= (uint)_cameraNames.Length || name.Length is 0 or > NameCell)
         {
-            return;
+            return -1;
         }
 
         var n = FindOrAddName(slot, name, nowMs);
         if (n < 0)
         {
-            return;
+            return -1;
         }
 
         var sequence = ++_sequence;
@@ -134,10 +146,15 @@ public sealed class DnsNameTable
                 BeginWrite(ref e.Generation);
                 e.ExpiresMs = Math.Max(e.ExpiresMs, expiresMs);
                 e.Sequence = sequence;
+                if (source.Admitted)
+                {
+                    Admit(ref e, n, expiresMs, in source);
+                }
+
                 EndWrite(ref e.Generation);
                 RaiseNameExpiry(n, expiresMs);
                 Interlocked.Increment(ref _learned);
-                return;
+                return n;
             }
         }
 
@@ -155,7 +172,7 @@ public sealed class DnsNameTable
         var i = _freeAddress;
         if (i < 0)
         {
-            return;
+            return -1;
         }
 
         ref var entry = ref _addresses[i];
@@ -166,6 +183,12 @@ public sealed class DnsNameTable
         entry.Address = address;
         entry.ExpiresMs = expiresMs;
         entry.Sequence = sequence;
+        entry.AdmitsUntilMs = long.MinValue;
+        if (source.Admitted)
+        {
+            Admit(ref entry, n, expiresMs, in source);
+        }
+
         entry.NextOfName = _names[n].Addresses;
         var bucket = AddressBucket(slot, address);
         entry.Next = _addressBuckets[bucket];
@@ -176,6 +199,53 @@ public sealed class DnsNameTable
         RaiseNameExpiry(n, expiresMs);
         Interlocked.Increment(ref _addressCount);
         Interlocked.Increment(ref _learned);
+        return n;
+    }
+
+    /// <summary>The generation of name <paramref name="name"/>'s cell now (for a <see cref="DnsAnswerSource.Question"/> handle).</summary>
+    public int GenerationOf(int name) => (uint)name < (uint)_names.Length ? Volatile.Read(ref _names[name].Generation) : 1;
+
+    /// <summary>
+    /// The index of camera <paramref name="slot"/>'s lower-case dotted <paramref name="name"/>, or -1 when it holds none.
+    /// Data-plane thread, or the starting thread before the data plane runs (the state file).
+    /// </summary>
+    public int FindName(int slot, ReadOnlySpan<byte> name)
+    {
+        if ((uint)slot >= (uint)_cameraNames.Length || name.Length is 0 or > NameCell)
+        {
+            return -1;
+        }
+
+        var hash = Hash(slot, name);
+        for (var n = _nameBuckets[(int)(hash & (ulong)(_nameBuckets.Length - 1))]; n >= 0; n = _names[n].Next)
+        {
+            ref var e = ref _names[n];
+            if (e.Hash == hash && e.Slot == slot && _text.AsSpan(n * NameCell, e.Length).SequenceEqual(name))
+            {
+                return n;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>An admitted answer's mapping (inside the entry's write window): it admits until this answer lapses, judged by this source.</summary>
+    private static void Admit(ref AddressEntry e, int name, long expiresMs, in DnsAnswerSource source)
+    {
+        e.AdmitsUntilMs = Math.Max(e.AdmitsUntilMs, expiresMs);
+        e.Resolver = source.Resolver;
+        e.Protocol = source.Protocol;
+        e.JudgedVersion = source.PolicyVersion;
+        if (source.Question == -1)
+        {
+            e.Question = name;
+            e.QuestionGeneration = -1; // the entry's own name: always current
+        }
+        else
+        {
+            e.Question = source.Question;
+            e.QuestionGeneration = source.QuestionGeneration;
+        }
     }
 
     /// <summary>
@@ -249,16 +319,25 @@ public sealed class DnsNameTable
     }
 
     /// <summary>
-    /// The union, over the live names camera <paramref name="slot"/> has for <paramref name="address"/>, of the patterns
-    /// of <paramref name="rules"/> each matches (computed once per name and policy version, then cached).
+    /// The union, over the names camera <paramref name="slot"/> has for <paramref name="address"/> that admit (taught by an
+    /// admitted answer that has not lapsed, or that a live flow keeps), of the patterns of <paramref name="rules"/> each
+    /// matches (computed once per name and policy version, then cached). A mapping judged under an older policy is judged
+    /// again under this one first (see the remarks): <paramref name="rules"/> must still admit its query and
+    /// <paramref name="queries"/> (null: any name) allow its question.
     /// </summary>
-    internal ulong MaskOf(int slot, IpAddr address, Policy.RuleSetIndex rules, uint policyVersion, long nowMs, bool peerHasFlow)
+    internal ulong MaskOf(int slot, IpAddr address, Policy.RuleSetIndex rules, Policy.DnsQueryFilter? queries, uint policyVersion, long nowMs, bool peerHasFlow)
     {
         ulong mask = 0;
         for (var a = _addressBuckets[AddressBucket(slot, address)]; a >= 0; a = _addresses[a].Next)
         {
             ref var e = ref _addresses[a];
-            if (e.Slot != slot || e.Address.Value != address.Value || (nowMs >= e.ExpiresMs && !peerHasFlow))
+            if (e.Slot != slot || e.Address.Value != address.Value || e.AdmitsUntilMs == long.MinValue
+                || (nowMs >= e.AdmitsUntilMs && !peerHasFlow))
+            {
+                continue;
+            }
+
+            if (e.JudgedVersion != policyVersion && !Rejudge(ref e, rules, queries, policyVersion))
             {
                 continue;
             }
@@ -275,6 +354,38 @@ public sealed class DnsNameTable
         }
 
         return mask;
+    }
+
+    /// <summary>
+    /// Judges an admitted mapping under a newer policy: would <paramref name="rules"/> admit its query (UDP or TCP to port
+    /// 53 of its resolver; address rules only: a resolver reached only through a name rule is not re-judged) and
+    /// <paramref name="queries"/> allow its question (which must still be held: an evicted question cannot be judged)?
+    /// Passed, it is stamped with <paramref name="policyVersion"/>; failed, it admits nothing until re-learned.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool Rejudge(ref AddressEntry e, Policy.RuleSetIndex rules, Policy.DnsQueryFilter? queries, uint policyVersion)
+    {
+        var admitted = rules.Match(!e.Resolver.IsV4, Direction.Egress, e.Protocol, DnsPort, e.Resolver) >= 0;
+        if (admitted && queries is not null)
+        {
+            var q = e.Question;
+            admitted = (uint)q < (uint)_names.Length && _names[q].Slot == e.Slot
+                && (e.QuestionGeneration == -1 || _names[q].Generation == e.QuestionGeneration)
+                && queries.Allows(_text.AsSpan(q * NameCell, _names[q].Length));
+        }
+
+        BeginWrite(ref e.Generation);
+        if (admitted)
+        {
+            e.JudgedVersion = policyVersion;
+        }
+        else
+        {
+            e.AdmitsUntilMs = long.MinValue;
+        }
+
+        EndWrite(ref e.Generation);
+        return admitted;
     }
 
     /// <summary>
@@ -410,7 +521,17 @@ public sealed class DnsNameTable
                     var text = TryGetName(copy.Name, Volatile.Read(ref _names[copy.Name].Generation));
                     if (text is not null)
                     {
-                        result.Add(new LearnedName(copy.Slot, text, copy.Address, copy.ExpiresMs - nowMs, copy.Sequence));
+                        var admits = copy.AdmitsUntilMs != long.MinValue;
+                        var question = !admits ? null
+                            : copy.QuestionGeneration == -1 ? text
+                            : TryGetName(copy.Question, copy.QuestionGeneration);
+                        result.Add(new LearnedName(copy.Slot, text, copy.Address, copy.ExpiresMs - nowMs, copy.Sequence)
+                        {
+                            AdmitsRemainingMs = admits ? copy.AdmitsUntilMs - nowMs : null,
+                            Resolver = admits ? copy.Resolver : default,
+                            Protocol = admits ? copy.Protocol : (byte)0,
+                            Question = question,
+                        });
                     }
                 }
 
@@ -752,6 +873,15 @@ public sealed class DnsNameTable
         public long Sequence;
         public int Next;       // bucket chain, or the free list
         public int NextOfName;
+
+        // Admission (see the remarks): until when a name rule may admit the address (long.MinValue: never, an answer to a
+        // query no rule admitted), and what judges it again under a newer policy.
+        public long AdmitsUntilMs;
+        public IpAddr Resolver;
+        public uint JudgedVersion;
+        public int Question;           // the question's name index
+        public int QuestionGeneration; // that cell's generation then; -1: the entry's own name
+        public byte Protocol;
     }
 }
 
@@ -761,4 +891,37 @@ public sealed class DnsNameTable
 /// <param name="Address">An address the camera's answers gave for it.</param>
 /// <param name="RemainingMs">Milliseconds until it lapses (negative: lapsed, kept by a live flow or not yet reclaimed).</param>
 /// <param name="Sequence">Learn order: higher is more recent.</param>
-public readonly record struct LearnedName(int CameraSlot, string Name, IpAddr Address, long RemainingMs, long Sequence);
+public readonly record struct LearnedName(int CameraSlot, string Name, IpAddr Address, long RemainingMs, long Sequence)
+{
+    /// <summary>
+    /// Milliseconds a name rule may still admit the address for (negative: lapsed, kept by a live flow), or null when no
+    /// admitted query taught it (a learn-mode camera's own lookup) or a newer policy judged it no longer admitted.
+    /// </summary>
+    public long? AdmitsRemainingMs { get; init; }
+
+    /// <summary>The resolver the admitted answer came from (when <see cref="AdmitsRemainingMs"/> has a value).</summary>
+    public IpAddr Resolver { get; init; }
+
+    /// <summary>The admitted answer's transport: 17 (UDP) or 6 (TCP); 0 when it does not admit.</summary>
+    public byte Protocol { get; init; }
+
+    /// <summary>The question the admitted answer answered (the name itself, or the start of its CNAME chain); null when unknown.</summary>
+    public string? Question { get; init; }
+}
+
+/// <summary>
+/// Where an answer a camera learns from came from, for name rules (see <see cref="DnsNameTable"/>'s remarks).
+/// </summary>
+/// <param name="Admitted">Its query was admitted by the policy (a rule let it go to the resolver, its name passed the
+/// camera's query filter and the tunnel guard did not refuse it): only then may its mapping admit through a name rule.</param>
+/// <param name="Resolver">The resolver it was asked of.</param>
+/// <param name="Protocol">17 (UDP) or 6 (TCP).</param>
+/// <param name="PolicyVersion">The version of the policy that admitted the query (0: none known; judged again at the first lookup).</param>
+/// <param name="Question">The name index of the question, when the mapping is a CNAME target's (-1: the learned name itself;
+/// -2: not known, so a query filter can never pass it again).</param>
+/// <param name="QuestionGeneration">That name cell's generation (<see cref="DnsNameTable.GenerationOf"/>).</param>
+public readonly record struct DnsAnswerSource(bool Admitted, IpAddr Resolver, byte Protocol, uint PolicyVersion = 0, int Question = -1, int QuestionGeneration = 0)
+{
+    /// <summary>An answer to a query no rule admitted (a learn-mode camera's own lookup): named in reports, admits nothing.</summary>
+    public static DnsAnswerSource NotAdmitted => default;
+}

@@ -59,10 +59,12 @@ public sealed class DnsQueryTable
     public long Overwritten => Volatile.Read(ref _overwritten);
 
     /// <summary>
-    /// Records a query. <paramref name="question"/> is its lower-case dotted name. False when it is not tracked (the
+    /// Records a query. <paramref name="question"/> is its lower-case dotted name; <paramref name="admitted"/> says whether
+    /// policy version <paramref name="policyVersion"/> admitted it (a learn-mode camera's unadmitted queries are kept too,
+    /// so their answers name peers for the proposal, but those answers admit nothing). False when it is not tracked (the
     /// camera is at its cap): its answer will teach nothing.
     /// </summary>
-    public bool Add(in DnsQueryKey key, ReadOnlySpan<byte> question, ushort type, ushort @class, long nowMs)
+    public bool Add(in DnsQueryKey key, ReadOnlySpan<byte> question, ushort type, ushort @class, long nowMs, bool admitted = true, uint policyVersion = 0)
     {
         if ((uint)key.Slot >= (uint)_perCamera.Length || question.Length > DnsNameTable.NameCell)
         {
@@ -126,6 +128,8 @@ public sealed class DnsQueryTable
         v.Class = @class;
         v.NameLength = question.Length;
         v.ExpiresMs = nowMs + _timeoutMs;
+        v.Admitted = admitted;
+        v.PolicyVersion = policyVersion;
         question.CopyTo(_names.AsSpan(victim * DnsNameTable.NameCell, DnsNameTable.NameCell));
         _perCamera[key.Slot]++;
         _count++;
@@ -170,6 +174,14 @@ public sealed class DnsQueryTable
             && _names.AsSpan(index * DnsNameTable.NameCell, e.NameLength).SequenceEqual(question);
     }
 
+    /// <summary>Whether the query at <paramref name="index"/> was admitted, and by which policy version.</summary>
+    public bool WasAdmitted(int index, out uint policyVersion)
+    {
+        ref var e = ref _entries[index];
+        policyVersion = e.PolicyVersion;
+        return e.Admitted;
+    }
+
     /// <summary>Forgets an answered query.</summary>
     public void Remove(int index)
     {
@@ -204,6 +216,8 @@ public sealed class DnsQueryTable
         public ushort Class;
         public int NameLength;
         public long ExpiresMs;
+        public uint PolicyVersion;
+        public bool Admitted;
     }
 }
 

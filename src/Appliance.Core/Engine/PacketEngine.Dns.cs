@@ -75,6 +75,22 @@ public sealed partial class PacketEngine
         }
     }
 
+    /// <summary>
+    /// Whether the DNS frame being decided passed as a rule would have it: an opener a rule admitted (not monitored), or a
+    /// frame of a flow a rule admitted. A learn-mode or monitored camera's flows that no rule admitted are flagged; a query
+    /// riding on one (sent back along a flow some unsolicited datagram opened, say) counts only if a rule admits it as an
+    /// opener (<see cref="RuleAdmitsQuery"/>).
+    /// </summary>
+    private bool OnRuleAdmittedFlow() => _passedFlow < 0 || (_flows.At(_passedFlow).Flags & Appliance.Core.Flows.FlowFlags.Monitored) == 0;
+
+    /// <summary>Whether the camera's rules admit its query (the frame being decided) as an opener to the resolver.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool RuleAdmitsQuery(CompiledPolicy p, int slot, ref PacketInfo info, long nowMs)
+    {
+        var cam = p.CameraIndexOfSlot(slot);
+        return cam >= 0 && MatchRule(p, in p.Record(cam), info.Kind == L3Kind.Ipv6, Direction.Egress, info.Protocol, DnsPort, info.Destination, nowMs) >= 0;
+    }
+
     private static bool IsLearning(CompiledPolicy p, int slot)
         => p.CameraIndexOfSlot(slot) is var index and >= 0 && p.Record(index).Learn;
 
@@ -86,6 +102,17 @@ public sealed partial class PacketEngine
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool IsEncryptedDns(CompiledPolicy p, int slot, ushort port, IpAddr peer)
         => port == DotPort || p.IsDohAddress(peer) || (p.DohNames is { } names && _dnsNames.AnyNameMatches(slot, peer, names));
+
+    /// <summary>
+    /// Whether an opener that <paramref name="rule"/> admits is encrypted DNS that the rule does not allow: the camera's
+    /// TCP or UDP to port 853, or to 443 of a DoH resolver, under a rule without <c>encrypted_dns: true</c>. For openers
+    /// when they are decided and for tracked flows judged again after a reload (the same test, so a reload that takes
+    /// <c>encrypted_dns</c> away ends the DoH flow it had admitted).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsEncryptedDnsOpener(CompiledPolicy p, ref readonly CameraRecord r, int rule, Direction dir, byte protocol, ushort openerKey, IpAddr peer)
+        => dir == Direction.Egress && openerKey is DotPort or HttpsPort && protocol is IpProtocols.Tcp or IpProtocols.Udp
+            && !p.AllowsEncryptedDns(rule) && IsEncryptedDns(p, r.Slot, openerKey, peer);
 
     /// <summary>
     /// TCP or UDP to or from port 53, whole or a first fragment (a first fragment is read only to refuse a restricted
@@ -110,7 +137,7 @@ public sealed partial class PacketEngine
     {
         // A lapsed name still admits while the camera has a live flow with the address (the one it admitted, say).
         var peerHasFlow = _flows.CountForPeer(r.Slot, peer) > 0;
-        var mask = _dnsNames.MaskOf(r.Slot, peer, r.Rules, p.Version, nowMs, peerHasFlow);
+        var mask = _dnsNames.MaskOf(r.Slot, peer, r.Rules, r.Queries, p.Version, nowMs, peerHasFlow);
         return r.Rules.MatchNames(v6, dir, protocol, key, mask);
     }
 
@@ -169,17 +196,22 @@ public sealed partial class PacketEngine
             }
 
             // A monitored query was not admitted and teaches nothing; in learn mode it does, so that the proposal can
-            // name the peers the camera found by name (its answer must still match it, from the resolver it went to).
+            // name the peers the camera found by name (its answer must still match it, from the resolver it went to),
+            // but its answer admits nothing through a name rule: enforced, the query would not have left (see
+            // DnsNameTable). Neither does one that passed only because the camera is monitored while its tunnel guard
+            // says drop; a guard that only reports lets the query go under enforcement too.
             if (!decision.Monitored || IsLearning(p, slot))
             {
+                var admitted = !decision.Monitored && (OnRuleAdmittedFlow() || RuleAdmitsQuery(p, slot, ref info, nowMs));
                 if (!decision.Monitored)
                 {
                     decision = GuardQuery(p, slot, message, nowMs, decision);
+                    admitted &= !decision.Monitored || p.CameraIndexOfSlot(slot) is var c && (c < 0 || p.Record(c).Guard != DnsGuardAction.Drop);
                 }
 
                 if (decision.IsPass)
                 {
-                    RememberQuery(slot, ref info, message, nowMs);
+                    RememberQuery(slot, ref info, message, nowMs, admitted, p.Version);
                 }
             }
 
@@ -271,7 +303,7 @@ public sealed partial class PacketEngine
             : new Decision(VerdictAction.Pass, trigger, decision.RuleIndex, slot, monitored: true);
     }
 
-    private void RememberQuery(int slot, ref PacketInfo info, ReadOnlySpan<byte> message, long nowMs)
+    private void RememberQuery(int slot, ref PacketInfo info, ReadOnlySpan<byte> message, long nowMs, bool admitted, uint policyVersion)
     {
         if (!DnsMessage.TryCreate(message, out var dns, out _) || dns.IsResponse || dns.Opcode != 0 || dns.QuestionCount != 1
             || !dns.TryReadQuestion(out var q, out _))
@@ -288,7 +320,7 @@ public sealed partial class PacketEngine
         }
 
         var key = new DnsQueryKey(slot, info.SourcePort, info.Destination, info.DestinationPort, dns.Id, info.Protocol);
-        if (_dnsQueries.Add(in key, name[..length], q.Type, q.Class, nowMs))
+        if (_dnsQueries.Add(in key, name[..length], q.Type, q.Class, nowMs, admitted, policyVersion))
         {
             DnsStats.QueriesTracked++;
         }
@@ -336,13 +368,17 @@ public sealed partial class PacketEngine
             return decision;
         }
 
+        // The answer admits through name rules only when its query was admitted and the answer itself passed as under
+        // enforcement (a learn-mode camera's monitored frames pass, but enforcement would have dropped them).
+        var source = new DnsAnswerSource(
+            _dnsQueries.WasAdmitted(pending, out var version) && !decision.Monitored, info.Source, info.Protocol, version);
         _dnsQueries.Remove(pending);
         if (dns.ResponseCode != 0)
         {
             return decision;
         }
 
-        Learn(p, in p.Record(cam), dns, question[..qLength], nowMs);
+        Learn(p, in p.Record(cam), dns, question[..qLength], in source, nowMs);
         return decision;
     }
 
@@ -351,7 +387,7 @@ public sealed partial class PacketEngine
     /// chain leads to: each name of the chain maps to the address, the question's name learned last (the name the
     /// camera "last resolved" for the address is the one it asked for).
     /// </summary>
-    private void Learn(CompiledPolicy p, ref readonly CameraRecord r, DnsMessage dns, ReadOnlySpan<byte> question, long nowMs)
+    private void Learn(CompiledPolicy p, ref readonly CameraRecord r, DnsMessage dns, ReadOnlySpan<byte> question, in DnsAnswerSource source, long nowMs)
     {
         Span<byte> chain = stackalloc byte[MaxCnameChain * DnsName.MaxTextLength];
         Span<int> lengths = stackalloc int[MaxCnameChain];
@@ -405,9 +441,20 @@ public sealed partial class PacketEngine
             }
 
             var expires = nowMs + Math.Max(rec.Ttl * 1000L, minTtlMs);
-            for (var k = count - 1; k >= 0; k--)
+
+            // The question first, so that the chain's other names can point at it (a later policy judges the question
+            // a CNAME target was reached by, not the target); then learned again, so that it is the name the camera
+            // "last resolved" for the address.
+            var q = _dnsNames.Learn(r.Slot, chain[..lengths[0]], address, expires, nowMs, in source);
+            if (count > 1)
             {
-                _dnsNames.Learn(r.Slot, chain.Slice(k * DnsName.MaxTextLength, lengths[k]), address, expires, nowMs);
+                var viaQuestion = source with { Question = q >= 0 ? q : -2, QuestionGeneration = _dnsNames.GenerationOf(q) };
+                for (var k = count - 1; k >= 1; k--)
+                {
+                    _dnsNames.Learn(r.Slot, chain.Slice(k * DnsName.MaxTextLength, lengths[k]), address, expires, nowMs, in viaQuestion);
+                }
+
+                _dnsNames.Learn(r.Slot, chain[..lengths[0]], address, expires, nowMs, in source);
             }
 
             any = true;

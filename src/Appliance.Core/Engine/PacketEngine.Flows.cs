@@ -535,8 +535,7 @@ public sealed partial class PacketEngine
         }
 
         // Encrypted DNS needs a rule that says so (see IsEncryptedDns); a monitored camera's is tracked as a would-be drop.
-        var encryptedDns = rule >= 0 && dir == Direction.Egress && openerKey is DotPort or HttpsPort && protocol is IpProtocols.Tcp or IpProtocols.Udp
-            && !p.AllowsEncryptedDns(rule) && IsEncryptedDns(p, r.Slot, openerKey, key.Peer);
+        var encryptedDns = rule >= 0 && IsEncryptedDnsOpener(p, in r, rule, dir, protocol, openerKey, key.Peer);
         if (encryptedDns && !r.Monitor)
         {
             return Decision.Drop(Reason.EncryptedDnsRefused, r.Slot, rule);
@@ -650,8 +649,15 @@ public sealed partial class PacketEngine
             return false;
         }
 
+        // Judged as an opener is (see Open): a DoH or DNS-over-TLS flow whose rule no longer says encrypted_dns is refused.
+        var encryptedDns = rule >= 0 && IsEncryptedDnsOpener(p, in r, rule, e.Direction, e.Protocol, openerKey, e.Key.Peer);
+        if (encryptedDns && !r.Monitor)
+        {
+            return false;
+        }
+
         e.PolicyVersion = p.Version;
-        e.Flags = rule < 0 ? e.Flags | FlowFlags.Monitored : e.Flags & ~FlowFlags.Monitored;
+        e.Flags = rule < 0 || encryptedDns ? e.Flags | FlowFlags.Monitored : e.Flags & ~FlowFlags.Monitored;
         e.Learn = r.Learn ? e.Learn | FlowLearn.Noted : e.Learn & ~FlowLearn.Noted;
         return true;
     }

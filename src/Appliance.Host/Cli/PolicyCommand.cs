@@ -70,10 +70,13 @@ internal static class PolicyCommand
         return show;
     }
 
-    /// <summary>The API's learned names, per camera, as <c>policy show</c> prints them.</summary>
+    /// <summary>
+    /// The API's learned names that a name rule may admit through, per camera, as <c>policy show</c> prints them (with
+    /// the time their admission has left). Names taught by answers to queries no rule admitted only name peers in reports.
+    /// </summary>
     internal static Dictionary<string, IReadOnlyList<LearnedNameLine>> Learned(LearnedNamesDto dto)
-        => dto.Names.GroupBy(n => n.Camera, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<LearnedNameLine>)[.. g.Select(n => new LearnedNameLine(n.Name, n.Address, n.RemainingSeconds))], StringComparer.Ordinal);
+        => dto.Names.Where(n => n.AdmitsSeconds is not null).GroupBy(n => n.Camera, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<LearnedNameLine>)[.. g.Select(n => new LearnedNameLine(n.Name, n.Address, n.AdmitsSeconds!.Value))], StringComparer.Ordinal);
 
     internal static int Check(string directory, TextWriter output)
     {

@@ -4,14 +4,28 @@ using System.Text.Json.Serialization;
 using Appliance.Core;
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
+using Appliance.Core.Wire;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Appliance.Host.Hosting;
 
-/// <summary>One learned mapping as the state file keeps it: by camera name (slots are renumbered at start).</summary>
-internal sealed record DnsNameRecord(string Camera, string Name, string Address, long RemainingMs);
+/// <summary>
+/// One learned mapping as the state file keeps it: by camera name (slots are renumbered at start). A mapping that a name
+/// rule may admit through (taught by an answer to an admitted query) also keeps how long it may, and what it was asked
+/// of whom (resolver, transport, question) so that the policy in force after the restart judges it again; one without
+/// (<see cref="AdmitsMs"/> absent, as in files written before these fields) names the peer in reports and admits nothing.
+/// </summary>
+internal sealed record DnsNameRecord(
+    string Camera,
+    string Name,
+    string Address,
+    long RemainingMs,
+    long? AdmitsMs = null,
+    string? Resolver = null,
+    string? Transport = null,
+    string? Question = null);
 
 /// <summary>
 /// The state file of the cameras' learned DNS names (<c>dns-names.json</c> in the state directory), per bridge pair.
@@ -96,7 +110,11 @@ internal static class DnsNameStateFile
         {
             if (learned.RemainingMs > 0 && policy.TryGetCameraBySlot(learned.CameraSlot, out var camera))
             {
-                result.Add(new DnsNameRecord(camera.Name, learned.Name, learned.Address.ToString(), learned.RemainingMs));
+                // A lapsed admission that a live flow kept ends with the process (its flows do).
+                result.Add(learned.AdmitsRemainingMs is > 0 and var admits
+                    ? new DnsNameRecord(camera.Name, learned.Name, learned.Address.ToString(), learned.RemainingMs, admits,
+                        learned.Resolver.ToString(), learned.Protocol == IpProtocols.Tcp ? "tcp" : "udp", learned.Question)
+                    : new DnsNameRecord(camera.Name, learned.Name, learned.Address.ToString(), learned.RemainingMs));
             }
         }
 
@@ -105,7 +123,10 @@ internal static class DnsNameStateFile
 
     /// <summary>
     /// Teaches a new engine what the file kept for its pair: before its data plane starts, on the starting thread (the
-    /// table's only writer until then). Entries for cameras not in <paramref name="policy"/> are skipped.
+    /// table's only writer until then). Entries for cameras not in <paramref name="policy"/> are skipped. Admitting
+    /// mappings come back with their source and no policy version, so the first lookup judges them under the policy in
+    /// force (questions first, so that CNAME targets can point at theirs; a target whose question is not held cannot pass
+    /// a query filter again).
     /// </summary>
     public static int Import(PacketEngine engine, CompiledPolicy? policy, IEnumerable<DnsNameRecord> records, long nowMs)
     {
@@ -116,7 +137,8 @@ internal static class DnsNameStateFile
         }
 
         Span<byte> name = stackalloc byte[DnsNameTable.NameCell];
-        foreach (var r in records)
+        Span<byte> question = stackalloc byte[DnsNameTable.NameCell];
+        foreach (var r in records.OrderBy(r => r.Question is null || r.Question == r.Name ? 0 : 1))
         {
             if (r.RemainingMs <= 0 || !policy.TryGetCamera(r.Camera, out var camera) || !IPAddress.TryParse(r.Address, out var address)
                 || !DnsNamePattern.TryParse(r.Name, out var parsed, out _) || parsed!.IsWildcard)
@@ -125,7 +147,28 @@ internal static class DnsNameStateFile
             }
 
             var length = System.Text.Encoding.ASCII.GetBytes(parsed.Text, name);
-            engine.DnsNames.Learn(camera.Slot, name[..length], IpAddr.FromIPAddress(address), nowMs + r.RemainingMs, nowMs);
+            var source = DnsAnswerSource.NotAdmitted;
+            if (r.AdmitsMs is > 0 && IPAddress.TryParse(r.Resolver, out var resolver) && r.Transport is "udp" or "tcp")
+            {
+                // -1: the name is its own question; -2: the question is not known (a query filter never passes it).
+                var q = r.Question == r.Name ? -1
+                    : r.Question is not null && DnsNamePattern.TryParse(r.Question, out var asked, out _) && !asked!.IsWildcard
+                        ? engine.DnsNames.FindName(camera.Slot, question[..System.Text.Encoding.ASCII.GetBytes(asked.Text, question)])
+                        : -2;
+                q = q == -1 && r.Question != r.Name ? -2 : q;
+
+                source = new DnsAnswerSource(true, IpAddr.FromIPAddress(resolver), r.Transport == "tcp" ? IpProtocols.Tcp : IpProtocols.Udp,
+                    Question: q, QuestionGeneration: engine.DnsNames.GenerationOf(q));
+            }
+
+            var ip = IpAddr.FromIPAddress(address);
+            if (source.Admitted)
+            {
+                // The admission lapses when the file said, the name (for reports) when it said.
+                engine.DnsNames.Learn(camera.Slot, name[..length], ip, nowMs + r.AdmitsMs!.Value, nowMs, in source);
+            }
+
+            engine.DnsNames.Learn(camera.Slot, name[..length], ip, nowMs + r.RemainingMs, nowMs, DnsAnswerSource.NotAdmitted);
             count++;
         }
 

@@ -165,7 +165,7 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog,
             {
                 if (p.Engine.Policies.Slots.NameOf(n.CameraSlot) is { } camera)
                 {
-                    all.Add(new LearnedNameView(camera, n.Name, n.Address.ToString(), n.RemainingMs / 1000.0));
+                    all.Add(new LearnedNameView(camera, n.Name, n.Address.ToString(), n.RemainingMs / 1000.0, n.AdmitsRemainingMs / 1000.0));
                 }
             }
         }

@@ -101,8 +101,12 @@ public sealed record FlowDto(string Plane, string? Camera, string Protocol, stri
 /// <summary><c>GET /api/v1/flows?offset=&amp;limit=</c>.</summary>
 public sealed record FlowsDto(int Total, int Offset, int Limit, IReadOnlyList<FlowDto> Flows);
 
-/// <summary>One learned name-to-address mapping of a camera (see <c>GET /api/v1/dns/names</c>).</summary>
-public sealed record LearnedNameDto(string Camera, string Name, string Address, double RemainingSeconds);
+/// <summary>
+/// One learned name-to-address mapping of a camera (see <c>GET /api/v1/dns/names</c>). <c>admitsSeconds</c> is how long a
+/// name rule may still admit the address through it, null when it admits nothing (an answer to a query no rule
+/// admitted, such as a learn-mode camera's own lookup: it only names the peer in reports).
+/// </summary>
+public sealed record LearnedNameDto(string Camera, string Name, string Address, double RemainingSeconds, double? AdmitsSeconds = null);
 
 /// <summary><c>GET /api/v1/dns/names?camera=</c>: what each camera learned from the DNS answers it was forwarded.</summary>
 public sealed record LearnedNamesDto(IReadOnlyList<LearnedNameDto> Names);

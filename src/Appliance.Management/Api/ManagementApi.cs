@@ -191,7 +191,7 @@ internal static class ManagementApi
         => TypedResults.Ok(new LearnedNamesDto([.. traffic.LearnedNames()
             .Where(n => camera is null || string.Equals(n.Camera, camera, StringComparison.Ordinal))
             .OrderBy(n => n.Camera, StringComparer.Ordinal).ThenBy(n => n.Name, StringComparer.Ordinal).ThenBy(n => n.Address, StringComparer.Ordinal)
-            .Select(n => new LearnedNameDto(n.Camera, n.Name, n.Address, n.RemainingSeconds))]));
+            .Select(n => new LearnedNameDto(n.Camera, n.Name, n.Address, n.RemainingSeconds, n.AdmitsSeconds))]));
 
     internal static Results<Ok<EventsDto>, ProblemHttpResult> GetEvents(IEventFeed events, [FromQuery(Name = "limit")] string? limit, [FromQuery(Name = "after")] string? after)
     {

@@ -69,7 +69,9 @@ public sealed record FlowView(string Plane, string? Camera, string Protocol, str
 /// <param name="Name">The name (lower case).</param>
 /// <param name="Address">An address the camera's answers gave for it.</param>
 /// <param name="RemainingSeconds">Seconds until it lapses; negative when lapsed (then kept only while a flow with the address lives).</param>
-public sealed record LearnedNameView(string Camera, string Name, string Address, double RemainingSeconds);
+/// <param name="AdmitsSeconds">Seconds a name rule may still admit the address through it (negative: lapsed, kept by a live
+/// flow); null when it admits nothing (taught by an answer to a query no rule admitted).</param>
+public sealed record LearnedNameView(string Camera, string Name, string Address, double RemainingSeconds, double? AdmitsSeconds = null);
 
 /// <summary>A page of flows.</summary>
 public sealed record FlowPage(int Total, IReadOnlyList<FlowView> Flows);

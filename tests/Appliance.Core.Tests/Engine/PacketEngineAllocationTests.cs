@@ -37,7 +37,7 @@ public class PacketEngineAllocationTests
         engine.ProcessFrame(Frames.Tcp(Cam1Mac, RouterMac, Cam1Ip, NvrIp, 40000, 443, TcpFlags.Ack).ToArray(), Side.Camera, 0);
 
         // The drop to InternetIp goes to an address cam-1 resolved: the event captures the name's handle on the way.
-        engine.DnsNames.Learn(SlotOf(engine, "cam-1"), "p2p.vendor.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse(InternetIp)), long.MaxValue, 0);
+        engine.DnsNames.Learn(SlotOf(engine, "cam-1"), "p2p.vendor.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse(InternetIp)), long.MaxValue, 0, DnsAnswerSource.NotAdmitted);
 
         void Run(long round)
         {

@@ -116,7 +116,7 @@ public class PacketEngineDnsReportTests
                 for (var k = 0; k < Addresses; k++)
                 {
                     now++;
-                    table.Learn(k % 2, names[k], Address(k), now + 50, now);
+                    table.Learn(k % 2, names[k], Address(k), now + 50, now, DnsAnswerSource.NotAdmitted);
                 }
             }
         });

@@ -1,5 +1,6 @@
 using Appliance.Core.Engine;
 using Appliance.Core.Policy;
+using Appliance.Core.Wire;
 using Appliance.TestSupport.Frames;
 using static Appliance.Core.Tests.Engine.PacketEngineDnsTests;
 using static Appliance.Core.Tests.Engine.TestPolicy;
@@ -56,7 +57,7 @@ public class PacketEngineEncryptedDnsTests
     public void IPv6Opener_ToDohResolver_Refused()
     {
         var e = Engine();
-        var frame = Frames.Tcp(Cam5Mac, RouterMac, Cam5Ip6, "2606:4700:4700::1111", 41000, 443, Appliance.Core.Wire.TcpFlags.Syn).ToArray();
+        var frame = Frames.Tcp(Cam5Mac, RouterMac, Cam5Ip6, "2606:4700:4700::1111", 41000, 443, TcpFlags.Syn).ToArray();
         Assert.Equal(Reason.EncryptedDnsRefused, Camera(e, frame).Reason);
     }
 
@@ -118,13 +119,55 @@ public class PacketEngineEncryptedDnsTests
         Assert.True(v.IsPass);
     }
 
+    [Theory]
+    [InlineData("1.1.1.1", 853, "DoT")]
+    [InlineData("8.8.8.8", 443, "DoH to Google")]
+    public void Reload_RuleLosesEncryptedDns_RevokesTheFlowItAdmitted(string peer, ushort port, string what)
+    {
+        // A flow admitted under `encrypted_dns: true` is judged again after the reload like an opener: without the flag
+        // the same rule no longer admits it. (Before, only openers were judged: the DoH stream outlived the reload.)
+        var e = Engine(encryptedDns: true);
+        byte[] Out(TcpFlags flags, string to) => Frames.Tcp(Cam1Mac, RouterMac, Cam1Ip, to, 41000, port, flags).ToArray();
+        byte[] In(TcpFlags flags, string from) => Frames.Tcp(RouterMac, Cam1Mac, from, Cam1Ip, port, 41000, flags).ToArray();
+        foreach (var to in new[] { peer, "203.0.113.9" })
+        {
+            Assert.Equal(Reason.RuleMatch, Camera(e, Out(TcpFlags.Syn, to), 0).Reason);
+            Assert.Equal(Reason.EstablishedFlow, e.ProcessFrame(In(TcpFlags.Syn | TcpFlags.Ack, to), Side.Uplink, 1).Reason);
+            Assert.Equal(Reason.EstablishedFlow, Camera(e, Out(TcpFlags.Ack, to), 2).Reason);
+        }
+
+        Swap(e, Spec(rules: [.. Profile, Rule("cloud", Direction.Egress, RuleProtocol.Any, [new(443, 443), new(853, 853)], [], ["0.0.0.0/0", "::/0"])]));
+
+        Assert.Equal(Reason.FlowRevoked, e.ProcessFrame(In(TcpFlags.Ack | TcpFlags.Psh, peer), Side.Uplink, 3).Reason);
+        Assert.Equal(Reason.EncryptedDnsRefused, Camera(e, Out(TcpFlags.Syn, peer), 4).Reason);
+
+        // Positive control: the same rule's flow to an address that is no resolver lives on (when 443 is the port).
+        var other = e.ProcessFrame(In(TcpFlags.Ack | TcpFlags.Psh, "203.0.113.9"), Side.Uplink, 5).Reason;
+        Assert.True(port == 853 ? other == Reason.FlowRevoked : other == Reason.EstablishedFlow, $"{what}: {other}");
+    }
+
+    [Fact]
+    public void Reload_MonitoredCamera_EncryptedDnsFlowPassesAsAWouldBeDrop()
+    {
+        var e = Engine(encryptedDns: true, mode: CameraMode.Monitor);
+        Assert.Equal(Reason.RuleMatch, Camera(e, Syn(Cam1, Cam1Ip, "1.1.1.1", 853)).Reason);
+        Assert.Equal(Reason.EstablishedFlow, e.ProcessFrame(Frames.Tcp(RouterMac, Cam1Mac, "1.1.1.1", Cam1Ip, 853, 41000, TcpFlags.Syn | TcpFlags.Ack).ToArray(), Side.Uplink, 1).Reason);
+
+        var rules = (IReadOnlyList<RuleSpec>)[.. Profile, Rule("cloud", Direction.Egress, RuleProtocol.Any, [new(443, 443), new(853, 853)], [], ["0.0.0.0/0", "::/0"])];
+        Swap(e, Spec(rules: rules, edit: c => c.Name == "cam-1" ? c with { Mode = CameraMode.Monitor } : c));
+
+        Assert.True(Camera(e, Frames.Tcp(Cam1Mac, RouterMac, Cam1Ip, "1.1.1.1", 41000, 853, TcpFlags.Ack).ToArray(), 2).IsPass);
+        Assert.Equal(1, e.Flows.Count);
+        Assert.True(e.Flows.Snapshot(2).Single().Monitored);
+    }
+
     [Fact]
     public void IngressTo853_NotAffected()
     {
         // The rule is about the camera asking; an ingress rule to a camera's port 853 is whatever the site says.
         IReadOnlyList<RuleSpec> rules = [.. Profile, Rule("in", Direction.Ingress, RuleProtocol.Tcp, [new(853, 853)], [], ["0.0.0.0/0"])];
         var e = NewEngine(Spec(rules: rules));
-        var syn = Frames.Tcp(RouterMac, Cam1Mac, "1.1.1.1", Cam1Ip, 41000, 853, Appliance.Core.Wire.TcpFlags.Syn).ToArray();
+        var syn = Frames.Tcp(RouterMac, Cam1Mac, "1.1.1.1", Cam1Ip, 41000, 853, TcpFlags.Syn).ToArray();
         Assert.Equal(Reason.RuleMatch, e.ProcessFrame(syn, Side.Uplink, 0).Reason);
     }
 }

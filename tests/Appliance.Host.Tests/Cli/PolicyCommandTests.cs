@@ -12,6 +12,10 @@ public sealed partial class PolicyCommandTests : IDisposable
 {
     private readonly TempDirectory _root = new("camfw-policy-cli");
 
+    /// <summary>An answer to an admitted query (the site resolver, UDP): one a name rule may admit through.</summary>
+    private static readonly Appliance.Core.Engine.DnsAnswerSource Resolver =
+        new(true, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("198.51.100.2")), Appliance.Core.Wire.IpProtocols.Udp);
+
     [Fact]
     public async Task Check_ExamplePolicies_Exits0WithSummary()
     {
@@ -102,8 +106,11 @@ public sealed partial class PolicyCommandTests : IDisposable
             var engine = planes.Planes[0].Engine;
             Assert.True(engine.Policies.Slots.TryGet(TestPolicies.CameraName, out var slot));
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            engine.DnsNames.Learn(slot, "p2p.vendor.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("203.0.113.50")), now + 600_000, now);
-            engine.DnsNames.Learn(slot, "time.other.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("203.0.113.60")), now + 600_000, now);
+            engine.DnsNames.Learn(slot, "p2p.vendor.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("203.0.113.50")), now + 600_000, now, Resolver);
+            engine.DnsNames.Learn(slot, "time.other.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("203.0.113.60")), now + 600_000, now, Resolver);
+
+            // A learn-mode lookup no rule admitted matches the rule's pattern but admits nothing: not listed.
+            engine.DnsNames.Learn(slot, "evil.vendor.example"u8, IpAddr.FromIPAddress(System.Net.IPAddress.Parse("203.0.113.9")), now + 600_000, now, Appliance.Core.Engine.DnsAnswerSource.NotAdmitted);
             var url = host.Services.GetRequiredService<ManagementService>().Addresses[0].ToString();
 
             var (code, output, error) = await CliRunner.RunAsync("policy", "show", dir, "--live", "--url", url, "--token-file", token);
@@ -112,6 +119,7 @@ public sealed partial class PolicyCommandTests : IDisposable
             Assert.Contains("name rules admit now", output, StringComparison.Ordinal);
             Assert.Matches(@"(?m)^\s+p2p\.vendor\.example 203\.0\.113\.50 \(\d+ s left\)$", output);
             Assert.DoesNotContain("time.other.example", output, StringComparison.Ordinal); // learned, but no name rule matches it
+            Assert.DoesNotContain("evil.vendor.example", output, StringComparison.Ordinal); // matches, but admits nothing
             Assert.DoesNotContain("none learned", output, StringComparison.Ordinal);
         }
         finally

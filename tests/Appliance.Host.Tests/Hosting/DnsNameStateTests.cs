@@ -35,7 +35,7 @@ public sealed class DnsNameStateTests : IDisposable
     {
         var (before, policyBefore) = NewEngine("north-gate", "south-gate");
         var slot = policyBefore.Cameras[1].Slot;
-        before.DnsNames.Learn(slot, "p2p.vendor.example"u8, Cloud, 1_000_000 + 60_000, 1_000_000);
+        before.DnsNames.Learn(slot, "p2p.vendor.example"u8, Cloud, 1_000_000 + 60_000, 1_000_000, DnsAnswerSource.NotAdmitted);
         var path = Path.Combine(_dir, DnsNameStateFile.FileName);
         DnsNameStateFile.Save(path, new Dictionary<string, List<DnsNameRecord>> { ["pair0"] = DnsNameStateFile.Export(before, policyBefore, 1_000_000) });
 
@@ -53,6 +53,53 @@ public sealed class DnsNameStateTests : IDisposable
         Assert.Null(after.NameFor(north.Slot, Cloud));
         var kept = Assert.Single(after.DnsNames.Snapshot(5_000_000));
         Assert.Equal(60_000, kept.RemainingMs); // what was left of the lapse time, from the restart on
+    }
+
+    [Fact]
+    public void SaveThenLoad_AdmittingMappingsKeepTheirSource_OthersStillAdmitNothing()
+    {
+        // Three mappings of one camera: an admitted answer's name and its CNAME target (which points at the question),
+        // and a learn-mode camera's own lookup (named in reports, admits nothing). After the restart each is what it was.
+        var (before, policy) = NewEngine("north-gate");
+        var slot = policy.Cameras[0].Slot;
+        var resolver = IpAddr.FromIPAddress(IPAddress.Parse("198.51.100.2"));
+        var admitted = new DnsAnswerSource(true, resolver, Appliance.Core.Wire.IpProtocols.Tcp, PolicyVersion: policy.Version);
+        var question = before.DnsNames.Learn(slot, "cloud.vendor.example"u8, Cloud, 1_000_000 + 60_000, 1_000_000, admitted);
+        before.DnsNames.Learn(slot, "edge.cdn.example"u8, Cloud, 1_000_000 + 60_000, 1_000_000,
+            admitted with { Question = question, QuestionGeneration = before.DnsNames.GenerationOf(question) });
+        var evil = IpAddr.FromIPAddress(IPAddress.Parse("203.0.113.9"));
+        before.DnsNames.Learn(slot, "cdn.evil.example"u8, evil, 1_000_000 + 86_400_000, 1_000_000, DnsAnswerSource.NotAdmitted);
+        var path = Path.Combine(_dir, DnsNameStateFile.FileName);
+
+        // Targets first in the file: the import must still find their questions.
+        var records = DnsNameStateFile.Export(before, policy, 1_000_000).OrderBy(r => r.Question == r.Name ? 1 : 0).ToList();
+        DnsNameStateFile.Save(path, new Dictionary<string, List<DnsNameRecord>> { ["pair0"] = records });
+        var (after, policyAfter) = NewEngine("north-gate");
+        Assert.Equal(3, DnsNameStateFile.Import(after, policyAfter, DnsNameStateFile.Load(path, new FakeLogger())["pair0"], 5_000_000));
+
+        var kept = after.DnsNames.Snapshot(5_000_000).ToDictionary(n => n.Name);
+        Assert.Equal(60_000, kept["cloud.vendor.example"].AdmitsRemainingMs);
+        Assert.Equal(resolver, kept["cloud.vendor.example"].Resolver);
+        Assert.Equal(Appliance.Core.Wire.IpProtocols.Tcp, kept["cloud.vendor.example"].Protocol);
+        Assert.Equal("cloud.vendor.example", kept["cloud.vendor.example"].Question);
+        Assert.Equal("cloud.vendor.example", kept["edge.cdn.example"].Question);
+        Assert.Equal(60_000, kept["edge.cdn.example"].AdmitsRemainingMs);
+        Assert.Null(kept["cdn.evil.example"].AdmitsRemainingMs);
+        Assert.Equal(86_400_000, kept["cdn.evil.example"].RemainingMs);
+    }
+
+    [Fact]
+    public void Load_FileWithoutAdmissionFields_NamesComeBackAdmittingNothing()
+    {
+        // A file written before mappings kept their source: names for reports, no admission (the next answer re-teaches).
+        var path = Path.Combine(_dir, DnsNameStateFile.FileName);
+        File.WriteAllText(path, "{\"version\": 1, \"pairs\": {\"pair0\": [{\"camera\": \"north-gate\", \"name\": \"p2p.vendor.example\", \"address\": \"203.0.113.50\", \"remainingMs\": 60000}]}}");
+        var (after, policy) = NewEngine("north-gate");
+        Assert.Equal(1, DnsNameStateFile.Import(after, policy, DnsNameStateFile.Load(path, new FakeLogger())["pair0"], 5_000_000));
+
+        var kept = Assert.Single(after.DnsNames.Snapshot(5_000_000));
+        Assert.Equal("p2p.vendor.example", kept.Name);
+        Assert.Null(kept.AdmitsRemainingMs);
     }
 
     [Theory]

@@ -305,7 +305,7 @@ public sealed class DropEventReporterTests : IDisposable
         var engine = new PacketEngine(_policies);
         _reporter.Attach(engine.Events);
         Assert.True(_policies.Slots.TryGet("cam-1", out var slot));
-        engine.DnsNames.Learn(slot, "p2p.vendor.example"u8, IpAddr.FromIPAddress(IPAddress.Parse("203.0.113.50")), 60_000, 0);
+        engine.DnsNames.Learn(slot, "p2p.vendor.example"u8, IpAddr.FromIPAddress(IPAddress.Parse("203.0.113.50")), 60_000, 0, DnsAnswerSource.NotAdmitted);
         var named = Frames.Tcp(CameraMac, GatewayMac, "10.0.0.10", "203.0.113.50", 40000, 443, TcpFlags.Syn).ToArray();
         var unnamed = Frames.Tcp(CameraMac, GatewayMac, "10.0.0.10", "203.0.113.51", 40001, 443, TcpFlags.Syn).ToArray();
         Assert.False(engine.ProcessFrame(named, Side.Camera, 1).IsPass);
