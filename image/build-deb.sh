@@ -2,15 +2,15 @@
 # Builds the camfw Debian package: .build/deb/camfw_<version>-<revision>_amd64.deb. Root is not needed.
 #
 # The version comes from the project (<Version> in Directory.Build.props, which `camfw version` prints too). The
-# program is published self-contained for linux-x64 (no .NET on the box; see benchmarks/README.md, "Packaging",
-# for why self-contained ReadyToRun and not NativeAOT), then debhelper lays it out the Debian way from image/debian:
+# program is published for linux-x64 with NativeAOT (no .NET on the box, no JIT; see benchmarks/README.md,
+# "Packaging", for the measurements behind the choice), then debhelper lays it out the Debian way from image/debian:
 # /usr/lib/camfw, /usr/bin/camfw, the unit, the conffiles /etc/camfw/camfw.json and /etc/camfw/policies/*.yaml
 # (the example site), maintainer scripts for the camfw user, enable/restart and purge.
 #
 # usage: image/build-deb.sh [--revision N] [--flavor r2r|jit|aot] [--out DIR] [--reuse-publish]
 #   --revision N       Debian revision (default 1); a rebuilt package of the same program gets a higher one
-#   --flavor F         r2r: self-contained, ReadyToRun-compiled (default); jit: self-contained, plain IL;
-#                      aot: NativeAOT (for measurements only, see benchmarks/README.md)
+#   --flavor F         aot: NativeAOT (default; the unit gets MemoryDenyWriteExecute=yes); r2r: self-contained,
+#                      ReadyToRun-compiled; jit: self-contained, plain IL (both for comparison, see benchmarks/README.md)
 #   --out DIR          where the .deb goes (default .build/deb)
 #   --reuse-publish    package the last publish of this flavor again instead of publishing anew
 #   --compression C    xz (default, dpkg's), gzip (level 1: the package tests, where the minute xz takes buys nothing)
@@ -19,7 +19,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 revision=1
-flavor=r2r
+flavor=aot
 out="$repo/.build/deb"
 reuse=0
 compression=xz
@@ -84,7 +84,7 @@ cp -a "$repo/image/debian" "$src/debian"
 cp "$repo/image/camfw.service" "$src/debian/camfw.service"
 if [ "$flavor" = aot ]; then
   # NativeAOT compiles everything ahead of time: no JIT, so no page ever needs to be writable and executable.
-  sed -i 's|^# Not MemoryDenyWriteExecute:.*|# NativeAOT build (no JIT): no page is ever writable and executable.\nMemoryDenyWriteExecute=yes|' "$src/debian/camfw.service"
+  sed -i -e '/^# package flavours). image\/build-deb.sh turns it on/d' -e 's|^# Not MemoryDenyWriteExecute:.*|# NativeAOT build (no JIT): no page is ever writable and executable.\nMemoryDenyWriteExecute=yes|' "$src/debian/camfw.service"
   grep -q '^MemoryDenyWriteExecute=yes$' "$src/debian/camfw.service" || { say "could not set MemoryDenyWriteExecute in the unit"; exit 1; }
 fi
 cp "$repo/image/camfw.json" "$src/camfw.json"

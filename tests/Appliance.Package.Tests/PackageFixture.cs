@@ -66,7 +66,7 @@ public sealed class PackageFixture : IDisposable
         // CAMFW_PACKAGE_TESTS_REUSE_PUBLISH=1 (test.sh sets it after publishing, so that the minutes a publish takes
         // are not spent inside dotnet test's hang limit): package the last publish again.
         string[] reuse = Environment.GetEnvironmentVariable("CAMFW_PACKAGE_TESTS_REUSE_PUBLISH") == "1" ? ["--reuse-publish"] : [];
-        // CAMFW_PACKAGE_TESTS_FLAVOR=jit|aot: the same tests against another publish flavour than the package's default.
+        // CAMFW_PACKAGE_TESTS_FLAVOR=r2r|jit: the same tests against another publish flavour than the package's default.
         string[] flavor = Environment.GetEnvironmentVariable("CAMFW_PACKAGE_TESTS_FLAVOR") is { Length: > 0 } f ? ["--flavor", f] : [];
         var first = Shell.Check(TimeSpan.FromMinutes(20), build, ["--revision", "1", "--out", packages, "--compression", "gzip", .. flavor, .. reuse]).Trim();
         var second = Shell.Check(TimeSpan.FromMinutes(20), build, ["--revision", "2", "--out", packages, "--compression", "gzip", .. flavor, "--reuse-publish"]).Trim();
