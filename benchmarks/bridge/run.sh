@@ -18,10 +18,6 @@
 #        --buffer-size sets camfw's capture rings (default: the appliance's Bridge:Port:BufferSize default);
 #        --first-pps N sends the first trial after each start at N frames a second instead of top speed: at a rate the
 #        warm forwarder keeps up with, every frame it loses is the start's.
-#        --threaded-napi runs the receive work of every veth in a kernel thread (/sys/class/net/DEV/threaded) instead
-#        of the sending CPU's softirq: a veth's XDP program and redirect otherwise run on the sender's CPU and slow
-#        it down, where a user-space forwarder's work runs on the other core (a NIC's receive runs in its own
-#        interrupt context, not the sender's).
 # Not a test: figures depend on the machine and on what else runs on it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -31,7 +27,6 @@ steps=6
 forwarders="none pcapfwd camfw camfw-xdp kernel"
 camfw_args=()
 first_rate=top
-threaded_napi=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --frames-per-trial) frames_per_trial="$2"; shift 2 ;;
@@ -39,7 +34,6 @@ while [ $# -gt 0 ]; do
     --forwarders) forwarders="$2"; shift 2 ;;
     --buffer-size) camfw_args=(--buffer-size "$2"); shift 2 ;;
     --first-pps) first_rate="$2"; shift 2 ;;
-    --threaded-napi) threaded_napi=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -88,14 +82,6 @@ for pair in "$ns_tx:$tx_if" "$ns_ap:$ap_a" "$ns_ap:$ap_b" "$ns_rx:$rx_if"; do
 done
 ip netns exec "$ns_tx" ip link set dev "$tx_if" xdpdrv obj "$work/bench/xdp_pass.bpf.o" sec xdp
 ip netns exec "$ns_rx" ip link set dev "$rx_if" xdpdrv obj "$work/bench/xdp_pass.bpf.o" sec xdp
-if [ "$threaded_napi" = 1 ]; then
-  for pair in "$ns_tx:$tx_if" "$ns_ap:$ap_a" "$ns_ap:$ap_b" "$ns_rx:$rx_if"; do
-    ns="${pair%%:*}"; dev="${pair#*:}"
-    ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$dev/threaded" \
-      || { echo "threaded NAPI not available on $dev" >&2; exit 1; }
-  done
-  echo "== threaded NAPI on every veth (receive work in kernel threads, not the sender's softirq)" >&2
-fi
 
 # Whole-machine busy CPU time in clock ticks: user + nice + system + irq + softirq of the aggregate cpu line.
 machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
