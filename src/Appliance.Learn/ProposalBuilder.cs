@@ -635,22 +635,43 @@ public static class ProposalBuilder
                 && !_named.Any(n => n.Network.Contains(address));
         }
 
-        /// <summary>The most specific named network holding the address (ties: ordinal name), or null.</summary>
+        // Each named network's whole size (addresses over all its prefixes, both families): a network may include
+        // others (`management: [nvr, admins]`), so the prefix that holds an address says nothing about how much else
+        // the name admits.
+        private readonly Dictionary<string, double> _sizes = context.Policy is { } policy
+            ? policy.Networks.ToDictionary(n => n.Key, n => n.Value.Sum(AddressCount), StringComparer.Ordinal)
+            : [];
+
+        /// <summary>
+        /// The smallest named network holding the address, by the number of addresses the whole name admits (ties:
+        /// ordinal name), or null. Least privilege: where the recorder is both <c>nvr</c> and part of
+        /// <c>management: [nvr, admins]</c>, the proposal says <c>nvr</c>; <c>management</c> would let the admins'
+        /// range pull the streams too, which the traffic never showed.
+        /// </summary>
         public string? NetworkOf(IPAddress address)
         {
             string? best = null;
-            var bestLength = -1;
+            var bestSize = double.PositiveInfinity;
             foreach (var (name, network) in _named)
             {
-                if (network.Contains(address) && (network.PrefixLength > bestLength || (network.PrefixLength == bestLength && string.CompareOrdinal(name, best) < 0)))
+                if (!network.Contains(address))
+                {
+                    continue;
+                }
+
+                var size = _sizes[name];
+                if (size < bestSize || (size == bestSize && string.CompareOrdinal(name, best) < 0))
                 {
                     best = name;
-                    bestLength = network.PrefixLength;
+                    bestSize = size;
                 }
             }
 
             return best;
         }
+
+        private static double AddressCount(IPNetwork network)
+            => Math.Pow(2, (network.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128) - network.PrefixLength);
 
         public bool IsNetworkName(string token) => context.Policy?.Networks.ContainsKey(token) == true;
 

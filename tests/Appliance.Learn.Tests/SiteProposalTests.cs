@@ -1,6 +1,7 @@
 using System.Net;
 using Appliance.Core;
 using Appliance.Core.Policy;
+using Appliance.Policy;
 using Appliance.TestSupport.Frames;
 
 namespace Appliance.Learn.Tests;
@@ -71,6 +72,26 @@ public sealed class SiteProposalTests
         var dahua = Camera(LearnSite.Dahua);
         Assert.Contains("egress tcp 445 to nas.site.example", Rules(dahua));
         Assert.Equal(5, dahua.Rules.Count);
+    }
+
+    [Fact]
+    public void Build_AddressInNestedNetworks_NamesTheSmallestNetwork()
+    {
+        // As in the example site: the recorder is `nvr` and also part of `management: [nvr, admins]`, both holding it
+        // as a /32. The rule must say `nvr`: `management` would let the admins' range pull the streams too.
+        var files = LearnSite.PolicyFiles
+            .Select(f => new PolicySource(f.Name, f.Name == "networks.yaml" ? f.Text + "\n  management: [nvr, admins]\n" : f.Text))
+            .ToList();
+        var context = LearnHarness.Context() with { Policy = LearnHarness.LoadOk(files) };
+
+        var proposal = ProposalBuilder.Build(Learned.Value.Snapshot, context);
+        var spec = LearnHarness.LoadOk(proposal.PolicySources);
+
+        var hik = spec.Cameras.Single(c => c.Mac == LearnSite.Hik1);
+        Assert.Contains("ingress tcp 554 from 198.51.100.10", Rules(hik));
+        Assert.Contains("ingress tcp 443 from 203.0.113.0/28", Rules(hik));
+        Assert.DoesNotContain(proposal.Files, f => f.Text.Contains("peer: management", StringComparison.Ordinal));
+        Assert.Contains(proposal.Files, f => f.Text.Contains("peer: nvr", StringComparison.Ordinal));
     }
 
     [Fact]
