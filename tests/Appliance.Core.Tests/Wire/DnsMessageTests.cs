@@ -1,5 +1,6 @@
 using System.Text;
 using Appliance.Core.Wire;
+using Appliance.TestSupport;
 using Appliance.TestSupport.Frames;
 
 namespace Appliance.Core.Tests.Wire;
@@ -262,15 +263,11 @@ public class DnsMessageTests
 
         inputs.Add(DnsWire.Response(1, 2).Question("a.example").Cname("a.example", "b.example").A("b.example", "192.0.2.1").ToArray());
         var all = inputs.ToArray();
-        var sum = Walk(all);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 50; i++)
-        {
-            sum += Walk(all);
-        }
+        var sum = 0;
+        var windows = AllocationWindows.Measure(_ => sum += Walk(all), warmupRounds: 10, roundsPerWindow: 50);
 
         Assert.True(sum > 0);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(windows[^1] == 0, AllocationWindows.Describe(windows));
     }
 
     private static int Walk(byte[][] inputs)
