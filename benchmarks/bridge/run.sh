@@ -18,6 +18,20 @@
 #        --buffer-size sets camfw's capture rings (default: the appliance's Bridge:Port:BufferSize default);
 #        --first-pps N sends the first trial after each start at N frames a second instead of top speed: at a rate the
 #        warm forwarder keeps up with, every frame it loses is the start's.
+#        --profile DIR records where the machine's CPU goes during each warm top-speed trial (`perf record -a -g`, one
+#        DIR/<traffic>-<forwarder>.perf.data and a .txt of the top symbols each) and, with kernel.bpf_stats_enabled on
+#        for the run, what each XDP program costs per run (its run time over its run count, from bpftool). perf itself
+#        costs CPU, so take the figures of a profiled run for attribution, not for the table.
+#        --receive-off-sender runs the receive work of the forwarder's camera-side port on another CPU than the
+#        sender's, for every forwarder alike, as a NIC's interrupt on its own queue would on a real box (on a veth
+#        it otherwise runs in the softirq of the CPU that sent the frame, one frame per poll, and the sender pays for
+#        it): tcpreplay is pinned to CPU 0; a port with a NAPI instance (a veth has one while an XDP program is
+#        attached: camfw-xdp's ports) gets threaded NAPI (/sys/class/net/DEV/threaded) with its kernel threads on the
+#        other CPUs; a port without one (pcapfwd, camfw, the kernel bridge) gets RPS to the other CPUs
+#        (/sys/class/net/DEV/queues/rx-0/rps_cpus). The far ends stay as they are. On 2 CPUs a user-space forwarder
+#        then shares its CPU with its own receive work, so read it as an experiment, not as the comparison.
+#        --threaded-napi gives only ports that have a NAPI instance (camfw-xdp's) threaded NAPI, unpinned: the
+#        other forwarders keep veth's default.
 # Not a test: figures depend on the machine and on what else runs on it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -27,6 +41,9 @@ steps=6
 forwarders="none pcapfwd camfw camfw-xdp kernel"
 camfw_args=()
 first_rate=top
+profile_dir=""
+off_sender=0
+threaded_napi=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --frames-per-trial) frames_per_trial="$2"; shift 2 ;;
@@ -34,6 +51,9 @@ while [ $# -gt 0 ]; do
     --forwarders) forwarders="$2"; shift 2 ;;
     --buffer-size) camfw_args=(--buffer-size "$2"); shift 2 ;;
     --first-pps) first_rate="$2"; shift 2 ;;
+    --profile) profile_dir="$(realpath -m "$2")"; shift 2 ;;
+    --receive-off-sender) off_sender=1; shift ;;
+    --threaded-napi) threaded_napi=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -49,7 +69,9 @@ tx_if="cb${suffix}t"; ap_a="cb${suffix}a"; ap_b="cb${suffix}b"; rx_if="cb${suffi
 work="$(mktemp -d /tmp/camfw-bridge-bench.XXXXXX)"
 fwd_pid=""
 
+bpf_stats_before=""
 cleanup() {
+  [ -n "$bpf_stats_before" ] && sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_before" || true
   [ -n "$fwd_pid" ] && kill "$fwd_pid" 2>/dev/null && wait "$fwd_pid" 2>/dev/null || true
   for ns in "$ns_tx" "$ns_ap" "$ns_rx"; do ip netns delete "$ns" 2>/dev/null || true; done
   ip link delete "$tx_if" 2>/dev/null || true
@@ -59,6 +81,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "== load before the run: $(uptime)" >&2
+if [ -n "$profile_dir" ]; then
+  command -v perf >/dev/null && command -v bpftool >/dev/null || { echo "run.sh: --profile needs perf and bpftool (linux-perf, bpftool)" >&2; exit 1; }
+  mkdir -p "$profile_dir"
+  bpf_stats_before=$(sysctl -n kernel.bpf_stats_enabled)
+  sysctl -qw kernel.bpf_stats_enabled=1
+  # perf names JIT-compiled .NET frames from /tmp/perf-PID.map; W^X would hide them behind double mappings.
+  export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+fi
 echo "== building pcapfwd, BridgeBench; generating 1,000-camera traffic" >&2
 gcc -O2 -Wall -o "$work/pcapfwd" "$here/pcapfwd.c" -lpcap
 dotnet build "$here/BridgeBench/BridgeBench.csproj" -c Release -nologo -v quiet -clp:"ErrorsOnly;NoSummary" -o "$work/bench" >&2
@@ -110,6 +140,36 @@ start_forwarder() { # $1 = camfw | pcapfwd | kernel
   grep -q ready "$work/fwd.out" || { echo "forwarder $1 did not start:" >&2; cat "$work/fwd.err" >&2; exit 1; }
 }
 
+# With --receive-off-sender: the camera-side port's receive work on CPUs 1.. (see the usage). Run after each
+# forwarder's start, since attaching XDP creates a veth's NAPI instances.
+sender_pin=()
+others_mask=""
+if [ "$off_sender" = 1 ]; then
+  cpus=$(nproc)
+  [ "$cpus" -ge 2 ] || { echo "run.sh: --receive-off-sender needs at least 2 CPUs" >&2; exit 1; }
+  sender_pin=(taskset -c 0)
+  others_mask=$(printf '%x' $(( (1 << cpus) - 2 )))
+fi
+receive_off_sender() {
+  if [ "$threaded_napi" = 1 ] && [ "$off_sender" = 0 ]; then
+    if ip netns exec "$ns_ap" sh -c "echo 1 > /sys/class/net/$ap_a/threaded; echo 1 > /sys/class/net/$ap_b/threaded" 2>/dev/null; then
+      echo "  threaded NAPI on $ap_a and $ap_b" >&2
+    fi
+    return 0
+  fi
+  [ "$off_sender" = 1 ] || return 0
+  local pid how
+  if ip netns exec "$ns_ap" sh -c "echo 1 > /sys/class/net/$ap_a/threaded" 2>/dev/null; then
+    ip netns exec "$ns_ap" sh -c "echo 1 > /sys/class/net/$ap_b/threaded" 2>/dev/null || true
+    for pid in $(pgrep "^napi/($ap_a|$ap_b)" || true); do taskset -p "$others_mask" "$pid" >/dev/null; done
+    how="threaded NAPI, threads $(pgrep "^napi/$ap_a" | tr '\n' ' ')on CPU mask $others_mask"
+  else
+    ip netns exec "$ns_ap" sh -c "echo $others_mask > /sys/class/net/$ap_a/queues/rx-0/rps_cpus"
+    how="RPS to CPU mask $others_mask"
+  fi
+  echo "  $ap_a receives off the sender's CPU 0: $how" >&2
+}
+
 stop_forwarder() { # $1
   if [ "$1" = none ]; then
     return
@@ -121,6 +181,37 @@ stop_forwarder() { # $1
   fi
 }
 
+# "run_time_ns run_cnt" summed over the loaded XDP programs named $1 (bpftool truncates names to 15 characters).
+bpf_prog_stats() {
+  bpftool prog show -j | /usr/bin/python3 -c '
+import json, sys
+progs = [p for p in json.load(sys.stdin) if p.get("type") == "xdp" and p.get("name") == sys.argv[1]]
+print(sum(p.get("run_time_ns", 0) for p in progs), sum(p.get("run_cnt", 0) for p in progs))' "$1"
+}
+
+# Runs `trial` under a system-wide perf record (when --profile is on) and reports each XDP program's cost per run.
+profiled_trial() { # $1 traffic, $2 forwarder, then trial's arguments
+  local name="$1-$2" perf_pid="" result
+  shift 2
+  if [ -z "$profile_dir" ]; then trial "$@"; return; fi
+  read -r flow_ns0 flow_n0 <<<"$(bpf_prog_stats flow_offload)"
+  read -r pass_ns0 pass_n0 <<<"$(bpf_prog_stats xdp_pass)"
+  perf record -a -g -F 999 -o "$profile_dir/$name.perf.data" -- sleep 600 >/dev/null 2>&1 &
+  perf_pid=$!
+  sleep 0.5 # perf's start-up, not the trial's
+  result=$(trial "$@")
+  kill -INT "$perf_pid" 2>/dev/null || true
+  wait "$perf_pid" 2>/dev/null || true
+  read -r flow_ns1 flow_n1 <<<"$(bpf_prog_stats flow_offload)"
+  read -r pass_ns1 pass_n1 <<<"$(bpf_prog_stats xdp_pass)"
+  perf report -i "$profile_dir/$name.perf.data" --no-children --sort sym --stdio --percent-limit 0.7 -g none \
+    2>/dev/null | grep -v '^$' >"$profile_dir/$name.txt" || true
+  awk -v f="$((flow_ns1 - flow_ns0))" -v fn="$((flow_n1 - flow_n0))" -v p="$((pass_ns1 - pass_ns0))" -v pn="$((pass_n1 - pass_n0))" \
+    -v n="$name" 'BEGIN { printf "  %s: flow_offload ran %d times, %s ns per run; xdp_pass (far ends) ran %d times, %s ns per run\n",
+      n, fn, (fn > 0 ? sprintf("%.0f", f / fn) : "-"), pn, (pn > 0 ? sprintf("%.0f", p / pn) : "-") }' >&2
+  echo "$result"
+}
+
 # trial PCAP RATE -> "sent delivered achieved_pps machine_ticks" (RATE = top or a pps figure). machine_ticks: the whole
 # machine's busy CPU from the start of the send until the receiver's count stops moving.
 trial() {
@@ -130,7 +221,7 @@ trial() {
   before=$(rx_count)
   if [ "$rate" = top ]; then speed=(--topspeed); else speed=(--pps="$rate"); fi
   m0=$(machine_ticks)
-  out=$(ip netns exec "$ns_tx" tcpreplay -i "$tx_if" "${speed[@]}" --loop="$loops" "$pcap" 2>&1)
+  out=$(ip netns exec "$ns_tx" "${sender_pin[@]}" tcpreplay -i "$tx_if" "${speed[@]}" --loop="$loops" "$pcap" 2>&1)
   # Until the forwarder has drained its queues (at most 0.5 s), not a fixed sleep that would add idle time.
   after=$(rx_count); last=-1
   for _ in 1 2 3 4 5; do [ "$after" = "$last" ] && break; last=$after; sleep 0.1; after=$(rx_count); done
@@ -146,11 +237,12 @@ for traffic in video small; do
   pcap="$work/$traffic.pcap"
   for fwd in $forwarders; do
     start_forwarder "$fwd"
+    receive_off_sender
     # The first top-speed trial right after the start (cold code, cold rings), reported as such; then the measured,
     # warm one.
     read -r first_sent first_got _ _ <<<"$(trial "$pcap" "$first_rate")"
     cpu0=$(cpu_ticks)
-    read -r sent got top mticks <<<"$(trial "$pcap" top)"
+    read -r sent got top mticks <<<"$(profiled_trial "$traffic" "$fwd" "$pcap" top)"
     cpu1=$(cpu_ticks)
     # Whole-machine CPU per frame: per delivered frame, or per sent frame for the baseline (nothing is delivered).
     per=$got; [ "$fwd" = none ] && per=$sent

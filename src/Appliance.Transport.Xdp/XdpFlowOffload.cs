@@ -172,11 +172,13 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
             throw new XdpUnavailableException($"{objectPath} is not camfw's flow offload program (program or maps missing)");
         }
 
+        // Both maps are indexed by side (0 camera, 1 uplink): ports[side] is that side's port, tx[side] where its
+        // frames go.
         uint cameraSide = 0, uplinkSide = 1;
-        Check(LibBpf.bpf_map_update_elem(portsFd, &camera, &cameraSide, LibBpf.UpdateAny), "ports");
-        Check(LibBpf.bpf_map_update_elem(portsFd, &uplink, &uplinkSide, LibBpf.UpdateAny), "ports");
-        Check(LibBpf.bpf_map_update_elem(txFd, &camera, &uplink, LibBpf.UpdateAny), $"the device map ({UplinkInterface} cannot take redirected frames)");
-        Check(LibBpf.bpf_map_update_elem(txFd, &uplink, &camera, LibBpf.UpdateAny), $"the device map ({CameraInterface} cannot take redirected frames)");
+        Check(LibBpf.bpf_map_update_elem(portsFd, &cameraSide, &camera, LibBpf.UpdateAny), "ports");
+        Check(LibBpf.bpf_map_update_elem(portsFd, &uplinkSide, &uplink, LibBpf.UpdateAny), "ports");
+        Check(LibBpf.bpf_map_update_elem(txFd, &cameraSide, &uplink, LibBpf.UpdateAny), $"the device map ({UplinkInterface} cannot take redirected frames)");
+        Check(LibBpf.bpf_map_update_elem(txFd, &uplinkSide, &camera, LibBpf.UpdateAny), $"the device map ({CameraInterface} cannot take redirected frames)");
 
         // The version in force before anything attaches, and every later one before it is published.
         _policies.Swapping += _onSwapping;
@@ -457,7 +459,8 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
         }
     }
 
-    // bpf_ktime_get_ns and Stopwatch are both CLOCK_MONOTONIC on Linux: "how long ago" carries over to the engine clock.
+    // bpf_ktime_get_coarse_ns is CLOCK_MONOTONIC as of the last tick and Stopwatch CLOCK_MONOTONIC on Linux: "how long
+    // ago" carries over to the engine clock, at most a tick early (a flow then looks a few ms older, never younger).
     private static long LastSeenMs(in BpfFlowValue value, long monoNs, long nowMs)
         => value.LastSeenNs == 0 ? nowMs : nowMs - (Math.Max(0, monoNs - (long)value.LastSeenNs) / 1_000_000);
 

@@ -46,7 +46,7 @@ struct flow_key {
 struct flow_value {
 	__u64 packets;      /* forwarded by this program; camfw reads and accounts them */
 	__u64 bytes;
-	__u64 last_seen_ns; /* CLOCK_MONOTONIC of the last forwarded frame */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC(_COARSE) of the last forwarded frame */
 	__u32 policy_version;
 	__u32 flags;
 	__u8 camera_mac[6];
@@ -56,9 +56,15 @@ struct flow_value {
 	__u32 pad;
 };
 
+/* Not preallocated: an entry is allocated when camfw installs the flow (never by this program), so the kernel
+ * holds memory for the flows in the map, not for all 65,536 at once (11 MB locked before, 1 MB of buckets now), and
+ * the entries in use lie together in slab memory rather than spread over a preallocated vmalloc area (the frame's
+ * lookup misses the cache less). A deleted entry is also freed only after an RCU grace period, where a
+ * preallocated one could be reused at once for another flow while a frame on another CPU still updates it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct flow_key);
 	__type(value, struct flow_value);
 } flows SEC(".maps");
@@ -71,17 +77,20 @@ struct {
 	__type(value, __u32);
 } policy SEC(".maps");
 
-/* ingress ifindex -> SIDE_CAMERA / SIDE_UPLINK */
+/* The pair's ports by side: ports[SIDE_CAMERA] and ports[SIDE_UPLINK] are their ifindexes. An array, not a hash
+ * keyed by ifindex: the verifier inlines an array lookup into two loads, where a hash lookup is a helper call, a
+ * jhash and a bucket walk on every frame. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
 } ports SEC(".maps");
 
-/* ingress ifindex -> the other port of the pair */
+/* Where a frame received on a side goes: tx[SIDE_CAMERA] is the uplink port, tx[SIDE_UPLINK] the camera port
+ * (a device array, looked up by index as above). */
 struct {
-	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -103,9 +112,19 @@ int flow_offload(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u32 ifindex = ctx->ingress_ifindex;
-	__u32 *side = bpf_map_lookup_elem(&ports, &ifindex);
-	if (!side)
+	__u32 camera_index = SIDE_CAMERA, uplink_index = SIDE_UPLINK;
+	__u32 *camera_port = bpf_map_lookup_elem(&ports, &camera_index);
+	__u32 *uplink_port = bpf_map_lookup_elem(&ports, &uplink_index);
+	if (!camera_port || !uplink_port)
 		return XDP_PASS;
+	__u32 side_value;
+	if (ifindex == *camera_port && ifindex != 0)
+		side_value = SIDE_CAMERA;
+	else if (ifindex == *uplink_port && ifindex != 0)
+		side_value = SIDE_UPLINK;
+	else
+		return XDP_PASS;
+	__u32 *side = &side_value;
 
 	struct ethhdr *eth = data;
 	if ((void *)(eth + 1) > end)
@@ -268,10 +287,13 @@ int flow_offload(struct xdp_md *ctx)
 		__sync_fetch_and_or(&v->flags, seen);
 	__sync_fetch_and_add(&v->packets, 1);
 	__sync_fetch_and_add(&v->bytes, (__u64)(end - data));
-	v->last_seen_ns = bpf_ktime_get_ns();
+	/* The coarse clock (CLOCK_MONOTONIC as of the last tick, at most a few ms behind) is a plain load where the
+	 * precise one reads the clock source, which in a VM is a paravirtual clock read on every frame; expiry works in
+	 * seconds. */
+	v->last_seen_ns = bpf_ktime_get_coarse_ns();
 
 	/* To the other port; if the pair's device map has no entry (not set up), up to camfw instead. */
-	return bpf_redirect_map(&tx, ifindex, XDP_PASS);
+	return bpf_redirect_map(&tx, side_value, XDP_PASS);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
