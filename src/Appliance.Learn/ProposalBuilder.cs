@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Numerics;
 using System.Text;
 using Appliance.Core;
 using Appliance.Core.Policy;
@@ -635,11 +636,11 @@ public static class ProposalBuilder
                 && !_named.Any(n => n.Network.Contains(address));
         }
 
-        // Each named network's whole size (addresses over all its prefixes, both families): a network may include
-        // others (`management: [nvr, admins]`), so the prefix that holds an address says nothing about how much else
-        // the name admits.
-        private readonly Dictionary<string, double> _sizes = context.Policy is { } policy
-            ? policy.Networks.ToDictionary(n => n.Key, n => n.Value.Sum(AddressCount), StringComparer.Ordinal)
+        // What each named network admits (its prefixes merged, both families): a network may include others
+        // (`management: [nvr, admins]`) or list overlapping prefixes, so neither the prefix that holds an address nor the
+        // sum of the name's prefixes says how much the name admits.
+        private readonly Dictionary<string, AddressSet> _sets = context.Policy is { } policy
+            ? policy.Networks.ToDictionary(n => n.Key, n => AddressSet.Of(n.Value), StringComparer.Ordinal)
             : [];
 
         /// <summary>
@@ -651,7 +652,7 @@ public static class ProposalBuilder
         public string? NetworkOf(IPAddress address)
         {
             string? best = null;
-            var bestSize = double.PositiveInfinity;
+            var bestSize = BigInteger.Zero;
             foreach (var (name, network) in _named)
             {
                 if (!network.Contains(address))
@@ -659,8 +660,8 @@ public static class ProposalBuilder
                     continue;
                 }
 
-                var size = _sizes[name];
-                if (size < bestSize || (size == bestSize && string.CompareOrdinal(name, best) < 0))
+                var size = _sets[name].Count;
+                if (best is null || size < bestSize || (size == bestSize && string.CompareOrdinal(name, best) < 0))
                 {
                     best = name;
                     bestSize = size;
@@ -669,9 +670,6 @@ public static class ProposalBuilder
 
             return best;
         }
-
-        private static double AddressCount(IPNetwork network)
-            => Math.Pow(2, (network.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128) - network.PrefixLength);
 
         public bool IsNetworkName(string token) => context.Policy?.Networks.ContainsKey(token) == true;
 

@@ -95,6 +95,27 @@ public sealed class SiteProposalTests
     }
 
     [Fact]
+    public void Build_NetworkListingAnAddressTwice_CountedByWhatItAdmits()
+    {
+        // `recorders` lists the recorder inside its /30 and again on its own (as a network that includes `nvr` does):
+        // it admits 4 addresses, not the 6 its prefixes add up to, so it is smaller than `nvrs`, which admits 5.
+        var proposal = WithNetworks("""
+            networks:
+              dns-ntp: 198.51.100.2
+              admins: [203.0.113.0/28]
+              recorders: [198.51.100.8/30, 198.51.100.10, 198.51.100.11]
+              nvrs: [198.51.100.10, 198.51.100.20/30]
+            """);
+        var spec = LearnHarness.LoadOk(proposal.PolicySources);
+
+        Assert.Contains(proposal.Files, f => f.Text.Contains("peer: recorders", StringComparison.Ordinal));
+        Assert.DoesNotContain(proposal.Files, f => f.Text.Contains("peer: nvrs", StringComparison.Ordinal));
+        var stream = Assert.Single(spec.Cameras.Single(c => c.Mac == LearnSite.Hik1).Rules, r => r.Direction == Direction.Ingress && r.Ports.SequenceEqual([new PortRange(554, 554)]));
+        Assert.Contains(stream.Peers, p => p.Contains(IPAddress.Parse(LearnSite.Nvr)));
+        Assert.DoesNotContain(stream.Peers, p => p.Contains(IPAddress.Parse("198.51.100.21")));
+    }
+
+    [Fact]
     public void Build_SeveralAddressesBehindOneName_BecomeOneNameRule()
     {
         var rule = Assert.Single(Camera(LearnSite.Dahua).Rules, r => r.Names.Count > 0);
@@ -202,6 +223,13 @@ public sealed class SiteProposalTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         var summary = string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"));
         Assert.True(counts["legit"] > 400 && counts["phone-home"] > 50 && counts["probe"] > 20 && counts["new"] > 10, summary);
+    }
+
+    /// <summary>The site capture's proposal under the site policy with <paramref name="networks"/> as its networks file.</summary>
+    private static Proposal WithNetworks(string networks)
+    {
+        var files = LearnSite.PolicyFiles.Select(f => new PolicySource(f.Name, f.Name == "networks.yaml" ? networks : f.Text)).ToList();
+        return ProposalBuilder.Build(Learned.Value.Snapshot, LearnHarness.Context() with { Policy = LearnHarness.LoadOk(files) });
     }
 
     private static (LearnedService Service, ServiceOutcome Outcome) Single(Direction direction, ushort port)
