@@ -186,8 +186,10 @@ public static class ProposalBuilder
                 continue;
             }
 
-            var token = site.NetworkOf(service.Peer);
-            if (token is null && service.Name is { } dnsName && IsUsableName(dnsName) && (names.Contains(dnsName) || names.Count < PolicyLimits.MaxDnsNamesPerCamera))
+            // Tied names: the bare address, not a name rule either (that would admit whatever the name comes to resolve to).
+            var network = site.NetworkOf(service.Peer);
+            var token = network.Name;
+            if (token is null && network.Tied.Count == 0 && service.Name is { } dnsName && IsUsableName(dnsName) && (names.Contains(dnsName) || names.Count < PolicyLimits.MaxDnsNamesPerCamera))
             {
                 names.Add(dnsName);
                 token = dnsName;
@@ -202,6 +204,12 @@ public static class ProposalBuilder
             }
 
             rule.Add(token, service);
+            if (network.Tied.Count > 0)
+            {
+                rule.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{service.Peer} is in {Names(network.Tied)} ({network.Size:N0} addresses each, not the same ones): written as the address; {(network.Tied.Count == 2 ? "either name would admit an address the other does not" : "each name would admit addresses another does not")}, which the traffic never showed"));
+            }
+
             if (service.Peer.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 plan.Ipv6 = true;
@@ -424,6 +432,11 @@ public static class ProposalBuilder
             {
                 sb.Append(indent).Append("    # resolved by the camera: ").Append(OneLine(string.Join("; ", named))).Append('\n');
             }
+
+            foreach (var note in all.SelectMany(r => r.Notes).Distinct().Order(StringComparer.Ordinal))
+            {
+                sb.Append(indent).Append("    # ").Append(OneLine(note)).Append('\n');
+            }
         }
     }
 
@@ -491,6 +504,10 @@ public static class ProposalBuilder
                 sb.Append("- allowed: ").Append(rule.Direction == Direction.Egress ? "egress" : "ingress").Append(' ').Append(Protocol(rule.Protocol)).Append(' ')
                     .Append(rule.Port.ToString(CultureInfo.InvariantCulture)).Append(rule.Direction == Direction.Egress ? " to " : " from ")
                     .Append(string.Join(", ", rule.Peers.Keys.Order(StringComparer.Ordinal))).Append(" (").Append(Volume(rule.Services)).Append(")\n");
+                foreach (var note in rule.Notes)
+                {
+                    sb.Append("  - ").Append(OneLine(note)).Append('\n');
+                }
             }
 
             foreach (var (s, outcome) in camera.Listed)
@@ -531,6 +548,10 @@ public static class ProposalBuilder
         return string.Create(CultureInfo.InvariantCulture,
             $"{N(connections)} connection(s){(mid > 0 ? $" ({N(mid)} joined mid-way)" : string.Empty)}{(incomplete > 0 ? $" and {N(incomplete)} that never completed" : string.Empty)}, {volume}; first seen {Time(first)}, last seen {Time(last)}");
     }
+
+    /// <summary>"a and b", "a, b and c".</summary>
+    private static string Names(IReadOnlyList<string> names)
+        => names.Count == 1 ? names[0] : string.Join(", ", names.Take(names.Count - 1)) + " and " + names[^1];
 
     private static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
@@ -644,31 +665,35 @@ public static class ProposalBuilder
             : [];
 
         /// <summary>
-        /// The smallest named network holding the address, by the number of addresses the whole name admits (ties:
-        /// ordinal name), or null. Least privilege: where the recorder is both <c>nvr</c> and part of
-        /// <c>management: [nvr, admins]</c>, the proposal says <c>nvr</c>; <c>management</c> would let the admins'
-        /// range pull the streams too, which the traffic never showed.
+        /// How the proposal names the address: by the smallest named network holding it, counting every address the
+        /// whole name admits, or by none. Least privilege: where the recorder is both <c>nvr</c> and part of
+        /// <c>management: [nvr, admins]</c>, the proposal says <c>nvr</c>; <c>management</c> would let the admins' range
+        /// pull the streams too, which the traffic never showed. Several smallest names are used only when they admit
+        /// the same addresses (then the ordinal first: they mean the same); where they differ (<c>a: [A, C]</c> and
+        /// <c>b: [A, D]</c>, the address in A) each would admit an address the other does not and the traffic never
+        /// showed, and nothing says which of C or D the site meant, so none is used and the choice says which tied.
         /// </summary>
-        public string? NetworkOf(IPAddress address)
+        public NetworkChoice NetworkOf(IPAddress address)
         {
-            string? best = null;
-            var bestSize = BigInteger.Zero;
+            var holders = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var (name, network) in _named)
             {
-                if (!network.Contains(address))
+                if (network.Contains(address))
                 {
-                    continue;
-                }
-
-                var size = _sets[name].Count;
-                if (best is null || size < bestSize || (size == bestSize && string.CompareOrdinal(name, best) < 0))
-                {
-                    best = name;
-                    bestSize = size;
+                    holders.Add(name);
                 }
             }
 
-            return best;
+            if (holders.Count == 0)
+            {
+                return NetworkChoice.None;
+            }
+
+            var least = holders.Min(n => _sets[n].Count);
+            var smallest = holders.Where(n => _sets[n].Count == least).ToList();
+            return smallest.All(n => _sets[n].SetEquals(_sets[smallest[0]]))
+                ? new NetworkChoice(smallest[0], [], least)
+                : new NetworkChoice(null, smallest, least);
         }
 
         public bool IsNetworkName(string token) => context.Policy?.Networks.ContainsKey(token) == true;
@@ -719,6 +744,16 @@ public static class ProposalBuilder
         public required List<CameraPlan> Members { get; init; }
     }
 
+    /// <summary>
+    /// The named network an address is written as (<see cref="Name"/>), or none: then <see cref="Tied"/> lists the
+    /// equally small names that hold it but admit different addresses (empty when no name holds it), each of
+    /// <see cref="Size"/> addresses.
+    /// </summary>
+    private readonly record struct NetworkChoice(string? Name, IReadOnlyList<string> Tied, BigInteger Size)
+    {
+        public static NetworkChoice None { get; } = new(null, [], BigInteger.Zero);
+    }
+
     private sealed class RulePlan(Direction direction, RuleProtocol protocol, ushort port)
     {
         public Direction Direction => direction;
@@ -732,6 +767,9 @@ public static class ProposalBuilder
         public SortedDictionary<string, List<LearnedService>> Peers { get; } = new(StringComparer.Ordinal);
 
         public List<LearnedService> Services { get; } = [];
+
+        /// <summary>Why a peer is written as it is where that is not plain (tied names), one comment each.</summary>
+        public SortedSet<string> Notes { get; } = new(StringComparer.Ordinal);
 
         public static string IdOf(Direction direction, RuleProtocol protocol, ushort port)
             => (direction == Direction.Egress ? "out-" : "in-") + Protocol(protocol) + "-"

@@ -116,6 +116,43 @@ public sealed class SiteProposalTests
     }
 
     [Fact]
+    public void Build_AddressInTwoEqualNetworksThatDiffer_WritesTheAddressAndSaysWhy()
+    {
+        // Both hold the recorder and two addresses; `recorders-a` would admit .11, `recorders-b` .12, and the traffic
+        // showed neither: only the recorder's own address is least privilege.
+        var proposal = WithNetworks("""
+            networks:
+              dns-ntp: 198.51.100.2
+              admins: [203.0.113.0/28]
+              recorders-a: [198.51.100.10, 198.51.100.11]
+              recorders-b: [198.51.100.10, 198.51.100.12]
+            """);
+        var spec = LearnHarness.LoadOk(proposal.PolicySources);
+
+        Assert.Contains("ingress tcp 554 from 198.51.100.10", Rules(spec.Cameras.Single(c => c.Mac == LearnSite.Hik1)));
+        Assert.DoesNotContain(proposal.Files, f => f.Text.Contains("peer: recorders", StringComparison.Ordinal));
+        Assert.Contains(proposal.Files, f => f.Name.EndsWith(".yaml", StringComparison.Ordinal)
+            && f.Text.Contains("# 198.51.100.10 is in recorders-a and recorders-b (2 addresses each, not the same ones): written as the address", StringComparison.Ordinal));
+        Assert.Contains("198.51.100.10 is in recorders-a and recorders-b", proposal.Files.Single(f => f.Name == "REVIEW.md").Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_AddressInTwoNetworksOfTheSameAddresses_NamesTheOrdinalFirst()
+    {
+        // `video: [recorders]` is another name for the same two addresses: naming it admits nothing more, so the name stays.
+        var proposal = WithNetworks("""
+            networks:
+              dns-ntp: 198.51.100.2
+              admins: [203.0.113.0/28]
+              video: [recorders]
+              recorders: [198.51.100.10, 198.51.100.11]
+            """);
+
+        Assert.Contains(proposal.Files, f => f.Text.Contains("peer: recorders", StringComparison.Ordinal));
+        Assert.DoesNotContain(proposal.Files, f => f.Text.Contains("not the same ones", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Build_SeveralAddressesBehindOneName_BecomeOneNameRule()
     {
         var rule = Assert.Single(Camera(LearnSite.Dahua).Rules, r => r.Names.Count > 0);
