@@ -144,8 +144,13 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
 
         // 7. A bad policy: validate shows file:line:column inline, nothing changes.
         await page.GetByRole(AriaRole.Link, new() { Name = "Policy" }).ClickAsync();
+
+        // The form works through console.js (deferred): choosing files before it has run is lost, as a busy CI
+        // machine showed, so wait for the load event, which follows the deferred scripts.
+        await page.WaitForLoadStateAsync(LoadState.Load);
         var bad = WritePolicy("bad", new() { ["networks.yaml"] = TestPolicies.Networks, ["cameras.yaml"] = TestPolicies.InvalidCameras });
         await page.Locator("#policy-files").SetInputFilesAsync(bad);
+        await Assertions.Expect(page.Locator("#chosen")).ToContainTextAsync("cameras.yaml");
         await page.Locator("#validate").ClickAsync();
         await Assertions.Expect(page.Locator("#diagnostics")).ToContainTextAsync(new Regex(@"cameras\.yaml:10:\d+ error"));
         await Assertions.Expect(page.Locator("#current-version")).ToHaveTextAsync("1");
