@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -87,6 +88,9 @@ public sealed class ManagementServer : IAsyncDisposable
 
     /// <summary>The console's per-minute samples (for tests).</summary>
     internal TrafficSampler ConsoleSampler => _sampler;
+
+    /// <summary>Every endpoint mapped, after <see cref="StartAsync"/> (for the test that no route serves data without credentials).</summary>
+    internal IEnumerable<Endpoint> Endpoints => _app is null ? [] : ((IEndpointRouteBuilder)_app).DataSources.SelectMany(d => d.Endpoints);
 
     /// <summary>The web console's address (<c>/console/</c> on the first TCP address), after <see cref="StartAsync"/>; null when disabled.</summary>
     public Uri? ConsoleAddress => _options.ConsoleEnabled && Addresses.Count > 0 ? new Uri(Addresses[0], ConsoleSecurity.BasePath + "/") : null;

@@ -17,9 +17,10 @@ namespace Appliance.Management.WebConsole;
 
 /// <summary>
 /// The web console's routes under <c>/console</c>: every page requires <see cref="ApiAuth.AdminPolicy"/>, the same
-/// policy as the API, met by a console session (or a bearer token); only the login form and the embedded
-/// stylesheet and script (which hold no data) are anonymous. The console's actions on the policy go to the API's own
-/// endpoints with the session cookie and the anti-forgery header, so there is one implementation of each.
+/// policy as the API, met by a console session (or a bearer token); only the login form, logout (which without a
+/// session only clears the cookie) and the embedded stylesheet and script (which hold no data) are anonymous. The
+/// console's actions on the policy go to the API's own endpoints with the session cookie and the anti-forgery header,
+/// so there is one implementation of each.
 /// </summary>
 internal static class ConsoleEndpoints
 {
@@ -49,7 +50,9 @@ internal static class ConsoleEndpoints
         group.MapGet("/login", GetLogin).AllowAnonymous();
         group.MapPost("/login", LoginAsync).AllowAnonymous().DisableAntiforgery();
         group.MapGet("/assets/{name}", GetAsset).AllowAnonymous();
-        group.MapPost("/logout", Logout);
+        // Anonymous so "Log out" pressed after the session expired lands on the login page, not on a 401 counted as a
+        // failed authentication; with a live session, the anti-forgery check still guards it.
+        group.MapPost("/logout", Logout).AllowAnonymous();
         group.MapGet("/", Overview);
         group.MapGet("/cameras", Cameras);
         group.MapGet("/cameras/{name}", Camera);
@@ -80,6 +83,13 @@ internal static class ConsoleEndpoints
         // must not lock out the owner who shares their address.
         if (presented.Length > 0 && token.Matches(presented))
         {
+            // Logging in again from a browser that still holds a live session (a second tab, a bookmarked login page)
+            // ends that session: one browser, one session.
+            if (context.Features.Get<ConsoleSession>() is { } previous)
+            {
+                state.Sessions.Remove(previous.Key);
+            }
+
             var (cookie, session) = state.Sessions.Create(remote.ToString());
             context.Response.Cookies.Append(ConsoleSecurity.CookieName(context.Request.IsHttps), cookie, ConsoleSecurity.CookieOptions(context.Request.IsHttps));
             Log.ConsoleLogin(log, remote.ToString(), session.Key[..8]);

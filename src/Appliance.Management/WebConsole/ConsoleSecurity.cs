@@ -1,4 +1,5 @@
 using Appliance.Management.Security;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -83,12 +84,15 @@ public static class ConsoleSecurity
     /// <summary>
     /// Refuses (403) a state-changing request authenticated by a console session unless it carries the session's
     /// anti-forgery token (header or form field) and, when the browser says where it came from, it came from this
-    /// origin. Bearer-token and local-socket requests are not affected: no browser sends those by itself.
+    /// origin. Bearer-token and local-socket requests are not affected: no browser sends those by itself. An endpoint
+    /// marked <c>.DisableAntiforgery()</c> is not checked here: that is the login form, which starts a new session
+    /// (so it has no session token to send), needs the API token itself, and checks the origin on its own.
     /// </summary>
     public static async Task CheckForgery(HttpContext context, RequestDelegate next)
     {
         var method = context.Request.Method;
-        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
+            || context.GetEndpoint()?.Metadata.GetMetadata<IAntiforgeryMetadata>() is { RequiresValidation: false })
         {
             await next(context).ConfigureAwait(false);
             return;

@@ -6,6 +6,8 @@ using Appliance.Management.Api;
 using Appliance.Management.Policies;
 using Appliance.Management.WebConsole;
 using Appliance.TestSupport.Host;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Appliance.Management.Tests.WebConsole;
@@ -49,14 +51,167 @@ public sealed partial class ConsoleHttpTests
     }
 
     [Theory]
-    [InlineData("/console/logout")]
     [InlineData("/console/cameras")]
+    [InlineData("/console/policy")]
     public async Task Post_NoSession_Returns401(string path)
     {
         await using var api = await StartAsync();
         using var client = Browser(api, out _);
         using var response = await PostFormAsync(client, path);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    /// <summary>
+    /// Every route the server maps, asked with no credentials at all. The anonymous ones are exactly these few, which
+    /// hold no data; every other one sends a browser's GET under /console to the login page and answers anything else
+    /// 401. A route added later without authorization fails here, not in an audit.
+    /// </summary>
+    [Fact]
+    public async Task EveryRoute_NoCredentials_LoginPageOr401NeverData()
+    {
+        var feed = new ListFeed();
+        feed.Drop("phone-home", "cam-a", "203.0.113.50", 443);
+        await using var api = await StartAsync(events: feed);
+        var routes = api.Server.Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+                .Select(m => (Method: m, Pattern: e.RoutePattern.RawText ?? "", Anonymous: e.Metadata.GetMetadata<IAllowAnonymous>() is not null)))
+            .ToList();
+        Assert.Contains(routes, r => r.Pattern == "/console/proposal"); // positive control: the console's routes are listed
+        Assert.Contains(routes, r => r.Pattern == "/api/v1/policy/rollback/{version}");
+        Assert.Equal(
+            ["GET /", "GET /api/v1/health", "GET /console/assets/{name}", "GET /console/login", "POST /console/login", "POST /console/logout"],
+            routes.Where(r => r.Anonymous).Select(r => $"{r.Method} {r.Pattern}").Order(StringComparer.Ordinal));
+
+        using var client = Browser(api, out _);
+        foreach (var (method, pattern, anonymous) in routes)
+        {
+            var path = RouteParameter().Replace(pattern, m => m.Groups[1].Value switch
+            {
+                "name" when pattern.StartsWith("/console/assets/", StringComparison.Ordinal) => "console.js",
+                "name" => "cam-a",
+                "version" => "1",
+                _ => "x",
+            });
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (method is not ("GET" or "HEAD"))
+            {
+                request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+            }
+
+            using var response = await client.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            AssertNoData(body);
+            if (anonymous)
+            {
+                continue;
+            }
+
+            if (method == "GET" && path.StartsWith(ConsoleSecurity.BasePath, StringComparison.Ordinal))
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"{method} {path}: {(int)response.StatusCode}, not the login page");
+                Assert.Equal(ConsoleSecurity.LoginPath, response.Headers.Location!.OriginalString);
+            }
+            else
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path}: {(int)response.StatusCode}, not 401");
+            }
+        }
+
+        Assert.Equal(1u, api.Policies.Current!.Version); // and nothing changed
+    }
+
+    [Fact]
+    public async Task Login_AgainWhileSessionLive_NewSessionReplacesOldNot403()
+    {
+        await using var api = await StartAsync();
+        using var client = Browser(api, out var cookies);
+        (await LoginAsync(client, ApiHarness.Token)).Dispose();
+        var first = cookies.GetCookies(api.Server.Addresses[0])["camfw-session"]!.Value;
+
+        // The login form posted with a live session's cookie (a second tab, a bookmarked login page): the form has no
+        // session token to send, and needs none; it starts a new session and ends the old one.
+        using var again = await LoginAsync(client, ApiHarness.Token);
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+        Assert.Equal("/console/", again.Headers.Location!.OriginalString);
+        var second = cookies.GetCookies(api.Server.Addresses[0])["camfw-session"]!.Value;
+        Assert.NotEqual(first, second);
+        Assert.Equal(1, api.Server.ConsoleSessions.Count);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/console/cameras")).StatusCode);
+
+        using var old = Browser(api, out var oldCookies);
+        oldCookies.Add(api.Server.Addresses[0], new Cookie("camfw-session", first));
+        using var replay = await old.GetAsync("/console/cameras");
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Origin", "http://198.51.100.66")]
+    public async Task Login_FromAnotherSiteWhileSessionLive_RefusedAndSessionKept(string header, string value)
+    {
+        await using var api = await StartAsync();
+        using var client = Browser(api, out var cookies);
+        (await LoginAsync(client, ApiHarness.Token)).Dispose();
+        var session = cookies.GetCookies(api.Server.Addresses[0])["camfw-session"]!.Value;
+
+        // The login form is exempt from the session's anti-forgery token, not from the origin check: a page elsewhere
+        // cannot swap the admin's session for one of its choosing, nor end it.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/console/login") { Content = new FormUrlEncodedContent([new("token", ApiHarness.Token)]) };
+        request.Headers.Add(header, value);
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        Assert.Equal(session, cookies.GetCookies(api.Server.Addresses[0])["camfw-session"]!.Value);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/console/cameras")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Logout_SessionAlreadyExpired_LoginPageNotCountedAsFailure()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var api = await StartAsync(
+            o =>
+            {
+                o.ConsoleSessionIdleTimeout = TimeSpan.FromMinutes(10);
+                o.AuthFailureLimit = 1; // one counted failure locks the address out: the wrong token below would get 429
+            },
+            time);
+        using var client = Browser(api, out _);
+        (await LoginAsync(client, ApiHarness.Token)).Dispose();
+        var csrf = await CsrfTokenAsync(client);
+        time.Advance(TimeSpan.FromMinutes(11));
+
+        // "Log out" pressed on a page left open past the idle timeout: the login page, and the cookie cleared.
+        using var logout = await PostFormAsync(client, "/console/logout", KeyValuePair.Create(ConsoleSecurity.CsrfField, csrf));
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal(ConsoleSecurity.LoginPath, logout.Headers.Location!.OriginalString);
+        Assert.Contains(logout.Headers.GetValues("Set-Cookie"), c => c.StartsWith("camfw-session=;", StringComparison.Ordinal));
+
+        // Not a failed authentication: the address is not locked out, so a wrong token is told so (401), not 429.
+        using var wrong = await LoginAsync(client, "not-the-token-000000");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+    }
+
+    [Fact]
+    public async Task Session_ServerRestarted_OldCookieOpensNothing()
+    {
+        // Sessions live in the process only: the token is read once at start, so changing it means a restart, and a
+        // restart ends every session.
+        string cookie;
+        await using (var before = await StartAsync())
+        {
+            using var client = Browser(before, out var cookies);
+            (await LoginAsync(client, ApiHarness.Token)).Dispose();
+            cookie = cookies.GetCookies(before.Server.Addresses[0])["camfw-session"]!.Value;
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/console/cameras")).StatusCode);
+        }
+
+        await using var after = await StartAsync();
+        using var replay = Browser(after, out var replayCookies);
+        replayCookies.Add(after.Server.Addresses[0], new Cookie("camfw-session", cookie));
+        using var response = await replay.GetAsync("/console/cameras");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(ConsoleSecurity.LoginPath, response.Headers.Location!.OriginalString);
     }
 
     [Theory]
@@ -412,6 +567,9 @@ public sealed partial class ConsoleHttpTests
             }
         }
     }
+
+    [GeneratedRegex(@"\{(\w+)[^}]*\}")]
+    private static partial Regex RouteParameter();
 
     [GeneratedRegex("<meta name=\"csrf-token\" content=\"([^\"]+)\"")]
     private static partial Regex CsrfMeta();
