@@ -193,7 +193,7 @@ internal static class ConsolePages
             var five = page.State.Sampler.Window(camera.Name, totals, TimeSpan.FromMinutes(5));
             var hour = page.State.Sampler.Window(camera.Name, totals, TimeSpan.FromHours(1));
             h.Raw("<tr data-camera=\"").Text(camera.Name).Raw("\"><th scope=\"row\">").Link("/console/cameras/" + Uri.EscapeDataString(camera.Name), camera.Name).Raw("</th>")
-                .El("td", camera.Mode switch { Core.Policy.CameraMode.Monitor => "monitor", Core.Policy.CameraMode.Learn => "learn", _ => "enforce" }, camera.Mode == Core.Policy.CameraMode.Enforce ? "mode-enforce" : "mode-monitor")
+                .El("td", ModeName(camera.Mode), "mode-" + ModeName(camera.Mode))
                 .El("td", PolicyFormatter.FormatIdentity(camera))
                 .Raw("<td data-sort=\"").Text(totals.LastSeen?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0").Raw("\">").Time(totals.LastSeen, now).Raw("</td>");
             Window(h, five, passed: true);
@@ -228,11 +228,13 @@ internal static class ConsolePages
             .Raw("<dt>Frames</dt><dd>").Text(Html.Count(totals.FramesPassed)).Raw(" passed (").Text(Html.Bytes(totals.BytesPassed)).Raw("), ")
             .Text(Html.Count(totals.FramesDropped)).Raw(" dropped (").Text(Html.Bytes(totals.BytesDropped)).Raw(")</dd></dl>");
 
-        h.Raw("<section aria-labelledby=\"rules-h\"><h2 id=\"rules-h\">Effective rules</h2><p class=\"muted small\">As <code>camfw policy show --camera ")
+        h.Raw("<section aria-labelledby=\"rules-h\"><h2 id=\"rules-h\">Effective rules</h2><p class=\"muted small\">As <code>camfw policy show --live --camera ")
             .Text(camera.Name).Raw("</code> prints them, read back from the compiled tables of version ").Text(state.Version.ToString(CultureInfo.InvariantCulture)).Raw(".</p><pre class=\"rules\" id=\"effective-rules\">");
         using (var writer = new StringWriter(CultureInfo.InvariantCulture))
         {
-            PolicyFormatter.WriteShow(writer, state.Policy, camera.Name);
+            // This is the running appliance: each name rule lists what it admits now, as `policy show --live` does,
+            // never the offline "none learned" while the camera's learned names are letting traffic through.
+            PolicyFormatter.WriteShow(writer, state.Policy, camera.Name, new Dictionary<string, IReadOnlyList<LearnedNameLine>>(StringComparer.Ordinal) { [camera.Name] = AdmittedNames(traffic, camera.Name) });
             h.Text(writer.ToString());
         }
 
@@ -392,6 +394,13 @@ internal static class ConsolePages
         return Layout(page, "Proposal", "proposal", h, refresh: false);
     }
 
+    /// <summary>
+    /// The names <paramref name="camera"/> learned from its DNS answers that a name rule may admit through, with the
+    /// time their admission has left (names taught by answers to queries no rule admitted only name peers in reports).
+    /// </summary>
+    private static List<LearnedNameLine> AdmittedNames(ITrafficSource traffic, string camera)
+        => [.. traffic.LearnedNames().Where(n => n.AdmitsSeconds is not null && string.Equals(n.Camera, camera, StringComparison.Ordinal)).Select(n => new LearnedNameLine(n.Name, n.Address, n.AdmitsSeconds!.Value))];
+
     /// <summary>REVIEW.md's listed items, per camera: <c>## camera (...)</c> headings, then <c>- **needs a decision**: ...</c> or <c>- not learned: ...</c>.</summary>
     private static List<(string Camera, bool Decision, string What)> ReviewItems(string review)
     {
@@ -492,6 +501,9 @@ internal static class ConsolePages
 
         h.Raw("</pre></details>");
     }
+
+    /// <summary>A mode as the policy language and the API spell it (the lab compares the console's cameras page with the API by it).</summary>
+    private static string ModeName(Core.Policy.CameraMode mode) => mode switch { Core.Policy.CameraMode.Monitor => "monitor", Core.Policy.CameraMode.Learn => "learn", _ => "enforce" };
 
     private static void Window(Html h, WindowCounts? counts, bool passed)
     {

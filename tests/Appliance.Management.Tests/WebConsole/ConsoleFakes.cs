@@ -13,15 +13,27 @@ internal sealed class MutableTraffic : ITrafficSource
 
     public DateTimeOffset? LastSeen { get; set; }
 
-    public long SyslogQueueDropped => 0;
+    public long CaptureDrops { get; set; } = 3;
 
-    public IReadOnlyList<DataPlaneStatus> DataPlanes() => [new("pair0", true, null, 3, 2, 1024, 0)];
+    public long SyslogQueueDropped { get; set; }
+
+    public SyslogShippingStatus? Syslog { get; set; }
+
+    /// <summary>The tracked flows <see cref="Flows"/> pages through.</summary>
+    public List<FlowView> FlowList { get; } = [];
+
+    /// <summary>What the cameras learned from their DNS answers.</summary>
+    public List<LearnedNameView> Names { get; } = [];
+
+    public IReadOnlyList<DataPlaneStatus> DataPlanes() => [new("pair0", true, null, CaptureDrops, 2, 1024, 0)];
 
     public CameraTotals Camera(int slot) => new(Passed, Dropped, Passed * 100, Dropped * 100, LastSeen);
 
     public IReadOnlyList<KeyValuePair<Reason, long>> Reasons() => [new(Reason.RuleMatch, Passed), new(Reason.NoRuleMatched, Dropped)];
 
-    public FlowPage Flows(int offset, int limit) => new(0, []);
+    public FlowPage Flows(int offset, int limit) => new(FlowList.Count, [.. FlowList.Skip(offset).Take(limit)]);
+
+    public IReadOnlyList<LearnedNameView> LearnedNames() => Names;
 }
 
 /// <summary>An event feed a test appends to (thread-safe: the event stream reads it while the test writes).</summary>
