@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Numerics;
+using Appliance.Core.Policy;
 
 namespace Appliance.Learn;
 
@@ -54,22 +55,5 @@ internal sealed class AddressSet
         return (low, low | (hostBits == 128 ? UInt128.MaxValue : (UInt128.One << hostBits) - 1));
     }
 
-    private static (UInt128 Low, UInt128 High)[] Merge(List<(UInt128 Low, UInt128 High)> ranges)
-    {
-        ranges.Sort();
-        var merged = new List<(UInt128 Low, UInt128 High)>();
-        foreach (var r in ranges)
-        {
-            if (merged.Count > 0 && (merged[^1].High == UInt128.MaxValue || r.Low <= merged[^1].High + 1))
-            {
-                merged[^1] = (merged[^1].Low, UInt128.Max(merged[^1].High, r.High));
-            }
-            else
-            {
-                merged.Add(r);
-            }
-        }
-
-        return [.. merged];
-    }
+    private static (UInt128 Low, UInt128 High)[] Merge(List<(UInt128 Low, UInt128 High)> ranges) => [.. AddressRanges.Merge(ranges)];
 }

@@ -223,19 +223,7 @@ public sealed class CompiledCamera
     /// <summary>Covers the union of ranges with the fewest CIDR blocks (greedy largest aligned block first).</summary>
     internal static IEnumerable<IPNetwork> ToNetworks(List<(UInt128 Low, UInt128 High)> ranges, bool v6)
     {
-        ranges.Sort();
-        var merged = new List<(UInt128 Low, UInt128 High)>();
-        foreach (var r in ranges)
-        {
-            if (merged.Count > 0 && (merged[^1].High == UInt128.MaxValue || r.Low <= merged[^1].High + 1))
-            {
-                merged[^1] = (merged[^1].Low, UInt128.Max(merged[^1].High, r.High));
-            }
-            else
-            {
-                merged.Add(r);
-            }
-        }
+        var merged = AddressRanges.Merge(ranges);
 
         var width = v6 ? 128 : 32;
         var offset = v6 ? UInt128.Zero : IpAddr.FromV4(0).Value;
