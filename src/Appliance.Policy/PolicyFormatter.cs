@@ -19,6 +19,9 @@ public sealed record LearnedNameLine(string Name, string Address, double Remaini
 /// </summary>
 public static class PolicyFormatter
 {
+    /// <summary>A camera mode as the policy language spells it (and the API, the console and `policy show` print it).</summary>
+    public static string ModeWord(CameraMode mode) => mode switch { CameraMode.Monitor => "monitor", CameraMode.Learn => "learn", _ => "enforce" };
+
     /// <summary>A rule on one line: direction, protocol, ports or ICMP types, peers, id, and whether it logs.</summary>
     public static string FormatRule(RuleSpec rule)
     {
@@ -345,7 +348,7 @@ public static class PolicyFormatter
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  cameras          {policy.Cameras.Count}"));
         if (policy.Spec.Site.Mode is { } siteMode)
         {
-            writer.WriteLine($"  mode             {siteMode switch { CameraMode.Monitor => "monitor", CameraMode.Learn => "learn", _ => "enforce" }} (cameras that do not set their own)");
+            writer.WriteLine($"  mode             {ModeWord(siteMode)} (cameras that do not set their own)");
         }
 
         writer.WriteLine($"  unknown devices  {(policy.UnknownDevices == UnknownDeviceMode.Monitor ? "monitor (pass and report)" : "deny")}");

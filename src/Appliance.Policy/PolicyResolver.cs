@@ -677,7 +677,7 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
             }
             else if (from.Mode!.Value.Mode != m.Mode)
             {
-                diagnostics.Error(ProfileTokenAt(camera, p), $"{owner} gets mode '{ModeWord(from.Mode.Value.Mode)}' from profile '{from.Name}' ({from.Mode.Value.At}) and mode '{ModeWord(m.Mode)}' from profile '{p.Name}' ({m.At}); set 'mode' on the camera");
+                diagnostics.Error(ProfileTokenAt(camera, p), $"{owner} gets mode '{PolicyFormatter.ModeWord(from.Mode.Value.Mode)}' from profile '{from.Name}' ({from.Mode.Value.At}) and mode '{PolicyFormatter.ModeWord(m.Mode)}' from profile '{p.Name}' ({m.At}); set 'mode' on the camera");
                 ok = false;
             }
         }
@@ -690,7 +690,6 @@ internal sealed class PolicyResolver(PolicyDeclarations decls, DiagnosticBag dia
         return site.Mode is { } siteMode ? (siteMode, "site") : (CameraMode.Enforce, "default");
     }
 
-    private static string ModeWord(CameraMode mode) => mode switch { CameraMode.Monitor => "monitor", CameraMode.Learn => "learn", _ => "enforce" };
 
     private static DiscoveryProtocols? PickDiscovery(List<ProfileDecl> profiles)
     {

@@ -313,7 +313,7 @@ internal static class ManagementApi
                 camera.Mac?.ToString(),
                 [.. camera.Addresses.Select(a => a.ToString())],
                 camera.Profiles,
-                camera.Mode switch { Core.Policy.CameraMode.Monitor => "monitor", Core.Policy.CameraMode.Learn => "learn", _ => "enforce" },
+                PolicyFormatter.ModeWord(camera.Mode),
                 counters.LastSeen,
                 counters.FramesPassed,
                 counters.FramesDropped,

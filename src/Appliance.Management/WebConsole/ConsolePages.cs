@@ -193,7 +193,7 @@ internal static class ConsolePages
             var five = page.State.Sampler.Window(camera.Name, totals, TimeSpan.FromMinutes(5));
             var hour = page.State.Sampler.Window(camera.Name, totals, TimeSpan.FromHours(1));
             h.Raw("<tr data-camera=\"").Text(camera.Name).Raw("\"><th scope=\"row\">").Link("/console/cameras/" + Uri.EscapeDataString(camera.Name), camera.Name).Raw("</th>")
-                .El("td", ModeName(camera.Mode), "mode-" + ModeName(camera.Mode))
+                .El("td", PolicyFormatter.ModeWord(camera.Mode), "mode-" + PolicyFormatter.ModeWord(camera.Mode)) // the lab compares this cell with the API
                 .El("td", PolicyFormatter.FormatIdentity(camera))
                 .Raw("<td data-sort=\"").Text(totals.LastSeen?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0").Raw("\">").Time(totals.LastSeen, now).Raw("</td>");
             Window(h, five, passed: true);
@@ -501,9 +501,6 @@ internal static class ConsolePages
 
         h.Raw("</pre></details>");
     }
-
-    /// <summary>A mode as the policy language and the API spell it (the lab compares the console's cameras page with the API by it).</summary>
-    private static string ModeName(Core.Policy.CameraMode mode) => mode switch { Core.Policy.CameraMode.Monitor => "monitor", Core.Policy.CameraMode.Learn => "learn", _ => "enforce" };
 
     private static void Window(Html h, WindowCounts? counts, bool passed)
     {
