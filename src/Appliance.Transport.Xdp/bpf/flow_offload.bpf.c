@@ -51,8 +51,9 @@ struct flow_value {
 	__u32 flags;
 	__u8 camera_mac[6];
 	__u8 peer_mac[6];
-	__u32 camera_seq_end; /* TCP: where each side's sequence numbers end (its next byte), seeded by camfw at install */
-	__u32 peer_seq_end;   /* and moved here by each forwarded segment, as the engine moves its own */
+	/* TCP: where each side's sequence numbers end (its next byte), seeded by camfw at install */
+	__u32 camera_seq_end;
+	__u32 peer_seq_end; /* and moved here by each forwarded segment, as the engine moves its own */
 	__u32 pad;
 };
 
@@ -106,6 +107,18 @@ static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
 }
 
+/* Moves side's sequence end. Two stores in two branches: the empty asm keeps clang from merging them into one store
+ * through a pointer chosen by side, which the verifier would refuse without CAP_PERFMON. */
+static __always_inline void set_sender_end(struct flow_value *v, __u32 side, __u32 end)
+{
+	if (side == SIDE_CAMERA) {
+		v->camera_seq_end = end;
+	} else {
+		asm volatile("" ::: "memory");
+		v->peer_seq_end = end;
+	}
+}
+
 SEC("xdp")
 int flow_offload(struct xdp_md *ctx)
 {
@@ -117,14 +130,13 @@ int flow_offload(struct xdp_md *ctx)
 	__u32 *uplink_port = bpf_map_lookup_elem(&ports, &uplink_index);
 	if (!camera_port || !uplink_port)
 		return XDP_PASS;
-	__u32 side_value;
+	__u32 side;
 	if (ifindex == *camera_port && ifindex != 0)
-		side_value = SIDE_CAMERA;
+		side = SIDE_CAMERA;
 	else if (ifindex == *uplink_port && ifindex != 0)
-		side_value = SIDE_UPLINK;
+		side = SIDE_UPLINK;
 	else
 		return XDP_PASS;
-	__u32 *side = &side_value;
 
 	struct ethhdr *eth = data;
 	if ((void *)(eth + 1) > end)
@@ -134,6 +146,13 @@ int flow_offload(struct xdp_md *ctx)
 	__u16 proto = eth->h_proto;
 	void *p = eth + 1;
 
+	/* Lengths from the headers are checked against the frame as numbers, never by adding them to a packet pointer:
+	 * the verifier refuses variable pointer arithmetic to a loader without CAP_PERFMON (its Spectre v1 guard), and
+	 * camfw's unit grants CAP_BPF and CAP_NET_ADMIN only. The program is not loaded with BPF_F_XDP_HAS_FRAGS, so a
+	 * frame has no fragments and this is the length from data to data_end. */
+	__u32 frame_len = bpf_xdp_get_buff_len(ctx);
+	__u32 l3_offset = sizeof(struct ethhdr);
+
 	/* Up to two VLAN tags, as the engine's parser; a third is the engine's to refuse. */
 	if (is_vlan(proto)) {
 		__u16 *tag = p;
@@ -142,6 +161,7 @@ int flow_offload(struct xdp_md *ctx)
 		key.outer_vlan = bpf_ntohs(tag[0]) & 0x0FFF;
 		proto = tag[1];
 		p = tag + 2;
+		l3_offset += 4;
 		if (is_vlan(proto)) {
 			tag = p;
 			if ((void *)(tag + 2) > end)
@@ -149,6 +169,7 @@ int flow_offload(struct xdp_md *ctx)
 			key.inner_vlan = bpf_ntohs(tag[0]) & 0x0FFF;
 			proto = tag[1];
 			p = tag + 2;
+			l3_offset += 4;
 			if (is_vlan(proto))
 				return XDP_PASS;
 		}
@@ -165,7 +186,7 @@ int flow_offload(struct xdp_md *ctx)
 		if (ip[0] != 0x45)
 			return XDP_PASS;
 		__u16 total = ((__u16)ip[2] << 8) | ip[3];
-		if (total < 20 || (void *)(ip + total) > end)
+		if (total < 20 || l3_offset + total > frame_len)
 			return XDP_PASS;
 		if ((ip[6] & 0xBF) != 0 || ip[7] != 0) /* anything but DF: reserved bit, MF, offset */
 			return XDP_PASS;
@@ -177,8 +198,8 @@ int flow_offload(struct xdp_md *ctx)
 		key.peer[11] = 0xFF;
 		src = ip + 12;
 		dst = ip + 16;
-		__u8 *c = *side == SIDE_CAMERA ? src : dst;
-		__u8 *r = *side == SIDE_CAMERA ? dst : src;
+		__u8 *c = side == SIDE_CAMERA ? src : dst;
+		__u8 *r = side == SIDE_CAMERA ? dst : src;
 		__builtin_memcpy(&key.camera[12], c, 4);
 		__builtin_memcpy(&key.peer[12], r, 4);
 		l4 = ip + 20;
@@ -190,15 +211,15 @@ int flow_offload(struct xdp_md *ctx)
 		if ((ip[0] >> 4) != 6)
 			return XDP_PASS;
 		__u16 payload = ((__u16)ip[4] << 8) | ip[5];
-		if ((void *)(ip + 40 + payload) > end)
+		if (l3_offset + 40 + payload > frame_len)
 			return XDP_PASS;
 		/* No extension headers: the next header must be the transport itself. */
 		key.protocol = ip[6];
 		key.family = 1;
 		src = ip + 8;
 		dst = ip + 24;
-		__u8 *c = *side == SIDE_CAMERA ? src : dst;
-		__u8 *r = *side == SIDE_CAMERA ? dst : src;
+		__u8 *c = side == SIDE_CAMERA ? src : dst;
+		__u8 *r = side == SIDE_CAMERA ? dst : src;
 		__builtin_memcpy(key.camera, c, 16);
 		__builtin_memcpy(key.peer, r, 16);
 		l4 = ip + 40;
@@ -234,20 +255,24 @@ int flow_offload(struct xdp_md *ctx)
 
 	__u16 sport = ((__u16)l4[0] << 8) | l4[1];
 	__u16 dport = ((__u16)l4[2] << 8) | l4[3];
-	key.camera_port = *side == SIDE_CAMERA ? sport : dport;
-	key.peer_port = *side == SIDE_CAMERA ? dport : sport;
+	key.camera_port = side == SIDE_CAMERA ? sport : dport;
+	key.peer_port = side == SIDE_CAMERA ? dport : sport;
 
 	struct flow_value *v = bpf_map_lookup_elem(&flows, &key);
 	if (!v)
 		return XDP_PASS;
 
-	__u32 *sender_end = *side == SIDE_CAMERA ? &v->camera_seq_end : &v->peer_seq_end;
+	/* Each side's end is read, and written below, on its own: never through a pointer chosen by side, which the
+	 * verifier refuses to a loader without CAP_PERFMON (a map pointer whose offset depends on the path taken). */
+	__u32 camera_end = v->camera_seq_end;
+	__u32 peer_end = v->peer_seq_end;
+	__u32 sender_end = side == SIDE_CAMERA ? camera_end : peer_end;
 	if (key.protocol == IPPROTO_TCP) {
 		if (tcp_flags & (TCP_FIN | TCP_RST)) {
 			/* The tracker must see the end of the flow, and nothing after it may overtake it. Only one from where its
 			 * sender's sequence numbers end, though: a blind forgery (a spoofed RST or FIN from anywhere else) must not
 			 * stop the kernel forwarding a live stream; it goes up to the engine, which drops it. */
-			if (*sender_end - tcp_seq <= CLOSE_WINDOW)
+			if (sender_end - tcp_seq <= CLOSE_WINDOW)
 				__sync_fetch_and_or(&v->flags, FLOW_ENDED);
 			return XDP_PASS;
 		}
@@ -263,7 +288,7 @@ int flow_offload(struct xdp_md *ctx)
 	if (!version || *version == 0 || *version != v->policy_version)
 		return XDP_PASS;
 
-	if (*side == SIDE_CAMERA) {
+	if (side == SIDE_CAMERA) {
 		if (!mac_equal(eth->h_source, v->camera_mac) || !mac_equal(eth->h_dest, v->peer_mac))
 			return XDP_PASS;
 	} else {
@@ -274,26 +299,26 @@ int flow_offload(struct xdp_md *ctx)
 	if (key.protocol == IPPROTO_TCP) {
 		/* Follow the sender's end as the engine would (a race between CPUs of a multi-queue port can lose an update;
 		 * the end then lags a little, which only makes a real RST of that instant look out of window). */
-		__u32 current = *sender_end;
+		__u32 current = sender_end;
 		if (tcp_seq - current + CLOSE_WINDOW <= SEQUENCE_GAP + CLOSE_WINDOW) {
 			__u32 segment_end = tcp_seq + tcp_payload;
 			if ((__s32)(segment_end - current) > 0)
-				*sender_end = segment_end;
+				set_sender_end(v, side, segment_end);
 		}
 	}
 
-	__u32 seen = *side == SIDE_CAMERA ? FLOW_SEEN_CAMERA : FLOW_SEEN_UPLINK;
+	__u32 seen = side == SIDE_CAMERA ? FLOW_SEEN_CAMERA : FLOW_SEEN_UPLINK;
 	if (!(v->flags & seen))
 		__sync_fetch_and_or(&v->flags, seen);
 	__sync_fetch_and_add(&v->packets, 1);
-	__sync_fetch_and_add(&v->bytes, (__u64)(end - data));
+	__sync_fetch_and_add(&v->bytes, (__u64)frame_len);
 	/* The coarse clock (CLOCK_MONOTONIC as of the last tick, at most a few ms behind) is a plain load where the
 	 * precise one reads the clock source, which in a VM is a paravirtual clock read on every frame; expiry works in
 	 * seconds. */
 	v->last_seen_ns = bpf_ktime_get_coarse_ns();
 
 	/* To the other port; if the pair's device map has no entry (not set up), up to camfw instead. */
-	return bpf_redirect_map(&tx, side_value, XDP_PASS);
+	return bpf_redirect_map(&tx, side, XDP_PASS);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
