@@ -32,6 +32,11 @@
 #        then shares its CPU with its own receive work, so read it as an experiment, not as the comparison.
 #        --threaded-napi gives only ports that have a NAPI instance (camfw-xdp's) threaded NAPI, unpinned: the
 #        other forwarders keep veth's default.
+#        --data-plane-cpu N runs each forwarder's user-space data path on CPU N and everything else of the run on the
+#        other CPUs, as an appliance keeps its data-plane thread off the CPUs that take the ports' receive work:
+#        camfw's data-plane thread (BridgeBench --cpus N, i.e. Bridge:DataPlaneCpus) and pcapfwd (taskset) on N;
+#        tcpreplay, and with --threaded-napi camfw-xdp's NAPI threads, on the others. The kernel bridge has no
+#        user-space part; its work stays where veth puts it (the sender's softirq). Not with --receive-off-sender.
 # Not a test: figures depend on the machine and on what else runs on it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -44,6 +49,7 @@ first_rate=top
 profile_dir=""
 off_sender=0
 threaded_napi=0
+dp_cpu=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --frames-per-trial) frames_per_trial="$2"; shift 2 ;;
@@ -54,6 +60,7 @@ while [ $# -gt 0 ]; do
     --profile) profile_dir="$(realpath -m "$2")"; shift 2 ;;
     --receive-off-sender) off_sender=1; shift ;;
     --threaded-napi) threaded_napi=1; shift ;;
+    --data-plane-cpu) dp_cpu="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -133,7 +140,7 @@ start_forwarder() { # $1 = camfw | pcapfwd | kernel
     none) return ;;
     camfw) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" "${camfw_args[@]}" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
     camfw-xdp) ip netns exec "$ns_ap" dotnet "$work/bench/BridgeBench.dll" "$work/policy" "$ap_a" "$ap_b" --xdp "${camfw_args[@]}" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
-    pcapfwd) ip netns exec "$ns_ap" "$work/pcapfwd" "$ap_a" "$ap_b" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
+    pcapfwd) ip netns exec "$ns_ap" "${fwd_pin[@]}" "$work/pcapfwd" "$ap_a" "$ap_b" >"$work/fwd.out" 2>"$work/fwd.err" & ;;
   esac
   fwd_pid=$!
   for _ in $(seq 1 600); do grep -q ready "$work/fwd.out" 2>/dev/null && break; sleep 0.1; done
@@ -144,6 +151,19 @@ start_forwarder() { # $1 = camfw | pcapfwd | kernel
 # forwarder's start, since attaching XDP creates a veth's NAPI instances.
 sender_pin=()
 others_mask=""
+fwd_pin=()
+others_list=""
+if [ -n "$dp_cpu" ]; then
+  cpus=$(nproc)
+  [ "$off_sender" = 0 ] || { echo "run.sh: --data-plane-cpu and --receive-off-sender place the same work two ways; give one" >&2; exit 2; }
+  [[ "$dp_cpu" =~ ^[0-9]+$ ]] && [ "$dp_cpu" -lt "$cpus" ] && [ "$cpus" -ge 2 ] \
+    || { echo "run.sh: --data-plane-cpu needs a CPU number below $cpus, and at least 2 CPUs" >&2; exit 2; }
+  others_list=$(seq 0 $((cpus - 1)) | grep -vx "$dp_cpu" | paste -sd, -)
+  sender_pin=(taskset -c "$others_list")
+  fwd_pin=(taskset -c "$dp_cpu")
+  camfw_args+=(--cpus "$dp_cpu")
+  echo "== data paths on CPU $dp_cpu; sender and receive work on CPUs $others_list" >&2
+fi
 if [ "$off_sender" = 1 ]; then
   cpus=$(nproc)
   [ "$cpus" -ge 2 ] || { echo "run.sh: --receive-off-sender needs at least 2 CPUs" >&2; exit 1; }
@@ -151,14 +171,19 @@ if [ "$off_sender" = 1 ]; then
   others_mask=$(printf '%x' $(( (1 << cpus) - 2 )))
 fi
 receive_off_sender() {
+  local pid how
   if [ "$threaded_napi" = 1 ] && [ "$off_sender" = 0 ]; then
     if ip netns exec "$ns_ap" sh -c "echo 1 > /sys/class/net/$ap_a/threaded; echo 1 > /sys/class/net/$ap_b/threaded" 2>/dev/null; then
-      echo "  threaded NAPI on $ap_a and $ap_b" >&2
+      if [ -n "$others_list" ]; then
+        for pid in $(pgrep "^napi/($ap_a|$ap_b)" || true); do taskset -p -c "$others_list" "$pid" >/dev/null; done
+        echo "  threaded NAPI on $ap_a and $ap_b, on CPUs $others_list" >&2
+      else
+        echo "  threaded NAPI on $ap_a and $ap_b" >&2
+      fi
     fi
     return 0
   fi
   [ "$off_sender" = 1 ] || return 0
-  local pid how
   if ip netns exec "$ns_ap" sh -c "echo 1 > /sys/class/net/$ap_a/threaded" 2>/dev/null; then
     ip netns exec "$ns_ap" sh -c "echo 1 > /sys/class/net/$ap_b/threaded" 2>/dev/null || true
     for pid in $(pgrep "^napi/($ap_a|$ap_b)" || true); do taskset -p "$others_mask" "$pid" >/dev/null; done

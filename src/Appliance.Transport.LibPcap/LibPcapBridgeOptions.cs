@@ -16,6 +16,20 @@ public sealed class LibPcapBridgeOptions
     /// </summary>
     public int SiteMtu { get; set; } = 1500;
 
+    /// <summary>
+    /// The CPUs every pair's data-plane thread may run on, as a list (<c>1</c>, <c>2-3</c>, <c>0,2-3</c>); unset leaves
+    /// them to the scheduler. Choose CPUs that do not take the ports' receive work (their NICs' interrupts or NAPI
+    /// threads): a data-plane thread that shares a CPU with it falls behind at a start, when every frame of every flow
+    /// goes up to the engine, and the capture ring overflows (see <see cref="BridgeOptions.Cpus"/>).
+    /// </summary>
+    public string? DataPlaneCpus { get; set; }
+
     /// <summary>How each port captures.</summary>
     public LibPcapPortOptions Port { get; set; } = new();
+
+    /// <summary><see cref="DataPlaneCpus"/> parsed (checked by the options validator first); null when unset.</summary>
+    public CpuSet? DataPlaneCpuSet()
+        => DataPlaneCpus is null ? null
+            : CpuSet.TryParse(DataPlaneCpus, out var set, out var error) ? set
+            : throw new InvalidOperationException($"Bridge:DataPlaneCpus '{DataPlaneCpus}' {error}");
 }

@@ -32,6 +32,18 @@ public sealed class LibPcapBridgeOptionsValidator : IValidateOptions<LibPcapBrid
             errors.Add(Invariant($"Bridge:Port:BufferSize {options.Port.BufferSize} must be between 65536 and 1073741824 bytes"));
         }
 
+        if (options.DataPlaneCpus is not null)
+        {
+            if (!CpuSet.TryParse(options.DataPlaneCpus, out var cpus, out var error))
+            {
+                errors.Add($"Bridge:DataPlaneCpus '{options.DataPlaneCpus}' {error}");
+            }
+            else if (CpuSet.Allowed() is { } allowed && !cpus.IsSubsetOf(allowed))
+            {
+                errors.Add($"Bridge:DataPlaneCpus '{options.DataPlaneCpus}' names CPUs camfw may not run on: it may use {allowed} (the machine's CPUs, less what cgroups, CPUAffinity= or taskset took away)");
+            }
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

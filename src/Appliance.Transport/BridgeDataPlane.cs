@@ -190,6 +190,14 @@ public sealed partial class BridgeDataPlane : IDataPlane, IDisposable
         DataPlaneLog.Started(_logger, Name, _camera.Name, _uplink.Name);
         try
         {
+            // Before the first frame: a plane asked to run on given CPUs never forwards from another one (the exception
+            // faults it, fail closed).
+            if (_options.Cpus is { } cpus)
+            {
+                cpus.PinCurrentThread();
+                DataPlaneLog.Pinned(_logger, Name, cpus.ToString());
+            }
+
             Loop();
             _running = false;
             ClosePorts();

@@ -21,6 +21,13 @@ public sealed record BridgeOptions
     /// </summary>
     public Func<long>? ClockMs { get; init; }
 
+    /// <summary>
+    /// The CPUs the data-plane thread may run on; null leaves it to the scheduler. Pinning keeps the thread off the CPUs
+    /// that do the ports' receive work (NIC interrupts, NAPI threads): sharing one with them, the thread waits while
+    /// its capture ring fills, which at a start (every flow new, every frame up to the engine) overflows the ring.
+    /// </summary>
+    public CpuSet? Cpus { get; init; }
+
     /// <summary>A name for the thread and logs, e.g. <c>eth1-eth2</c>.</summary>
     public string? Name { get; init; }
 }

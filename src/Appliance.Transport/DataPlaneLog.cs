@@ -28,4 +28,7 @@ internal static partial class DataPlaneLog
 
     [LoggerMessage(EventId = 6007, Level = LogLevel.Information, Message = "Port {Port} is fit again (link {Link}, MTU {Mtu})")]
     public static partial void PortRecovered(ILogger logger, string port, string link, int mtu);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "Bridge {Bridge} data-plane thread runs on CPUs {Cpus} only")]
+    public static partial void Pinned(ILogger logger, string bridge, string cpus);
 }

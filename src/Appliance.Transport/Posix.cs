@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Appliance.Transport;
 
-/// <summary>The one libc call the data plane needs: poll(2) on the two ports' selectable descriptors.</summary>
+/// <summary>
+/// The libc calls the data plane needs: poll(2) on the two ports' selectable descriptors, and the CPU affinity of its
+/// thread (sched_setaffinity(2), <see cref="CpuSet"/>).
+/// </summary>
 internal static partial class Posix
 {
     public const short PollIn = 0x001;
@@ -39,6 +42,33 @@ internal static partial class Posix
             }
 
             return rc;
+        }
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "sched_setaffinity", SetLastError = true)]
+    private static unsafe partial int SchedSetAffinity(int pid, nuint size, byte* mask);
+
+    [LibraryImport("libc.so.6", EntryPoint = "sched_getaffinity", SetLastError = true)]
+    private static unsafe partial int SchedGetAffinity(int pid, nuint size, byte* mask);
+
+    /// <summary>Sets the calling thread's CPU mask (pid 0: the caller itself); 0 or -1 with errno.</summary>
+    public static unsafe int SetAffinity(ReadOnlySpan<byte> mask)
+    {
+        // SAFETY: the span is pinned for the call; the kernel reads mask.Length bytes.
+        fixed (byte* m = mask)
+        {
+            return SchedSetAffinity(0, (nuint)mask.Length, m);
+        }
+    }
+
+    /// <summary>Reads the calling thread's CPU mask; 0 or -1 with errno.</summary>
+    public static unsafe int GetAffinity(Span<byte> mask)
+    {
+        // SAFETY: the span is pinned for the call; the kernel writes at most mask.Length bytes. The glibc wrapper
+        // returns 0 on success (the raw system call returns the size it copied).
+        fixed (byte* m = mask)
+        {
+            return SchedGetAffinity(0, (nuint)mask.Length, m);
         }
     }
 }

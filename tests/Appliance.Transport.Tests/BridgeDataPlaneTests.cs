@@ -1,3 +1,4 @@
+using System.Globalization;
 using Appliance.Core;
 using Appliance.TestSupport;
 
@@ -101,6 +102,59 @@ public sealed class BridgeDataPlaneTests
 
         Assert.Equal(500, bridge.CameraSide.FramesForwarded);
         Assert.Equal(500, bridge.UplinkSide.FramesForwarded);
+    }
+
+    [LinuxFact]
+    public async Task Start_PinnedToOneCpu_ThreadRunsThereOnlyAndForwards()
+    {
+        var last = CpuSet.Allowed()!.Cpus[^1];
+        Assert.True(CpuSet.TryParse(last.ToString(CultureInfo.InvariantCulture), out var cpus, out _));
+        var camera = new InMemoryPort("cam0");
+        var uplink = new InMemoryPort("up0");
+        await using var bridge = BridgeDataPlane.Create(camera, uplink, new FirstByteDecider(new DecisionLog()), options: new BridgeOptions { Name = "pin1", Cpus = cpus });
+
+        bridge.Start();
+        camera.Inject(Frame(FirstByteDecider.PassMarker));
+        await Eventually.TrueAsync(() => uplink.SentCount == 1, within: Timeout);
+
+        // The kernel's own view of the data-plane thread (its name is camfw-dp-<bridge>).
+        Assert.Equal(last.ToString(CultureInfo.InvariantCulture), ThreadCpus("camfw-dp-pin1"));
+        Assert.True(bridge.IsHealthy);
+    }
+
+    [LinuxFact]
+    public async Task Start_PinnedToCpusItMayNotUse_FailsClosedNamingThem()
+    {
+        var unavailable = Enumerable.Range(0, CpuSet.MaxCpus).Except(CpuSet.Allowed()!.Cpus).Last();
+        Assert.True(CpuSet.TryParse(unavailable.ToString(CultureInfo.InvariantCulture), out var cpus, out _));
+        var camera = new InMemoryPort("cam0");
+        var uplink = new InMemoryPort("up0");
+        await using var bridge = BridgeDataPlane.Create(camera, uplink, new FirstByteDecider(new DecisionLog()), options: new BridgeOptions { Name = "pin2", Cpus = cpus });
+
+        camera.Inject(Frame(FirstByteDecider.PassMarker));
+        bridge.Start();
+
+        var ex = await Assert.ThrowsAsync<PacketPortException>(() => bridge.Completion.WaitAsync(Timeout));
+        Assert.Contains($"Cannot pin the data plane to CPUs {unavailable}", ex.Message, StringComparison.Ordinal);
+        Assert.False(bridge.IsHealthy);
+        Assert.Equal(0, uplink.SentCount); // the frame waiting at start was never forwarded from another CPU
+        Assert.True(camera.IsDisposed);
+        Assert.True(uplink.IsDisposed);
+    }
+
+    /// <summary>Cpus_allowed_list of this process's thread named <paramref name="name"/> (at most 15 characters).</summary>
+    private static string ThreadCpus(string name)
+    {
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            if (File.ReadAllText(Path.Combine(task, "comm")).Trim() == name)
+            {
+                var line = File.ReadAllLines(Path.Combine(task, "status")).Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+                return line["Cpus_allowed_list:".Length..].Trim();
+            }
+        }
+
+        throw new InvalidOperationException($"no thread named {name}");
     }
 
     [Fact]

@@ -9,8 +9,9 @@ using Appliance.Transport.Xdp;
 // The bridge throughput driver for benchmarks/bridge/run.sh: the production data plane (LibPcapPort x2 +
 // BridgeDataPlane + PacketEngine with a compiled policy, started as camfw starts it: engine warm-up first) and
 // nothing else, so the figure is the data path's. With --xdp, established flows go through the XDP fast path.
-// Usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup] [--buffer-size BYTES]. Runs until
-// SIGTERM/SIGINT, then prints one line of counters. --buffer-size sets both capture rings (Bridge:Port:BufferSize).
+// Usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup] [--buffer-size BYTES] [--cpus LIST]. Runs
+// until SIGTERM/SIGINT, then prints one line of counters. --buffer-size sets both capture rings (Bridge:Port:BufferSize),
+// --cpus the CPUs of the data-plane thread (Bridge:DataPlaneCpus).
 var flags = args.Skip(3).ToList();
 var xdp = flags.Contains("--xdp");
 
@@ -34,9 +35,23 @@ if (sizeAt >= 0)
     flags.RemoveRange(sizeAt, 2);
 }
 
+CpuSet? cpus = null;
+var cpusAt = flags.IndexOf("--cpus");
+if (cpusAt >= 0)
+{
+    if (cpusAt + 1 >= flags.Count || !CpuSet.TryParse(flags[cpusAt + 1], out var set, out _))
+    {
+        Console.Error.WriteLine("--cpus needs a CPU list such as 1 or 2-3");
+        return 2;
+    }
+
+    cpus = set;
+    flags.RemoveRange(cpusAt, 2);
+}
+
 if (args.Length < 3 || flags.Any(a => a is not ("--xdp" or "--no-warmup")))
 {
-    Console.Error.WriteLine("usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup] [--buffer-size BYTES]");
+    Console.Error.WriteLine("usage: BridgeBench POLICY_DIR CAMERA_IF UPLINK_IF [--xdp] [--no-warmup] [--buffer-size BYTES] [--cpus LIST]");
     return 2;
 }
 
@@ -67,11 +82,11 @@ if (xdp)
 {
     offload = XdpFlowOffload.Attach(args[1], args[2], holder);
     offload.Bind(engine);
-    bridge = BridgeDataPlane.Create(LibPcapPort.Open(args[1], portOptions), LibPcapPort.Open(args[2], portOptions), new XdpOffloadDecider(engine, offload));
+    bridge = BridgeDataPlane.Create(LibPcapPort.Open(args[1], portOptions), LibPcapPort.Open(args[2], portOptions), new XdpOffloadDecider(engine, offload), options: new BridgeOptions { Cpus = cpus });
 }
 else
 {
-    bridge = new BridgeDataPlane(LibPcapPort.Open(args[1], portOptions), LibPcapPort.Open(args[2], portOptions), engine);
+    bridge = new BridgeDataPlane(LibPcapPort.Open(args[1], portOptions), LibPcapPort.Open(args[2], portOptions), engine, options: new BridgeOptions { Cpus = cpus });
 }
 
 bridge.Start();

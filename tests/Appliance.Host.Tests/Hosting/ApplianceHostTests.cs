@@ -132,6 +132,7 @@ public sealed class ApplianceHostTests : IDisposable
             ["Engine:FlowCapacity"] = "10",
             ["Engine:PeerFlowSharePercent"] = "0", // bound straight onto EngineOptions: every engine key is configurable
             ["Bridge:BatchSize"] = "0", // the libpcap backend's own key, checked by its validator
+            ["Bridge:DataPlaneCpus"] = "3-1",
         });
         using var error = new StringWriter();
         var code = await ApplianceHost.RunAsync(host, error).WaitAsync(TimeSpan.FromSeconds(20));
@@ -143,6 +144,7 @@ public sealed class ApplianceHostTests : IDisposable
         Assert.Contains("Engine:FlowCapacity 10", text, StringComparison.Ordinal);
         Assert.Contains("Engine:PeerFlowSharePercent 0 must be between 1 and 100", text, StringComparison.Ordinal);
         Assert.Contains("Bridge:BatchSize 0 must be between 1 and 4096", text, StringComparison.Ordinal);
+        Assert.Contains("Bridge:DataPlaneCpus '3-1' has the range '3-1', which runs backwards", text, StringComparison.Ordinal);
     }
 
     [Theory]
