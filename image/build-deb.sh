@@ -88,6 +88,7 @@ if [ "$flavor" = aot ]; then
   grep -q '^MemoryDenyWriteExecute=yes$' "$src/debian/camfw.service" || { say "could not set MemoryDenyWriteExecute in the unit"; exit 1; }
 fi
 cp "$repo/image/camfw.json" "$src/camfw.json"
+cp "$repo/image/xdp-offload.conf" "$src/xdp-offload.conf"
 cp "$repo/image/README.md" "$src/README.md"
 cp "$repo/image/camfw.1" "$src/camfw.1"
 ln -s "$publish" "$src/publish"

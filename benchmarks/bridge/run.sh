@@ -14,6 +14,7 @@
 # runs XDP), so all forwarders see the same receive path.
 #
 # usage: benchmarks/bridge/run.sh [--frames-per-trial N] [--steps N] [--forwarders "none camfw-xdp ..."] [--buffer-size BYTES]
+#        [--first-pps N] [--profile DIR] [--receive-off-sender | --data-plane-cpu N] [--threaded-napi] [--starts N]
 #        (root; needs tcpreplay, gcc, python3-scapy). --forwarders runs a subset (the ratios need none and pcapfwd);
 #        --buffer-size sets camfw's capture rings (default: the appliance's Bridge:Port:BufferSize default);
 #        --first-pps N sends the first trial after each start at N frames a second instead of top speed: at a rate the
@@ -32,6 +33,9 @@
 #        then shares its CPU with its own receive work, so read it as an experiment, not as the comparison.
 #        --threaded-napi gives only ports that have a NAPI instance (camfw-xdp's) threaded NAPI, unpinned: the
 #        other forwarders keep veth's default.
+#        --starts N: after each forwarder's measured trials, N more cold starts of it, each followed by one first trial
+#        (at --first-pps), reporting what each lost: a start's loss depends on where the scheduler puts the threads, so
+#        one start says little.
 #        --data-plane-cpu N runs each forwarder's user-space data path on CPU N and everything else of the run on the
 #        other CPUs, as an appliance keeps its data-plane thread off the CPUs that take the ports' receive work:
 #        camfw's data-plane thread (BridgeBench --cpus N, i.e. Bridge:DataPlaneCpus) and pcapfwd (taskset) on N;
@@ -50,6 +54,7 @@ profile_dir=""
 off_sender=0
 threaded_napi=0
 dp_cpu=""
+starts=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --frames-per-trial) frames_per_trial="$2"; shift 2 ;;
@@ -61,6 +66,7 @@ while [ $# -gt 0 ]; do
     --receive-off-sender) off_sender=1; shift ;;
     --threaded-napi) threaded_napi=1; shift ;;
     --data-plane-cpu) dp_cpu="$2"; shift 2 ;;
+    --starts) starts="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -257,6 +263,7 @@ trial() {
 }
 
 results=()
+start_losses=()
 hz=$(getconf CLK_TCK)
 for traffic in video small; do
   pcap="$work/$traffic.pcap"
@@ -301,6 +308,18 @@ for traffic in video small; do
     fi
     stop_forwarder "$fwd"
     results+=("$traffic $fwd $top $sent $got $best $cpu_us $mach_us $first_lost")
+    if [ "$starts" -gt 0 ]; then
+      losses=()
+      for _ in $(seq 1 "$starts"); do
+        start_forwarder "$fwd"
+        receive_off_sender
+        read -r s g p _ <<<"$(trial "$pcap" "$first_rate")"
+        stop_forwarder "$fwd"
+        losses+=("$((s - g))@${p}pps")
+      done
+      echo "$traffic/$fwd: first trial lost after each of $starts more starts: ${losses[*]}" >&2
+      start_losses+=("$traffic/$fwd: ${losses[*]}")
+    fi
   done
 done
 
@@ -322,6 +341,10 @@ for traffic in video small; do
             t, f, m[f], (m["pcapfwd"] > 0 ? m[f] / m["pcapfwd"] : 0), (m["kernel"] > 0 ? m[f] / m["kernel"] : 0) }'
   done
 done
+if [ "${#start_losses[@]}" -gt 0 ]; then
+  echo "first trial lost (frames) at the sender's rate, after each further start:"
+  printf '  %s\n' "${start_losses[@]}"
+fi
 echo "== load after the run: $(uptime)" >&2
 for traffic in video small; do
   c=$(printf '%s\n' "${results[@]}" | awk -v t="$traffic" '$1==t && $2=="camfw" {print $6}')

@@ -34,6 +34,8 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
     public const int MapCapacity = 65536;
 
     private const int BatchSize = 1024;
+    private const int EPERM = 1;
+    private const int EACCES = 13;
 
     private readonly PolicyHolder _policies;
     private readonly Action<CompiledPolicy> _onSwapping;
@@ -158,7 +160,15 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
         var rc = LibBpf.bpf_object__load(_object);
         if (rc < 0)
         {
-            throw new XdpUnavailableException($"the kernel refused to load the XDP program: {LibBpf.Describe(-rc)}");
+            // EPERM: no CAP_BPF, or bpf(2) filtered out (the packaged unit without its XDP drop-in). EACCES: the verifier
+            // refused the program; libbpf has written its log to standard error (the journal, under systemd).
+            var hint = -rc switch
+            {
+                EPERM => "; camfw needs CAP_BPF, CAP_NET_ADMIN and the bpf system call for it: under camfw.service, install /usr/share/camfw/xdp-offload.conf as a drop-in (README, \"XDP fast path\")",
+                EACCES => "; the kernel's verifier refused it (libbpf wrote the verifier's log to standard error)",
+                _ => "",
+            };
+            throw new XdpUnavailableException($"the kernel refused to load the XDP program: {LibBpf.Describe(-rc)}{hint}");
         }
 
         var program = LibBpf.bpf_object__find_program_by_name(_object, "flow_offload");

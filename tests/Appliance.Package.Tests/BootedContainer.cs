@@ -54,9 +54,11 @@ internal sealed class BootedContainer : IDisposable
             "--register=no", "--keep-unit", "--boot", "--quiet", "--directory", root, "--volatile=overlay",
             "--network-namespace-path", $"/run/netns/{netns}", "--bind-ro", $"{packages}:/mnt/packages",
             "--console=read-only", "--machine", $"camfw-{netns}",
-            // A real box's systemd holds every capability; nspawn keeps CAP_NET_ADMIN from a container unless asked,
-            // and camfw needs it (links up, offloads off) as it would on the box.
-            "--capability=CAP_NET_ADMIN",
+            // A real box's systemd holds every capability and may call bpf(2); nspawn keeps CAP_NET_ADMIN and CAP_BPF
+            // and that call from a container unless asked. camfw needs the first (links up, offloads off) as it would
+            // on the box, and the others with its XDP fast path (the unit grants them only with its drop-in).
+            "--capability=CAP_NET_ADMIN,CAP_BPF",
+            "--system-call-filter=bpf",
         })
         {
             psi.ArgumentList.Add(a);

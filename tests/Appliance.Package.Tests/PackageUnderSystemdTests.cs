@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Appliance.TestSupport;
 
@@ -15,6 +16,9 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
 
     // CAP_NET_ADMIN (12) and CAP_NET_RAW (13), as /proc/PID/status prints capability sets.
     private const string NetRawAndAdmin = "0000000000003000";
+
+    // ... and CAP_BPF (39).
+    private const string NetRawAdminAndBpf = "0000008000003000";
 
     [RootFact]
     public void Package_InstalledAndStarted_RunsConfinedEnforcesTheExamplePolicyAndReloadsEdits()
@@ -132,6 +136,57 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         Assert.NotEqual(0, box.Run("getent", "group", "camfw").ExitCode);
         Assert.DoesNotContain("camfw", box.Check("dpkg-statoverride", "--list"), StringComparison.Ordinal);
         Assert.Equal("inactive", box.Run("systemctl", "is-active", Unit).Stdout.Trim());
+    }
+
+    [RootFact]
+    public void Package_XdpOffloadOn_RefusedAsShippedThenForwardsInTheKernelWithTheDropIn()
+    {
+        using var site = new Site();
+        using var box = BootAndInstall(site, package.First);
+        site.TakeRedirectedFrames(XdpPassObject());
+
+        // The fast path asked for under the unit as shipped (no CAP_BPF, no bpf(2)): refused at start, saying what to
+        // install; nothing crosses meanwhile.
+        box.Sh("sed -i 's/\"Bridge\": {/\"Bridge\": {\\n    \"XdpOffload\": \"on\",/' /etc/camfw/camfw.json");
+        Assert.Contains("\"XdpOffload\": \"on\"", box.Check("cat", "/etc/camfw/camfw.json"), StringComparison.Ordinal);
+        Assert.NotEqual(0, box.Run("systemctl", "restart", Unit).ExitCode);
+        Assert.True(
+            Eventually.Holds(() => Journal(box).Contains("install /usr/share/camfw/xdp-offload.conf as a drop-in", StringComparison.Ordinal), TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(500)),
+            $"no word of the drop-in in the journal:\n{Journal(box)}");
+        Assert.False(site.NvrPullsStream(out var stream, timeoutSeconds: 3), $"the stream crossed a box that is not running: {stream}");
+
+        // With the shipped drop-in: running, holding those three capabilities and no more, the stream crossing.
+        box.Check("install", "-D", "-m", "0644", "/usr/share/camfw/xdp-offload.conf", "/etc/systemd/system/camfw.service.d/xdp-offload.conf");
+        box.Check("systemctl", "daemon-reload");
+        box.Check(TimeSpan.FromSeconds(120), "systemctl", "restart", Unit);
+        Assert.Equal("active", box.Property(Unit, "ActiveState"));
+        var status = box.Check("cat", $"/proc/{box.Property(Unit, "MainPID")}/status");
+        Assert.Equal(NetRawAdminAndBpf, Field(status, "CapEff"));
+        Assert.Equal(NetRawAdminAndBpf, Field(status, "CapBnd"));
+        Assert.Equal(NetRawAdminAndBpf, Field(status, "CapAmb"));
+        Assert.Contains("established flows are forwarded in the kernel (XDP, native mode", Journal(box), StringComparison.Ordinal);
+        Assert.True(site.NvrPullsStream(out stream), $"NVR stream through the XDP path: {stream}\n{Journal(box)}");
+        Assert.False(site.CameraReachesCloud(out var cloud), $"the camera phoned home: {cloud}");
+
+        // ... and most of it crossed in the kernel: what camfw says when it takes the programs off (a 512 KiB stream is
+        // some 360 data segments; only the handshake and the close needed the engine).
+        box.Check(TimeSpan.FromSeconds(60), "systemctl", "stop", Unit);
+        var detached = Regex.Match(Journal(box), @"XDP programs detached \((\d+) flows installed, (\d+) frames forwarded in the kernel\)");
+        Assert.True(detached.Success, $"no detach line:\n{Journal(box)}");
+        Assert.True(int.Parse(detached.Groups[1].Value, CultureInfo.InvariantCulture) >= 1, detached.Value);
+        Assert.True(long.Parse(detached.Groups[2].Value, CultureInfo.InvariantCulture) >= 200, detached.Value);
+    }
+
+    /// <summary>The package's own xdp_pass.bpf.o, unpacked from the .deb (the hosts' ends of the wires run it).</summary>
+    private string XdpPassObject()
+    {
+        var dir = Path.Combine(package.Packages, "unpacked");
+        if (!File.Exists(Path.Combine(dir, "usr", "lib", "camfw", "xdp_pass.bpf.o")))
+        {
+            Shell.Check(TimeSpan.FromMinutes(2), "dpkg-deb", ["-x", Path.Combine(package.Packages, package.First), dir]);
+        }
+
+        return Path.Combine(dir, "usr", "lib", "camfw", "xdp_pass.bpf.o");
     }
 
     [RootFact]

@@ -32,6 +32,8 @@ internal sealed class Site : IDisposable
     private readonly NetnsLab _lab = new("cd");
     private readonly string _work;
     private readonly string _tool;
+    private readonly string _cameraHostEnd = "";
+    private readonly string _uplinkHostEnd = "";
 
     public Site()
     {
@@ -46,6 +48,8 @@ internal sealed class Site : IDisposable
             var (boxUp, upEth) = _lab.AddVeth(BoxNs, UplinkNs, macB: UplinkMac);
             CameraPort = boxCam;
             UplinkPort = boxUp;
+            _cameraHostEnd = camEth;
+            _uplinkHostEnd = upEth;
 
             // Wire-sized, checksummed frames, as real hosts put on a cable (veths would pass TSO super-frames).
             _lab.Exec(CameraNs, "ethtool", "-K", camEth, "tso", "off", "gso", "off", "gro", "off", "tx", "off");
@@ -109,6 +113,16 @@ internal sealed class Site : IDisposable
         var r = _lab.TryExec(CameraNs, TimeSpan.FromSeconds(15), Python, _tool, "tcp-get", "-", Cloud, "443", "3");
         detail = $"exit {r.ExitCode}: {r.Stdout.Trim()} {r.Stderr.Trim()}";
         return r.ExitCode == 0;
+    }
+
+    /// <summary>
+    /// Attaches <paramref name="xdpPassObject"/> (the package's xdp_pass.bpf.o) to the hosts' ends of both wires. A veth
+    /// takes frames redirected by an XDP program on its peer only while it runs one itself; a NIC needs nothing.
+    /// </summary>
+    public void TakeRedirectedFrames(string xdpPassObject)
+    {
+        _lab.Exec(CameraNs, "ip", "link", "set", "dev", _cameraHostEnd, "xdpdrv", "obj", xdpPassObject, "sec", "xdp");
+        _lab.Exec(UplinkNs, "ip", "link", "set", "dev", _uplinkHostEnd, "xdpdrv", "obj", xdpPassObject, "sec", "xdp");
     }
 
     /// <summary>The configuration the tests install: the shipped /etc/camfw/camfw.json with this site's ports.</summary>
