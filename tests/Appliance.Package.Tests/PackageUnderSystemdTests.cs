@@ -147,7 +147,8 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
 
         // The fast path asked for under the unit as shipped (no CAP_BPF, no bpf(2)): refused at start, saying what to
         // install; nothing crosses meanwhile.
-        box.Sh("sed -i 's/\"Bridge\": {/\"Bridge\": {\\n    \"XdpOffload\": \"on\",/' /etc/camfw/camfw.json");
+        // Its data-plane thread pinned as well (Bridge:DataPlaneCpus): sched_setaffinity must pass the unit's filter.
+        box.Sh("sed -i 's/\"Bridge\": {/\"Bridge\": {\\n    \"XdpOffload\": \"on\",\\n    \"DataPlaneCpus\": \"0\",/' /etc/camfw/camfw.json");
         Assert.Contains("\"XdpOffload\": \"on\"", box.Check("cat", "/etc/camfw/camfw.json"), StringComparison.Ordinal);
         Assert.NotEqual(0, box.Run("systemctl", "restart", Unit).ExitCode);
         Assert.True(
@@ -165,6 +166,7 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         Assert.Equal(NetRawAdminAndBpf, Field(status, "CapBnd"));
         Assert.Equal(NetRawAdminAndBpf, Field(status, "CapAmb"));
         Assert.Contains("established flows are forwarded in the kernel (XDP, native mode", Journal(box), StringComparison.Ordinal);
+        Assert.Contains("data-plane thread runs on CPUs 0 only", Journal(box), StringComparison.Ordinal);
         Assert.True(site.NvrPullsStream(out stream), $"NVR stream through the XDP path: {stream}\n{Journal(box)}");
         Assert.False(site.CameraReachesCloud(out var cloud), $"the camera phoned home: {cloud}");
 

@@ -200,6 +200,18 @@ public sealed class XdpOffloadTests
         Cam(FrameBuilder.Ethernet(CameraMac, RouterMac).Ipv4(Camera, Nvr).Id(7).Fragment(0, moreFragments: true).Udp(6000, Video).Payload(Payload(seq++)).ToArray());
         Cam(FrameBuilder.Ethernet(CameraMac, RouterMac).Ipv4(Camera, Nvr).Ipv4Options(1, 1, 1, 0).Udp(6000, Video).Payload(Payload(seq++)).ToArray());
 
+        // 9. Lengths that disagree with the frame, on offloaded flows: an IPv4 total length and an IPv6 payload length
+        // 8 bytes past the frame's end (the engine drops them; the program must pass them up, never forward them), and
+        // a short datagram followed by Ethernet padding (legitimate: forwarded either way, padding and all).
+        var longIpv4 = FrameBuilder.Ethernet(CameraMac, RouterMac).Ipv4(Camera, Nvr).Udp(6000, Video).Payload(Payload(seq++)).ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(longIpv4.AsSpan(14 + 2), (ushort)(longIpv4.Length - 14 + 8));
+        Cam(longIpv4);
+        var longIpv6 = FrameBuilder.Ethernet(CameraMac, RouterMac).Ipv6(Camera6, Nvr6).Udp(6003, Video).Payload(Payload(seq++)).ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(longIpv6.AsSpan(14 + 4), (ushort)(longIpv6.Length - 14 - 40 + 8));
+        Cam(longIpv6);
+        byte[] padded = [.. FrameBuilder.Ethernet(CameraMac, RouterMac).Ipv4(Camera, Nvr).Udp(6000, Video).Payload([(byte)seq++, 1, 2, 3]).ToArray(), .. new byte[12]];
+        Cam(padded);
+
         var camera = lab.ArrivedAtCamera(TimeSpan.FromMilliseconds(500)).Select(Convert.ToHexString).Order(StringComparer.Ordinal).ToList();
         var uplink = lab.ArrivedAtUplink(TimeSpan.FromMilliseconds(500)).Select(Convert.ToHexString).Order(StringComparer.Ordinal).ToList();
         if (offload)
