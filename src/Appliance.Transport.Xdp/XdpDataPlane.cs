@@ -40,7 +40,10 @@ internal sealed class XdpDataPlane : IDataPlane
 
     public DataPlaneReport Report()
     {
-        var report = _bridge.Report();
+        var report = _bridge.Report() with
+        {
+            FastPath = new FastPathReport(_offload.IsAttached, _offload.Entries, _offload.Installed, _offload.InstallFailures, _offload.FramesForwarded, _offload.BytesForwarded),
+        };
         return _offload.IsAttached || !report.Healthy ? report : report with { Healthy = false, Problem = "XDP fast path detached" };
     }
 

@@ -58,6 +58,7 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
     private long _installFailures;
     private long _framesForwarded;
     private long _bytesForwarded;
+    private int _entries;
 
     private XdpFlowOffload(PolicyHolder policies, TimeSpan sweepInterval, string cameraInterface, string uplinkInterface)
     {
@@ -83,8 +84,8 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
     /// <summary>Offers refused (map full, or the kernel refused the update): those flows stay on the engine's path.</summary>
     public long InstallFailures => Volatile.Read(ref _installFailures);
 
-    /// <summary>Flows in the map now.</summary>
-    public int Entries => _shadow.Count;
+    /// <summary>Flows in the map now (as of the data-plane thread's last change; readable from any thread).</summary>
+    public int Entries => Volatile.Read(ref _entries);
 
     /// <summary>Frames the kernel forwarded for installed flows, as accounted so far (by sweeps and withdrawals).</summary>
     public long FramesForwarded => Volatile.Read(ref _framesForwarded);
@@ -295,6 +296,7 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
             if (known)
             {
                 _shadow.Remove(key);
+                PublishEntries();
             }
 
             return;
@@ -303,6 +305,7 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
         if (!known)
         {
             _shadow.Add(key, new Shadow { Slot = flow.CameraSlot });
+            PublishEntries();
         }
 
         Volatile.Write(ref _installed, _installed + 1);
@@ -346,6 +349,7 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
         var found = LibBpf.bpf_map_lookup_and_delete_elem(_flowsFd, &key, &value) == 0;
         if (_shadow.Remove(key, out var shadow))
         {
+            PublishEntries();
             Volatile.Write(ref _withdrawn, _withdrawn + 1);
             if (found)
             {
@@ -353,6 +357,8 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
             }
         }
     }
+
+    private void PublishEntries() => Volatile.Write(ref _entries, _shadow.Count);
 
     private static uint Furthest(uint a, uint b) => (int)(b - a) > 0 ? b : a;
 
@@ -423,6 +429,7 @@ public sealed partial class XdpFlowOffload : IFlowOffload, IDisposable
                     var value = default(BpfFlowValue);
                     if (LibBpf.bpf_map_lookup_and_delete_elem(_flowsFd, k, &value) == 0 && _shadow.Remove(*k, out var shadow))
                     {
+                        PublishEntries();
                         Volatile.Write(ref _withdrawn, _withdrawn + 1);
                         AccountFinal(in shadow, in value, monoNs, nowMs);
                     }

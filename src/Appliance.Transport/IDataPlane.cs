@@ -131,8 +131,18 @@ public sealed record PortReport(string Name, BridgeSideStatistics Traffic, PortS
 /// <param name="Problem">Why it is not healthy (or what degrades it), or null.</param>
 /// <param name="Camera">The camera-side port.</param>
 /// <param name="Uplink">The uplink-side port.</param>
-public sealed record DataPlaneReport(string Name, bool Healthy, string? Problem, PortReport? Camera, PortReport? Uplink)
+/// <param name="FastPath">The in-kernel fast path's figures, when the plane has one (the XDP offload); otherwise null.</param>
+public sealed record DataPlaneReport(string Name, bool Healthy, string? Problem, PortReport? Camera, PortReport? Uplink, FastPathReport? FastPath = null)
 {
     /// <summary>Frames lost by capture before the engine saw them, both ports.</summary>
     public long CaptureDrops => (Camera?.Traffic.CaptureDrops ?? 0) + (Uplink?.Traffic.CaptureDrops ?? 0);
 }
+
+/// <summary>What a data plane's in-kernel fast path (the XDP flow offload) holds and has done since start.</summary>
+/// <param name="Attached">True while its programs are attached to both ports (false after a fault detached them).</param>
+/// <param name="Flows">Flows in its map now.</param>
+/// <param name="Installed">Flows installed since start (re-offers after a policy change included).</param>
+/// <param name="InstallFailures">Offers refused (map full, or the kernel refused the update): those flows stay on the engine's path.</param>
+/// <param name="FramesForwarded">Frames the kernel forwarded, as accounted so far (sweeps and withdrawals).</param>
+/// <param name="BytesForwarded">Their bytes.</param>
+public sealed record FastPathReport(bool Attached, int Flows, long Installed, long InstallFailures, long FramesForwarded, long BytesForwarded);

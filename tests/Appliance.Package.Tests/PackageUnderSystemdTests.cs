@@ -170,6 +170,19 @@ public sealed class PackageUnderSystemdTests(PackageFixture package) : IClassFix
         Assert.True(site.NvrPullsStream(out stream), $"NVR stream through the XDP path: {stream}\n{Journal(box)}");
         Assert.False(site.CameraReachesCloud(out var cloud), $"the camera phoned home: {cloud}");
 
+        // /metrics says so too, once the sweep (every 0.5 s) has read the kernel's counts back. Fetched with bash's
+        // /dev/tcp: the box has no HTTP client.
+        var token = box.Check("cat", "/var/lib/camfw/api-token").Trim();
+        var metrics = "";
+        Assert.True(
+            Eventually.Holds(
+                () => Regex.IsMatch(metrics = box.Run("bash", "-c", $"exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /metrics HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\nAuthorization: Bearer %s\\r\\n\\r\\n' '{token}' >&3 && cat <&3").Stdout, "camfw_xdp_forwarded_frames_total\\{plane=\"pair0\"\\} [1-9]"),
+                TimeSpan.FromSeconds(30),
+                every: TimeSpan.FromMilliseconds(500)),
+            $"no kernel-forwarded frames in /metrics:\n{metrics}");
+        Assert.Contains("camfw_xdp_attached{plane=\"pair0\"} 1\n", metrics, StringComparison.Ordinal);
+        Assert.Matches("camfw_xdp_flows_installed_total\\{plane=\"pair0\"\\} [1-9]", metrics);
+
         // ... and most of it crossed in the kernel: what camfw says when it takes the programs off (a 512 KiB stream is
         // some 360 data segments; only the handshake and the close needed the engine).
         box.Check(TimeSpan.FromSeconds(60), "systemctl", "stop", Unit);

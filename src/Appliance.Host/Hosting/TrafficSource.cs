@@ -42,7 +42,8 @@ internal sealed class TrafficSource(DataPlaneService planes, SyslogQueue syslog,
             x.Pair.Engine.Flows.Capacity,
             x.Pair.Engine.Events.Lost,
             Ports(x.Report),
-            x.Pair.Engine.Flows.QuotaEvictions))];
+            x.Pair.Engine.Flows.QuotaEvictions,
+            x.Report.FastPath is { } f ? new FastPathStatus(f.Attached, f.Flows, f.Installed, f.InstallFailures, f.FramesForwarded, f.BytesForwarded) : null))];
 
     private static List<PortStatus> Ports(DataPlaneReport report)
     {

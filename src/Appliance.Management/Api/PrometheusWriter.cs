@@ -48,6 +48,7 @@ public static class PrometheusWriter
         PerPlane(sb, planes, "camfw_flow_quota_evictions_total", "counter", "Closed or half-open flows pushed out so a camera's new opener fits its flow quota (a flood against a camera shows here).", static p => p.QuotaEvictions);
         PerPlane(sb, planes, "camfw_drop_events_lost_total", "counter", "Drop events lost because an event ring was full.", static p => p.EventsLost);
         PerPort(sb, planes);
+        FastPaths(sb, planes);
 
         Header(sb, "camfw_syslog_queue_dropped_total", "counter", "Syslog messages lost because the shipping queue was full.");
         Sample(sb, "camfw_syslog_queue_dropped_total", null, traffic.SyslogQueueDropped);
@@ -120,6 +121,23 @@ public static class PrometheusWriter
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>The XDP fast path's figures, for the planes that run one (none are written when no plane does).</summary>
+    private static void FastPaths(StringBuilder sb, IReadOnlyList<DataPlaneStatus> planes)
+    {
+        var withFastPath = planes.Where(p => p.FastPath is not null).ToList();
+        if (withFastPath.Count == 0)
+        {
+            return;
+        }
+
+        PerPlane(sb, withFastPath, "camfw_xdp_attached", "gauge", "1 while the data plane's XDP programs are attached to both ports.", static p => p.FastPath!.Attached ? 1 : 0);
+        PerPlane(sb, withFastPath, "camfw_xdp_flows", "gauge", "Flows in the XDP fast path's map (forwarded in the kernel).", static p => p.FastPath!.Flows);
+        PerPlane(sb, withFastPath, "camfw_xdp_flows_installed_total", "counter", "Flows installed in the XDP fast path (re-installs after a policy change included).", static p => p.FastPath!.Installed);
+        PerPlane(sb, withFastPath, "camfw_xdp_install_failures_total", "counter", "Flows the XDP fast path could not take (map full or refused); they stay on the engine's path.", static p => p.FastPath!.InstallFailures);
+        PerPlane(sb, withFastPath, "camfw_xdp_forwarded_frames_total", "counter", "Frames the kernel forwarded for installed flows (also in the per-camera counters).", static p => p.FastPath!.FramesForwarded);
+        PerPlane(sb, withFastPath, "camfw_xdp_forwarded_bytes_total", "counter", "Bytes of those frames.", static p => p.FastPath!.BytesForwarded);
     }
 
     private static void PerPlane(StringBuilder sb, IReadOnlyList<DataPlaneStatus> planes, string name, string type, string help, Func<DataPlaneStatus, long> value)

@@ -12,7 +12,17 @@ namespace Appliance.Management.Traffic;
 /// <param name="EventsLost">Drop events lost because its event ring was full.</param>
 /// <param name="Ports">Its ports' link and loss counters (empty when the backend has none to report).</param>
 /// <param name="QuotaEvictions">Flows its engine pushed out to fit a camera's new opener in its flow quota, since start.</param>
-public sealed record DataPlaneStatus(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity, long EventsLost, IReadOnlyList<PortStatus>? Ports = null, long QuotaEvictions = 0);
+/// <param name="FastPath">Its in-kernel fast path (Bridge:XdpOffload), when it runs one; otherwise null.</param>
+public sealed record DataPlaneStatus(string Name, bool Healthy, string? Error, long CaptureDrops, int FlowCount, int FlowCapacity, long EventsLost, IReadOnlyList<PortStatus>? Ports = null, long QuotaEvictions = 0, FastPathStatus? FastPath = null);
+
+/// <summary>A data plane's XDP fast path: whether it is attached, what its flow map holds and what it forwarded.</summary>
+/// <param name="Attached">True while its programs are attached to both ports.</param>
+/// <param name="Flows">Flows in its map now.</param>
+/// <param name="Installed">Flows installed since start.</param>
+/// <param name="InstallFailures">Offers refused (map full, or the kernel refused): those flows stay on the engine's path.</param>
+/// <param name="FramesForwarded">Frames the kernel forwarded (also counted in the engine's per-camera counters).</param>
+/// <param name="BytesForwarded">Their bytes.</param>
+public sealed record FastPathStatus(bool Attached, int Flows, long Installed, long InstallFailures, long FramesForwarded, long BytesForwarded);
 
 /// <summary>One port of a data plane: its link and what it lost, for health and metrics.</summary>
 /// <param name="Name">Interface name.</param>

@@ -99,6 +99,16 @@ public sealed class TrafficViewTests
         Assert.Contains("camfw_flow_table_entries{plane=\"p\\\"0\"} 2\n", text, StringComparison.Ordinal);
         Assert.Contains("camfw_flow_quota_evictions_total{plane=\"p\\\"0\"} 12\n", text, StringComparison.Ordinal);
 
+        // The XDP fast path's figures, for the plane that runs one only.
+        Assert.Contains("# TYPE camfw_xdp_forwarded_frames_total counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("camfw_xdp_attached{plane=\"xdp1\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("camfw_xdp_flows{plane=\"xdp1\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("camfw_xdp_flows_installed_total{plane=\"xdp1\"} 5\n", text, StringComparison.Ordinal);
+        Assert.Contains("camfw_xdp_install_failures_total{plane=\"xdp1\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("camfw_xdp_forwarded_frames_total{plane=\"xdp1\"} 900\n", text, StringComparison.Ordinal);
+        Assert.Contains("camfw_xdp_forwarded_bytes_total{plane=\"xdp1\"} 123456\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("camfw_xdp_attached{plane=\"p", text, StringComparison.Ordinal);
+
         var flows = await api.Client.GetFromJsonAsync("/api/v1/flows?offset=1&limit=1", ManagementJsonContext.Default.FlowsDto);
         Assert.Equal((2, 1), (flows!.Total, flows.Flows.Count));
         Assert.Equal(20001, flows.Flows[0].SourcePort);
@@ -127,7 +137,11 @@ public sealed class TrafficViewTests
 
         public long SyslogQueueDropped => 5;
 
-        public IReadOnlyList<DataPlaneStatus> DataPlanes() => [new("p\"0", Healthy, Healthy ? null : "engine fault", 7, 2, 1024, 0, QuotaEvictions: 12)];
+        public IReadOnlyList<DataPlaneStatus> DataPlanes() =>
+        [
+            new("p\"0", Healthy, Healthy ? null : "engine fault", 7, 2, 1024, 0, QuotaEvictions: 12),
+            new("xdp1", true, null, 0, 3, 1024, 0, FastPath: new FastPathStatus(Attached: true, Flows: 3, Installed: 5, InstallFailures: 1, FramesForwarded: 900, BytesForwarded: 123_456)),
+        ];
 
         public CameraTotals Camera(int slot) => slot == 0 ? new(10, 3, 1000, 180, DateTimeOffset.UnixEpoch, 4) : default;
 
