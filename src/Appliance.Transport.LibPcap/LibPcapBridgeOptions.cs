@@ -27,9 +27,17 @@ public sealed class LibPcapBridgeOptions
     /// <summary>How each port captures.</summary>
     public LibPcapPortOptions Port { get; set; } = new();
 
-    /// <summary><see cref="DataPlaneCpus"/> parsed (checked by the options validator first); null when unset.</summary>
-    public CpuSet? DataPlaneCpuSet()
-        => DataPlaneCpus is null ? null
+    /// <summary>
+    /// How the data plane of pair <paramref name="pairName"/> runs, from these settings: the one place both Linux
+    /// factories (plain and with the XDP fast path) take it from. <see cref="DataPlaneCpus"/> was checked by the
+    /// options validator first.
+    /// </summary>
+    public BridgeOptions DataPlaneOptions(string pairName) => new()
+    {
+        Name = pairName,
+        BatchSize = BatchSize,
+        Cpus = DataPlaneCpus is null ? null
             : CpuSet.TryParse(DataPlaneCpus, out var set, out var error) ? set
-            : throw new InvalidOperationException($"Bridge:DataPlaneCpus '{DataPlaneCpus}' {error}");
+            : throw new InvalidOperationException($"Bridge:DataPlaneCpus '{DataPlaneCpus}' {error}"),
+    };
 }

@@ -38,7 +38,7 @@ public sealed class LibPcapDataPlaneFactory(IOptions<LibPcapBridgeOptions> optio
         try
         {
             uplink = LibPcapPort.Open(pair.UplinkInterface, settings.Port);
-            return new BridgeDataPlane(camera, uplink, engine, logger, new BridgeOptions { Name = pair.Name, BatchSize = settings.BatchSize, Cpus = settings.DataPlaneCpuSet() });
+            return new BridgeDataPlane(camera, uplink, engine, logger, settings.DataPlaneOptions(pair.Name));
         }
         catch
         {

@@ -62,7 +62,7 @@ public sealed class XdpDataPlaneFactory(IOptions<LibPcapBridgeOptions> bridge, I
             };
             camera = LibPcapPort.Open(pair.CameraInterface, port);
             uplink = LibPcapPort.Open(pair.UplinkInterface, port);
-            var plane = BridgeDataPlane.Create(camera, uplink, new XdpOffloadDecider(engine, offload), logger, new BridgeOptions { Name = pair.Name, BatchSize = settings.BatchSize, Cpus = settings.DataPlaneCpuSet() });
+            var plane = BridgeDataPlane.Create(camera, uplink, new XdpOffloadDecider(engine, offload), logger, settings.DataPlaneOptions(pair.Name));
             XdpLog.Attached(logger, pair.Name, pair.CameraInterface, pair.UplinkInterface);
             return new XdpDataPlane(plane, offload, logger);
         }
