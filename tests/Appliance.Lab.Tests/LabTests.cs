@@ -193,7 +193,8 @@ public sealed class LabTests
                 () => Counter(ReadTraffic(work), "flood", "flood_syns_sent") == 5000
                     && Counter(ReadTraffic(work), "nvr", "newconn_south-gate_flood_ok") + Counter(ReadTraffic(work), "nvr", "newconn_south-gate_flood_failed") >= 10,
                 TimeSpan.FromSeconds(120),
-                lab);
+                lab,
+                () => FileTail(Path.Combine(work, "logs", "traffic-flood.log")) + FileTail(Path.Combine(work, "status", "flood.json")));
             Run("kill", ["-TERM", lab.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             var output = await lab.WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(lab.ExitCode == 0, $"camfw lab exited {lab.ExitCode}:\n{output}");
@@ -332,12 +333,29 @@ public sealed class LabTests
         => e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     // Eventually, and a lab that dies first ends the wait at once with its output (not only at the bound).
-    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, LabProcessUnderTest? lab, [CallerArgumentExpression(nameof(condition))] string what = "")
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, LabProcessUnderTest? lab, Func<string>? alsoOnFailure = null, [CallerArgumentExpression(nameof(condition))] string what = "")
     {
-        await Eventually.TrueAsync(() => condition() || lab is { HasExited: true }, what, timeout, () => lab?.Output ?? "", every: TimeSpan.FromMilliseconds(100));
+        await Eventually.TrueAsync(() => condition() || lab is { HasExited: true }, what, timeout, () => (lab?.Output ?? "") + (alsoOnFailure?.Invoke() ?? ""), every: TimeSpan.FromMilliseconds(100));
         if (lab is { HasExited: true } && !condition())
         {
             Assert.Fail($"camfw lab exited early ({lab.ExitCode}):\n{lab.Output}");
+        }
+    }
+
+    /// <summary>
+    /// The end of a file the lab wrote, for a failure message (the work directory is deleted afterwards): a stalled
+    /// flood once sent 0 SYNs in 120 s, and its own log, which would say why, went with the directory.
+    /// </summary>
+    private static string FileTail(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            return $"\n--- {path} (last 4,000 characters):\n{text[Math.Max(0, text.Length - 4000)..]}";
+        }
+        catch (IOException e)
+        {
+            return $"\n--- {path}: {e.Message}";
         }
     }
 
